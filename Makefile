@@ -1,0 +1,44 @@
+# ClusterDNS — see README.md. Every target installs what it lacks first (scripts/deps.sh).
+SWIFT      ?= swift
+CONF       ?= Zones/Corefile
+MANIFESTS  ?=
+FUZZ_SECONDS ?= 60
+RELEASE_BIN := .build/release/clusterdns
+
+.PHONY: all deps deps-test build build-debug serve test unit-tests integration-tests bench fuzz fuzz-long clean docs-check
+
+all: build
+
+deps:
+	@scripts/deps.sh build
+
+deps-test:
+	@scripts/deps.sh test
+
+## build: release binary at .build/release/clusterdns
+build: deps
+	$(SWIFT) build -c release --product clusterdns
+
+build-debug: deps
+	$(SWIFT) build
+
+## serve: the server on the embedded default Corefile (port 53)
+serve: build
+	$(RELEASE_BIN) serve --conf $(CONF) $(if $(MANIFESTS),--manifests $(MANIFESTS))
+
+## test: the whole suite (unit, cross-checks against libldns, integration against real processes) and a short fuzz pass
+test: deps-test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --parallel --num-workers 2
+	$(MAKE) fuzz FUZZ_SECONDS=$(if $(CI),60,20)
+
+## bench: microbenchmarks (ns/op, mallocs/op) from the Benchmarks package
+bench: deps
+	cd Benchmarks && $(SWIFT) run -c release ClusterDNSBenchmarks
+
+## fuzz: libFuzzer on the message parser for FUZZ_SECONDS seconds
+fuzz: deps
+	Fuzz/run.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf .build .build-* Benchmarks/.build Fuzz/.build .fuzz

@@ -1,0 +1,1 @@
+// ClusterRegistry: placeholder until the module lands.

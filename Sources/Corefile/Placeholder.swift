@@ -1,0 +1,1 @@
+// Corefile: placeholder until the module lands.

@@ -1,0 +1,1 @@
+// DNSWire: placeholder until the module lands.

@@ -1,0 +1,1 @@
+// Plugins: placeholder until the module lands.

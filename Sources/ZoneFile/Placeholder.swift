@@ -1,0 +1,1 @@
+// ZoneFile: placeholder until the module lands.
