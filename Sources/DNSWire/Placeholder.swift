@@ -1,1 +1,0 @@
-// DNSWire: placeholder until the module lands.

@@ -1,0 +1,326 @@
+/// Appends a DNS message into memory the caller owns, compressing names (RFC 1035 §4.1.4) and
+/// stopping cleanly at a size limit.
+///
+/// Nothing here allocates: the output buffer and the compression table are the caller's (a
+/// worker keeps one of each for its whole life). Every write either fits below `limit` or throws
+/// `WriterFull` without writing anything, so a caller takes a `checkpoint()` before an RRset and
+/// `rollback(to:)` when it does not fit — the message then ends at the last whole RRset, which is
+/// what truncation needs (RFC 2181 §9).
+///
+/// Compression matches names byte for byte, case included: a pointer never changes the case a
+/// reader sees, so the question's case (0x20) is preserved everywhere it is reused.
+///
+/// - warning: `buffer` and `compression` must outlive the writer.
+public struct MessageWriter {
+    public let buffer: UnsafeMutableRawBufferPointer
+    /// Writes past this offset throw `WriterFull`. At most `buffer.count`.
+    public var limit: Int {
+        didSet { limit = min(max(limit, 0), buffer.count) }
+    }
+    /// Octets written so far: the message's length.
+    public private(set) var position: Int
+    @usableFromInline let compression: UnsafeMutableBufferPointer<UInt16>
+    @usableFromInline var compressionCount: Int = 0
+
+    /// Pointers reach only the first 16 KiB of a message (14-bit offsets).
+    public static let maxPointerTarget = 0x3FFF
+
+    /// - Parameters:
+    ///   - buffer: where the message is written, from offset 0.
+    ///   - limit: the largest message allowed; defaults to the buffer's size.
+    ///   - compression: storage for offsets of names already written; an empty buffer turns
+    ///     compression off. 64 entries cover any answer this server writes.
+    public init(buffer: UnsafeMutableRawBufferPointer, limit: Int? = nil,
+                compression: UnsafeMutableBufferPointer<UInt16>) {
+        self.buffer = buffer
+        self.limit = min(limit ?? buffer.count, buffer.count)
+        self.position = 0
+        self.compression = compression
+    }
+
+    /// A point to roll back to: the output length and the compression entries at that moment.
+    public struct Checkpoint: Sendable {
+        public let position: Int
+        let compressionCount: Int
+    }
+
+    public func checkpoint() -> Checkpoint {
+        Checkpoint(position: position, compressionCount: compressionCount)
+    }
+
+    /// Forgets everything written after `checkpoint`, compression entries included.
+    public mutating func rollback(to checkpoint: Checkpoint) {
+        position = checkpoint.position
+        compressionCount = checkpoint.compressionCount
+    }
+
+    /// Restarts at offset 0 with an empty compression table.
+    public mutating func reset() {
+        position = 0
+        compressionCount = 0
+    }
+
+    func require(_ n: Int) throws(WriterFull) {
+        guard n <= limit - position else { throw WriterFull() }
+    }
+
+    public mutating func writeUInt8(_ value: UInt8) throws(WriterFull) {
+        try require(1)
+        buffer[position] = value
+        position += 1
+    }
+
+    public mutating func writeUInt16(_ value: UInt16) throws(WriterFull) {
+        try require(2)
+        buffer[position] = UInt8(truncatingIfNeeded: value >> 8)
+        buffer[position + 1] = UInt8(truncatingIfNeeded: value)
+        position += 2
+    }
+
+    public mutating func writeUInt32(_ value: UInt32) throws(WriterFull) {
+        try require(4)
+        buffer[position] = UInt8(truncatingIfNeeded: value >> 24)
+        buffer[position + 1] = UInt8(truncatingIfNeeded: value >> 16)
+        buffer[position + 2] = UInt8(truncatingIfNeeded: value >> 8)
+        buffer[position + 3] = UInt8(truncatingIfNeeded: value)
+        position += 4
+    }
+
+    public mutating func writeBytes(_ bytes: UnsafeRawBufferPointer) throws(WriterFull) {
+        try require(bytes.count)
+        if let base = bytes.baseAddress, let target = buffer.baseAddress {
+            (target + position).copyMemory(from: base, byteCount: bytes.count)
+        }
+        position += bytes.count
+    }
+
+    public mutating func writeBytes(_ bytes: [UInt8]) throws(WriterFull) {
+        try require(bytes.count)
+        let target = buffer.baseAddress
+        let at = position
+        bytes.withUnsafeBytes { raw in
+            if let base = raw.baseAddress, let target { (target + at).copyMemory(from: base, byteCount: raw.count) }
+        }
+        position += bytes.count
+    }
+
+    /// Overwrites two octets already written (a count in the header, an RDLENGTH).
+    public func setUInt16(_ value: UInt16, at offset: Int) {
+        precondition(offset + 2 <= position, "setUInt16 past the written part")
+        buffer[offset] = UInt8(truncatingIfNeeded: value >> 8)
+        buffer[offset + 1] = UInt8(truncatingIfNeeded: value)
+    }
+
+    /// Reads two octets already written.
+    public func getUInt16(at offset: Int) -> UInt16 {
+        UInt16(buffer[offset]) << 8 | UInt16(buffer[offset + 1])
+    }
+
+    // MARK: Names
+
+    /// Writes an uncompressed wire name (`wire` ends with the root octet), replacing its longest
+    /// suffix already in the message by a pointer when `compress` is on.
+    /// - Complexity: O(labels × table entries × label length). Allocation-free.
+    public mutating func writeName(wire: UnsafeRawBufferPointer, compress: Bool = true) throws(WriterFull) {
+        let start = checkpoint()
+        do {
+            var i = 0
+            while wire[i] != 0 {
+                if compress, let target = findSuffix(wire, from: i) {
+                    try writeUInt16(0xC000 | UInt16(target))
+                    return
+                }
+                let length = Int(wire[i])
+                if compress { remember(position) }
+                try writeBytes(UnsafeRawBufferPointer(rebasing: wire[i..<(i + 1 + length)]))
+                i += 1 + length
+            }
+            try writeUInt8(0)
+        } catch {
+            rollback(to: start)
+            throw error
+        }
+    }
+
+    public mutating func writeName(_ name: DomainName, compress: Bool = true) throws(WriterFull) {
+        // Array.withUnsafeBytes rethrows untyped errors, so the closure reports failure as a value.
+        let fitted = name.wire.withUnsafeBytes { raw -> Bool in
+            do { try writeName(wire: raw, compress: compress) } catch { return false }
+            return true
+        }
+        guard fitted else { throw WriterFull() }
+    }
+
+    /// Writes a pointer to a name already in the message (e.g. `0xC00C` for the question's name).
+    public mutating func writePointer(to offset: Int) throws(WriterFull) {
+        try writeUInt16(0xC000 | UInt16(offset & MessageWriter.maxPointerTarget))
+    }
+
+    /// Makes every suffix of the name written at `offset` available for compression
+    /// (used for names copied in as raw bytes, like a query's question).
+    public mutating func registerName(at offset: Int) {
+        var i = offset
+        while i < position {
+            let octet = buffer[i]
+            if octet == 0 || octet & 0xC0 != 0 { return }
+            remember(i)
+            i += 1 + Int(octet)
+        }
+    }
+
+    mutating func remember(_ offset: Int) {
+        guard offset <= MessageWriter.maxPointerTarget, compressionCount < compression.count else { return }
+        compression[compressionCount] = UInt16(offset)
+        compressionCount += 1
+    }
+
+    /// The offset of a name in the message equal to `wire[from...]`, byte for byte.
+    func findSuffix(_ wire: UnsafeRawBufferPointer, from: Int) -> Int? {
+        for k in 0..<compressionCount {
+            let candidate = Int(compression[k])
+            if nameInBuffer(at: candidate, equals: wire, from: from) { return candidate }
+        }
+        return nil
+    }
+
+    /// Compares the (possibly compressed) name at `offset` in the output with `wire[from...]`.
+    func nameInBuffer(at offset: Int, equals wire: UnsafeRawBufferPointer, from: Int) -> Bool {
+        var p = offset
+        var q = from
+        var hops = 0
+        while true {
+            guard p < position else { return false }
+            var octet = buffer[p]
+            while octet & 0xC0 == 0xC0 {
+                hops += 1
+                guard hops < 128, p + 1 < position else { return false }
+                p = Int(octet & 0x3F) << 8 | Int(buffer[p + 1])
+                guard p < position else { return false }
+                octet = buffer[p]
+            }
+            let length = Int(octet)
+            guard q < wire.count, Int(wire[q]) == length else { return false }
+            if length == 0 { return true }
+            guard p + 1 + length <= position, q + 1 + length <= wire.count else { return false }
+            for j in 1...length where buffer[p + j] != wire[q + j] { return false }
+            p += 1 + length
+            q += 1 + length
+        }
+    }
+
+    // MARK: Sections
+
+    /// Writes a header. Counts are usually patched later with `setCounts`.
+    public mutating func writeHeader(_ header: Header) throws(WriterFull) {
+        try require(Header.size)
+        try writeUInt16(header.id)
+        try writeUInt16(header.flags)
+        try writeUInt16(header.questionCount)
+        try writeUInt16(header.answerCount)
+        try writeUInt16(header.authorityCount)
+        try writeUInt16(header.additionalCount)
+    }
+
+    /// Patches the four section counts of a header written at offset 0.
+    public func setCounts(question: UInt16, answer: UInt16, authority: UInt16, additional: UInt16) {
+        setUInt16(question, at: 4)
+        setUInt16(answer, at: 6)
+        setUInt16(authority, at: 8)
+        setUInt16(additional, at: 10)
+    }
+
+    public mutating func writeQuestion(_ question: Question) throws(WriterFull) {
+        let start = checkpoint()
+        do {
+            try writeName(question.name)
+            try writeUInt16(question.type.rawValue)
+            try writeUInt16(question.questionClass.rawValue)
+        } catch {
+            rollback(to: start)
+            throw error
+        }
+    }
+
+    /// Writes one record; on `WriterFull` nothing of it remains.
+    public mutating func writeRecord(_ record: ResourceRecord) throws(WriterFull) {
+        let start = checkpoint()
+        do {
+            try writeName(record.name)
+            try writeUInt16(record.type.rawValue)
+            try writeUInt16(record.recordClass.rawValue)
+            try writeUInt32(record.ttl)
+            try writeRData(record.rdata)
+        } catch {
+            rollback(to: start)
+            throw error
+        }
+    }
+
+    /// Writes RDLENGTH and RDATA. Names are compressed where RFC 3597 §4 allows it (NS, CNAME,
+    /// PTR, SOA, MX) and never in SRV (RFC 2782).
+    public mutating func writeRData(_ rdata: RData) throws(WriterFull) {
+        let lengthOffset = position
+        try writeUInt16(0)
+        let start = position
+        switch rdata {
+        case .a(let address):
+            try writeUInt32(address.rawValue)
+        case .aaaa(let address):
+            try writeUInt32(UInt32(truncatingIfNeeded: address.high >> 32))
+            try writeUInt32(UInt32(truncatingIfNeeded: address.high))
+            try writeUInt32(UInt32(truncatingIfNeeded: address.low >> 32))
+            try writeUInt32(UInt32(truncatingIfNeeded: address.low))
+        case .ns(let name), .cname(let name), .ptr(let name):
+            try writeName(name)
+        case .soa(let soa):
+            try writeName(soa.primaryNameServer)
+            try writeName(soa.responsibleMailbox)
+            try writeUInt32(soa.serial)
+            try writeUInt32(soa.refresh)
+            try writeUInt32(soa.retry)
+            try writeUInt32(soa.expire)
+            try writeUInt32(soa.minimum)
+        case .mx(let preference, let exchange):
+            try writeUInt16(preference)
+            try writeName(exchange)
+        case .txt(let strings):
+            for string in strings {
+                let bytes = string.prefix(255)
+                try writeUInt8(UInt8(bytes.count))
+                try writeBytes(Array(bytes))
+            }
+        case .srv(let priority, let weight, let port, let target):
+            try writeUInt16(priority)
+            try writeUInt16(weight)
+            try writeUInt16(port)
+            try writeName(target, compress: false)
+        case .unknown(let bytes):
+            try writeBytes(bytes)
+        }
+        setUInt16(UInt16(position - start), at: lengthOffset)
+    }
+
+    /// Writes the OPT pseudo-record for `edns`.
+    public mutating func writeOPT(_ edns: EDNS) throws(WriterFull) {
+        let start = checkpoint()
+        do {
+            try writeUInt8(0)
+            try writeUInt16(RecordType.opt.rawValue)
+            try writeUInt16(edns.udpPayloadSize)
+            try writeUInt8(edns.extendedRCode)
+            try writeUInt8(edns.version)
+            try writeUInt16(edns.flags)
+            let lengthOffset = position
+            try writeUInt16(0)
+            for option in edns.options {
+                try writeUInt16(option.code.rawValue)
+                try writeUInt16(UInt16(truncatingIfNeeded: option.data.count))
+                try writeBytes(option.data)
+            }
+            setUInt16(UInt16(position - lengthOffset - 2), at: lengthOffset)
+        } catch {
+            rollback(to: start)
+            throw error
+        }
+    }
+}
