@@ -8,7 +8,10 @@ enum CorefileText {
     static let indentUnit = "    "
 
     static func write(_ block: ServerBlock, to out: inout String) {
-        out += block.keys.map { quotedIfNeeded($0.description) }.joined(separator: " ")
+        // A zone that itself contains "://" would read back as a scheme: spell out the default.
+        out += block.keys.map { key in
+            quotedIfNeeded(key.zone.contains("://") ? "dns://\(key.description)" : key.description)
+        }.joined(separator: " ")
         out += " {\n"
         for directive in block.directives {
             write(directive, indent: 1, to: &out)
@@ -43,7 +46,8 @@ enum CorefileText {
 
     static func needsQuotes(_ text: String) -> Bool {
         if text.isEmpty || text == "{" || text == "}" { return true }
-        if text.unicodeScalars.first == "\"" { return true }
+        // A leading byte-order mark would be dropped if the word started the file.
+        if let first = text.unicodeScalars.first, first == "\"" || first == "\u{FEFF}" { return true }
         return text.unicodeScalars.contains { $0 == "#" || $0.properties.isWhitespace }
     }
 

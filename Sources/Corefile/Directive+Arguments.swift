@@ -19,6 +19,7 @@ extension Directive {
         let expected: String
         switch (min, max) {
         case (0, 0?): expected = "no arguments"
+        case (0, let upper?): expected = "at most \(Self.counted(upper, "argument"))"
         case (_, let upper?) where upper == min: expected = Self.counted(min, "argument")
         case (_, let upper?): expected = "\(min) to \(Self.counted(upper, "argument"))"
         case (_, nil): expected = "at least \(Self.counted(min, "argument"))"

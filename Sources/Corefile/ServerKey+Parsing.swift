@@ -39,7 +39,7 @@ extension ServerKey {
 
         var rest = Substring(text)
         if let separator = rest.firstRange(of: "://") {
-            let scheme = rest[..<separator.lowerBound].lowercased()
+            let scheme = ZoneName.asciiLowercased(String(rest[..<separator.lowerBound]))
             if let meaning = unsupportedSchemes[scheme] {
                 throw failure("\(scheme):// (\(meaning)) is not supported — ClusterDNS serves plain DNS; use dns:// or no scheme")
             }

@@ -85,6 +85,7 @@ import Testing
         ("a..b", ZoneName.Defect.emptyLabel),
         (".a", .emptyLabel),
         ("a.b..", .emptyLabel),
+        ("a\\", .danglingEscape),
         (String(repeating: "a", count: 64) + ".org", .labelTooLong(octets: 64)),
         (Array(repeating: String(repeating: "a", count: 63), count: 4).joined(separator: "."), .nameTooLong(octets: 257)),
     ])
