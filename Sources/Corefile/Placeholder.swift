@@ -1,1 +1,0 @@
-// Corefile: placeholder until the module lands.
