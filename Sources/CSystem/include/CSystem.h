@@ -14,9 +14,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,11 +27,13 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ldns/ldns.h>
@@ -46,5 +51,59 @@ static inline unsigned char *CSystem_CMSG_DATA(struct cmsghdr *cmsg) { return CM
 static inline size_t CSystem_CMSG_SPACE(size_t len) { return CMSG_SPACE(len); }
 /*! \brief CMSG_LEN as a function. */
 static inline size_t CSystem_CMSG_LEN(size_t len) { return CMSG_LEN(len); }
+
+/*! \brief The message text of \a err (GNU strerror_r, thread-safe).
+ *  \return a pointer to static text or to \a buf; never NULL.
+ */
+static inline const char *CSystem_strerror(int err, char *buf, size_t len) { return strerror_r(err, buf, len); }
+
+/*! \brief Pins the calling thread to one CPU (cpu_set_t and CPU_SET are macros Swift cannot see).
+ *  \return 0, or an errno value: EINVAL when \a cpu is outside the machine's or the cgroup's CPU set.
+ */
+static inline int CSystem_pin_current_thread(int cpu) {
+    if (cpu < 0 || cpu >= CPU_SETSIZE) return EINVAL;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+/*! \brief Names the calling thread (shown by top -H, gdb and in core dumps).
+ *  \return 0, or ERANGE when \a name is longer than 15 bytes.
+ */
+static inline int CSystem_name_current_thread(const char *name) { return pthread_setname_np(pthread_self(), name); }
+
+/*! \brief The 64-bit user data of an epoll_event. The struct is packed on x86-64, so Swift reads it
+ *         through these accessors rather than through a possibly unaligned field. */
+static inline uint64_t CSystem_epoll_event_data(const struct epoll_event *event) { return event->data.u64; }
+/*! \brief The event mask of an epoll_event (see CSystem_epoll_event_data). */
+static inline uint32_t CSystem_epoll_event_events(const struct epoll_event *event) { return event->events; }
+/*! \brief An epoll_event with \a events and the 64-bit user data \a data. */
+static inline struct epoll_event CSystem_epoll_event_make(uint32_t events, uint64_t data) {
+    struct epoll_event e;
+    e.events = events;
+    e.data.u64 = data;
+    return e;
+}
+
+/*! \brief bind(2) taking a plain sockaddr pointer: with _GNU_SOURCE glibc declares the address argument as a
+ *         transparent union, which Swift cannot pass a pointer to. \return 0, or -1 with errno set. */
+static inline int CSystem_bind(int fd, const struct sockaddr *address, socklen_t length) { return bind(fd, address, length); }
+/*! \brief connect(2) with a plain sockaddr pointer (see CSystem_bind). \return 0, or -1 with errno set. */
+static inline int CSystem_connect(int fd, const struct sockaddr *address, socklen_t length) { return connect(fd, address, length); }
+/*! \brief accept4(2) with a plain sockaddr pointer (see CSystem_bind). \return a descriptor, or -1 with errno set. */
+static inline int CSystem_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) { return accept4(fd, address, length, flags); }
+/*! \brief getsockname(2) with a plain sockaddr pointer (see CSystem_bind). \return 0, or -1 with errno set. */
+static inline int CSystem_getsockname(int fd, struct sockaddr *address, socklen_t *length) { return getsockname(fd, address, length); }
+/*! \brief getpeername(2) with a plain sockaddr pointer (see CSystem_bind). \return 0, or -1 with errno set. */
+static inline int CSystem_getpeername(int fd, struct sockaddr *address, socklen_t *length) { return getpeername(fd, address, length); }
+/*! \brief sendto(2) with a plain sockaddr pointer (see CSystem_bind). \return bytes sent, or -1 with errno set. */
+static inline ssize_t CSystem_sendto(int fd, const void *buffer, size_t length, int flags, const struct sockaddr *address, socklen_t address_length) {
+    return sendto(fd, buffer, length, flags, address, address_length);
+}
+/*! \brief recvfrom(2) with a plain sockaddr pointer (see CSystem_bind). \return bytes received, or -1 with errno set. */
+static inline ssize_t CSystem_recvfrom(int fd, void *buffer, size_t length, int flags, struct sockaddr *address, socklen_t *address_length) {
+    return recvfrom(fd, buffer, length, flags, address, address_length);
+}
 
 #endif
