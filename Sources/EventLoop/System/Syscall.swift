@@ -239,8 +239,8 @@ public enum Syscall {
     /// - Complexity: one system call. Allocation-free.
     /// The corresponding C function is `recvmmsg(2)`.
     @inline(never)
-    public static func recvmmsg(fd: Int32, messages: UnsafeMutablePointer<mmsghdr>, count: Int, flags: Int32) throws(SystemError) -> IOResult<Int> {
-        let result = try nonBlockingSystemCall("recvmmsg") { CSystem.recvmmsg(fd, messages, UInt32(count), flags, nil) }
+    public static func recvmmsg(fd: Int32, messages: UnsafeMutablePointer<CSystem_mmsghdr>, count: Int, flags: Int32) throws(SystemError) -> IOResult<Int> {
+        let result = try nonBlockingSystemCall("recvmmsg") { CSystem_recvmmsg(fd, messages, UInt32(count), flags) }
         switch result {
         case .processed(let received): return .processed(Int(received))
         case .wouldBlock: return .wouldBlock
@@ -252,8 +252,8 @@ public enum Syscall {
     /// - Complexity: one system call. Allocation-free.
     /// The corresponding C function is `sendmmsg(2)`.
     @inline(never)
-    public static func sendmmsg(fd: Int32, messages: UnsafeMutablePointer<mmsghdr>, count: Int, flags: Int32) throws(SystemError) -> IOResult<Int> {
-        let result = try nonBlockingSystemCall("sendmmsg") { CSystem.sendmmsg(fd, messages, UInt32(count), flags) }
+    public static func sendmmsg(fd: Int32, messages: UnsafeMutablePointer<CSystem_mmsghdr>, count: Int, flags: Int32) throws(SystemError) -> IOResult<Int> {
+        let result = try nonBlockingSystemCall("sendmmsg") { CSystem_sendmmsg(fd, messages, UInt32(count), flags) }
         switch result {
         case .processed(let sent): return .processed(Int(sent))
         case .wouldBlock: return .wouldBlock
