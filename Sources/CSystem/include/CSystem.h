@@ -84,6 +84,10 @@ static inline ssize_t CSystem_recvfrom(int fd, void *buffer, size_t length, int 
     return recvfrom(fd, buffer, length, flags, address, address_length);
 }
 
+/*! \brief Sets the disposition of \a sig to "ignore" (SIG_IGN is a cast macro Swift cannot import).
+ *  \return 0, or -1 with errno set (EINVAL for SIGKILL/SIGSTOP or an invalid number). */
+static inline int CSystem_ignore_signal(int sig) { return signal(sig, SIG_IGN) == SIG_ERR ? -1 : 0; }
+
 /* ---- GNU-only calls, compiled in shim.c ---- */
 
 /*! \brief The layout of glibc's struct mmsghdr (one datagram of a recvmmsg/sendmmsg vector). */

@@ -48,6 +48,10 @@ public struct SocketAddress: Hashable, Sendable {
         self.low = bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
     }
 
+    /// The raw address words (network-order bytes), for building packet info without a detour.
+    var rawHigh: UInt64 { high }
+    var rawLow: UInt64 { low }
+
     init(family: Family, high: UInt64, low: UInt64, port: UInt16, scopeID: UInt32) {
         self.family = family
         self.high = high
