@@ -24,6 +24,10 @@ final class ScriptedStreamHandler: StreamHandler {
             }
             return .later
         }
+        if text.hasPrefix("inline") {
+            _ = reply.withUnsafeBytes { worker.sendFrame($0, to: target) }
+            return .later
+        }
         if text == "hold" {
             held.update { $0.append(target) }
             return .later
@@ -134,6 +138,18 @@ struct TCPConnectionTests {
             try clients[number].sendFrame([UInt8](text: "still \(number)"))
             #expect(try clients[number].readFrame() == [UInt8](text: "re:still \(number)"))
         }
+    }
+
+    @Test("a reply sent through sendFrame before handleFrame returns .later does not leak an in-flight place")
+    func replyDuringHandleFrameSettlesIt() throws {
+        let (running, bound, _) = try Self.serve { $0.tcp.maxInFlightPerConnection = 2 }
+        defer { running.shutdown() }
+        let client = try TCPClient(connectingTo: bound)
+        let requests = (0..<6).map { "inline \($0)" }
+        try client.send(requests.flatMap { TCPClient.frame([UInt8](text: $0)) })
+        var replies: [String] = []
+        for _ in requests { replies.append(String(decoding: try client.readFrame(), as: UTF8.self)) }
+        #expect(replies == requests.map { "re:" + $0 })
     }
 
     @Test("a client that half-closes after its queries still gets every reply, then EOF")

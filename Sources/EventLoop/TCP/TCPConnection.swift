@@ -50,6 +50,9 @@ final class TCPConnection: IOHandler {
     private var readPaused = false
     private var inService = false
     private var serviceAgain = false
+    /// True during `handler.handleFrame`; replies delivered then are for a frame not yet counted in flight.
+    private var handlingFrame = false
+    private var repliesDeliveredWhileHandling = 0
 
     /// Buffers above this are freed once empty.
     private static let keptBufferCapacity = 16 * 1024
@@ -129,7 +132,11 @@ final class TCPConnection: IOHandler {
             input.didRead(2 + length)
             handled &+= 1
             let response = worker.tcpResponseBuffer
-            switch handler.handleFrame(frame, from: target, response: response) {
+            handlingFrame = true
+            repliesDeliveredWhileHandling = 0
+            let reply = handler.handleFrame(frame, from: target, response: response)
+            handlingFrame = false
+            switch reply {
             case .now(let replyLength):
                 precondition(replyLength > 0 && replyLength <= response.count, "a StreamHandler returned a reply length out of range")
                 output.appendFrame(UnsafeRawBufferPointer(rebasing: response[0..<replyLength]))
@@ -139,6 +146,12 @@ final class TCPConnection: IOHandler {
             case .drop:
                 break
             }
+            // Replies delivered through sendFrame during the call (for this frame before it returned .later,
+            // or for earlier ones) settle queries only now that this frame is counted.
+            if repliesDeliveredWhileHandling > 0 {
+                inFlight -= min(inFlight, repliesDeliveredWhileHandling)
+                repliesDeliveredWhileHandling = 0
+            }
         }
         worker.counters.tcpFramesReceived &+= handled
         if input.readableBytes == 0 { input.clear(shrinkingAbove: Self.keptBufferCapacity) }
@@ -146,7 +159,7 @@ final class TCPConnection: IOHandler {
 
     /// Queues a late reply and writes it (called by `Worker.sendFrame`).
     func deliver(_ bytes: UnsafeRawBufferPointer) {
-        if inFlight > 0 { inFlight -= 1 }
+        if handlingFrame { repliesDeliveredWhileHandling += 1 } else if inFlight > 0 { inFlight -= 1 }
         output.appendFrame(bytes)
         worker.counters.tcpFramesSent &+= 1
         serviceFromOutside()
