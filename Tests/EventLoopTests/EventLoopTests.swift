@@ -160,3 +160,20 @@ struct TimerQueueTests {
         #expect(due?.0 == second)
     }
 }
+
+@Suite("Worker threads")
+struct WorkerThreadTests {
+    @Test("a worker pins its thread to the CPU asked for, and reports a CPU it cannot use")
+    func pinning() throws {
+        let pinned = try Worker(index: 0, cpu: 0)
+        let impossible = try Worker(index: 1, cpu: 100_000)
+        for worker in [pinned, impossible] { try worker.start() }
+        for worker in [pinned, impossible] {
+            worker.loop.stop()
+            worker.join()
+        }
+        #expect(pinned.pinningError == nil)
+        #expect(impossible.pinningError == EINVAL)
+        #expect(pinned.exitError == nil)
+    }
+}
