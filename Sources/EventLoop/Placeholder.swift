@@ -1,1 +1,0 @@
-// EventLoop: placeholder until the module lands.

@@ -1,0 +1,84 @@
+import CSystem
+
+/// Process signals: blocked in every thread and read from a signalfd in one place, so no handler runs at an
+/// arbitrary point on a worker (the policy — stop on SIGTERM/SIGINT, reload on SIGHUP — belongs to the Server).
+///
+/// Order matters: call `blockProcessSignalsInCurrentThread()` and `ignoreSIGPIPE()` on the main thread before
+/// any other thread is created, so every thread inherits the mask; workers block them again themselves.
+public enum Signals {
+    /// The signals ClusterDNS takes through a signalfd.
+    public static let handled: [Int32] = [SIGTERM, SIGINT, SIGHUP]
+
+    /// Blocks SIGTERM, SIGINT, SIGHUP and SIGPIPE in the calling thread (new threads inherit the mask).
+    public static func blockProcessSignalsInCurrentThread() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in handled { sigaddset(&set, signal) }
+        sigaddset(&set, SIGPIPE)
+        do {
+            _ = try Syscall.pthread_sigmask(how: SIG_BLOCK, set: set)
+        } catch {
+            // pthread_sigmask fails only with EINVAL for a bad `how`, which SIG_BLOCK is not.
+            preconditionFailure("pthread_sigmask: \(error)")
+        }
+    }
+
+    /// Ignores SIGPIPE process-wide: a write to a closed connection then fails with EPIPE instead of killing
+    /// the process (TCP writes also pass MSG_NOSIGNAL).
+    public static func ignoreSIGPIPE() {
+        _ = CSystem_ignore_signal(SIGPIPE)  // fails only for SIGKILL/SIGSTOP.
+    }
+}
+
+/// A signalfd for SIGTERM, SIGINT and SIGHUP that calls `onSignal` with each signal number, on the loop it is
+/// registered on. The signals must be blocked in every thread (see `Signals`), or the default action (exit)
+/// may run instead.
+public final class SignalChannel: IOHandler {
+    /// The signalfd.
+    public let fd: Int32
+    private let onSignal: (Int32) -> Void
+    private weak var loop: EventLoop?
+
+    /// Creates the signalfd for `signals` (default: SIGTERM, SIGINT, SIGHUP).
+    public init(signals: [Int32] = Signals.handled, onSignal: @escaping (Int32) -> Void) throws(SystemError) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in signals { sigaddset(&set, signal) }
+        fd = try Syscall.signalfd(fd: -1, mask: set, flags: Int32(SFD_NONBLOCK | SFD_CLOEXEC))
+        self.onSignal = onSignal
+    }
+
+    deinit {
+        loop?.unregister(fd: fd)
+        Syscall.close(fd: fd)
+    }
+
+    /// Watches the signalfd on `loop` (the control plane's loop).
+    public func register(on loop: EventLoop) throws(SystemError) {
+        try loop.register(fd: fd, events: .readable, handler: self)
+        self.loop = loop
+    }
+
+    /// Reads one pending signal; `nil` when none is pending.
+    public func readSignal() throws(SystemError) -> Int32? {
+        var info = signalfd_siginfo()
+        let result = try withUnsafeMutableBytes(of: &info) { bytes throws(SystemError) in
+            try Syscall.read(fd: fd, buffer: bytes)
+        }
+        guard case .processed(let count) = result, count == MemoryLayout<signalfd_siginfo>.size else { return nil }
+        return Int32(bitPattern: info.ssi_signo)
+    }
+
+    public func ioReady(_ events: IOEvents) {
+        while true {
+            let signal: Int32?
+            do {
+                signal = try readSignal()
+            } catch {
+                return  // a signalfd read fails only with EAGAIN (a value) or EINVAL (bad size, impossible).
+            }
+            guard let signal else { return }
+            onSignal(signal)
+        }
+    }
+}
