@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
     ],
     targets: [
         // One C shim for every system header we need (epoll, recvmmsg, inotify, signalfd, libldns):
@@ -46,6 +47,7 @@ let package = Package(
             dependencies: [
                 "DNSWire", "ClusterRegistry", "ZoneFile", "Corefile", "EventLoop",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -61,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "clusterdns",
             dependencies: [
-                "Server", "Simulator", "Corefile", "DNSWire",
+                "Server", "Simulator", "Corefile", "DNSWire", "Plugins", "EventLoop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -30,6 +30,16 @@ public struct ParsedQuery: Hashable, Sendable {
     /// Offset of the question name in the packet.
     public static let nameOffset = Header.size
 
+    public init(header: Header, nameLength: Int, type: RecordType, queryClass: RecordClass, questionEnd: Int,
+                edns: QueryEDNS?) {
+        self.header = header
+        self.nameLength = nameLength
+        self.type = type
+        self.queryClass = queryClass
+        self.questionEnd = questionEnd
+        self.edns = edns
+    }
+
     public var hasQuestion: Bool { nameLength > 0 }
 }
 

@@ -1,0 +1,406 @@
+import DNSWire
+
+/// Sends answers that complete after the query's receive batch (an upstream answered, a
+/// subrequest finished). Implemented by the server on the worker's sockets.
+public protocol ResponseSink: AnyObject {
+    func deliver(_ response: UnsafeRawBufferPointer, route: Route)
+}
+
+/// A worker's query engine: checks each query as CoreDNS's server does, picks the server block,
+/// runs its plugin chain, and finishes the answer (response hooks, metrics, delivery).
+///
+/// One per worker thread, never shared: requests, output buffers and counters are the worker's,
+/// so nothing here takes a lock. A query answered from memory allocates nothing: requests and
+/// large output buffers come from pools that grow only under load.
+public final class QueryEngine {
+    public let worker: WorkerContext
+    /// The zone tables per listening port, swapped whole by a reload.
+    public private(set) var ports: [(port: UInt16, zones: ZoneTable)]
+    public weak var sink: (any ResponseSink)?
+    public let counters = EngineCounters()
+
+    var pool: [Request] = []
+    var freeRequests: [Int] = []
+    var freeScratch: [UnsafeMutableRawBufferPointer] = []
+    /// Requests suspended now (for draining on shutdown and the overload cap).
+    public private(set) var outstanding = 0
+    /// Above this many suspended requests the worker answers SERVFAIL instead of taking more.
+    public var maxOutstanding = 65_536
+
+    /// Requests keep up to this much of the query; longer TCP queries are refused.
+    static let requestStorage = 4096
+    /// Scratch buffers hold any DNS message.
+    static let scratchSize = 65_535
+    /// Subrequests nest at most this deep (CNAME chains, autopath steps).
+    public static let maxDepth = 8
+
+    public init(worker: WorkerContext, ports: [(port: UInt16, zones: ZoneTable)]) {
+        self.worker = worker
+        self.ports = ports
+        pool.reserveCapacity(256)
+        for _ in 0..<64 { freeRequests.append(newRequest()) }
+    }
+
+    deinit {
+        for buffer in freeScratch { buffer.deallocate() }
+    }
+
+    /// Replaces the chains (a reload). Requests in flight keep the chains they started with.
+    public func replaceChains(_ newPorts: [(port: UInt16, zones: ZoneTable)]) {
+        ports = newPorts
+    }
+
+    func newRequest() -> Int {
+        let request = Request(poolIndex: pool.count, storageSize: QueryEngine.requestStorage)
+        request.engine = self
+        pool.append(request)
+        return pool.count - 1
+    }
+
+    func acquireRequest() -> Request? {
+        if let i = freeRequests.popLast() { return pool[i] }
+        guard pool.count < maxOutstanding + 64 else { return nil }
+        return pool[newRequest()]
+    }
+
+    func release(_ request: Request) {
+        if request.ownsScratch {
+            freeScratch.append(request.output)
+            request.ownsScratch = false
+        }
+        request.output = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        request.responseLength = nil
+        request.hooks = 0
+        request.parent = nil
+        request.requester = -1
+        request.pluginObject = nil
+        request.pluginState = 0
+        request.suspended = false
+        request.inSyncServe = false
+        request.pendingResult = nil
+        request.answeredBy = -1
+        request.depth = 0
+        freeRequests.append(request.poolIndex)
+    }
+
+    func acquireScratch() -> UnsafeMutableRawBufferPointer {
+        if let buffer = freeScratch.popLast() { return buffer }
+        return .allocate(byteCount: QueryEngine.scratchSize, alignment: 8)
+    }
+
+    func zones(forPort port: UInt16) -> ZoneTable? {
+        for entry in ports where entry.port == port { return entry.zones }
+        return ports.count == 1 && port == 0 ? ports[0].zones : nil
+    }
+
+    // MARK: Entry point
+
+    /// What became of a query handed to `handle`.
+    public enum Outcome: Equatable, Sendable {
+        /// The answer is in the output buffer, this many octets.
+        case reply(Int)
+        /// A plugin suspended the query; the answer will reach the sink later.
+        case later
+        /// Nothing will ever be sent (too short, a response, or no room for even a header).
+        case drop
+    }
+
+    /// Handles a query that arrived on `route`, writing an immediate answer into `output`.
+    /// - Complexity: allocation-free for answers from memory.
+    public func handle(packet: UnsafeRawBufferPointer, route: Route, output: UnsafeMutableRawBufferPointer) -> Outcome {
+        guard let length = handleQuery(packet: packet, route: route, output: output) else {
+            return lastSuspended ? .later : .drop
+        }
+        return .reply(length)
+    }
+
+    var lastSuspended = false
+
+    func handleQuery(packet: UnsafeRawBufferPointer, route: Route, output: UnsafeMutableRawBufferPointer) -> Int? {
+        lastSuspended = false
+        let now = monotonicNanoseconds()
+        // Too short for a header, or a response (QR=1): never answered (no reflection, no loops).
+        guard packet.count >= Header.size else {
+            counters.bump(.droppedShort)
+            return nil
+        }
+        guard packet[2] & 0x80 == 0 else {
+            counters.bump(.droppedResponse)
+            return nil
+        }
+        let query: ParsedQuery
+        do {
+            query = try QueryParser.parse(packet)
+        } catch {
+            counters.bump(.formatErrors)
+            return QueryEngine.headerOnlyResponse(packet: packet, rcode: .formatError, output: output)
+        }
+        guard query.header.opcode == .query else {
+            counters.bump(.notImplemented)
+            return QueryEngine.headerOnlyResponse(packet: packet, rcode: .notImplemented, output: output)
+        }
+        guard query.header.questionCount == 1 else {
+            counters.bump(.formatErrors)
+            return QueryEngine.headerOnlyResponse(packet: packet, rcode: .formatError, output: output)
+        }
+        let limit = QueryEngine.sizeLimit(query: query, route: route, output: output, maxUDP: nil)
+        if let edns = query.edns, edns.version != 0 {
+            counters.bump(.badVersion)
+            return QueryEngine.simpleResponse(query: query, packet: packet, rcode: .badVersion, output: output, limit: limit)
+        }
+        guard query.queryClass == .in else {
+            counters.bump(.refusedClass)
+            return QueryEngine.simpleResponse(query: query, packet: packet, rcode: .refused, output: output, limit: limit)
+        }
+        let name = UnsafeRawBufferPointer(rebasing: packet[Header.size..<(Header.size + query.nameLength)])
+        guard let table = zones(forPort: route.localPort), let (chain, _) = table.chain(for: name) else {
+            counters.bump(.refusedNoZone)
+            return QueryEngine.simpleResponse(query: query, packet: packet, rcode: .refused, output: output, limit: limit)
+        }
+        guard let request = acquireRequest() else {
+            counters.bump(.overloaded)
+            return QueryEngine.simpleResponse(query: query, packet: packet, rcode: .serverFailure, output: output, limit: limit)
+        }
+        request.packet = packet
+        request.query = query
+        request.route = route
+        request.receivedAt = now
+        request.block = chain
+        request.output = output
+        request.outputLimit = QueryEngine.sizeLimit(query: query, route: route, output: output, maxUDP: chain.maxUDPSize)
+        request.inSyncServe = true
+        let result = runChain(request, from: 0)
+        request.inSyncServe = false
+        if result == .suspended {
+            suspend(request)
+            lastSuspended = true
+            return nil
+        }
+        let length = finalize(request)
+        release(request)
+        return length
+    }
+
+    /// The most octets an answer to `query` may take: the client's EDNS size (512 without EDNS)
+    /// capped by the server's maximum on UDP; the output buffer (≤ 65535) on TCP.
+    static func sizeLimit(query: ParsedQuery, route: Route, output: UnsafeMutableRawBufferPointer, maxUDP: Int?) -> Int {
+        guard route.transport == .udp else { return min(output.count, 65_535) }
+        let client = query.edns?.effectivePayloadSize ?? 512
+        return min(client, maxUDP ?? client, output.count)
+    }
+
+    /// Runs plugins from `index` until one answers or suspends; SERVFAIL when none answers.
+    func runChain(_ request: Request, from index: Int) -> PluginResult {
+        let handlers = request.block.handlers
+        var i = index
+        while i < handlers.count {
+            request.position = i
+            let result = handlers[i].serve(request, engine: self)
+            switch result {
+            case .answered:
+                return .answered
+            case .next:
+                i += 1
+            case .suspended:
+                // A subrequest that completed synchronously may already have settled it.
+                if let pending = request.pendingResult {
+                    request.pendingResult = nil
+                    if pending == .next { i += 1; continue }
+                    return pending
+                }
+                return .suspended
+            }
+        }
+        request.position = handlers.count
+        request.answeredBy = -1
+        request.respond(rcode: .serverFailure)
+        request.answeredBy = -1
+        return .answered
+    }
+
+    func suspend(_ request: Request) {
+        request.detachPacket()
+        request.suspended = true
+        // The sync output (a socket's send slot) is not ours after this call returns.
+        if !request.ownsScratch {
+            request.output = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        }
+        outstanding += 1
+    }
+
+    /// Runs response hooks and counts the answer; returns its length.
+    func finalize(_ request: Request) -> Int? {
+        guard var length = request.responseLength else { return nil }
+        var hooks = request.hooks
+        let handlers = request.block.handlers
+        while hooks != 0 {
+            let i = 63 - hooks.leadingZeroBitCount
+            hooks &= ~(1 << UInt64(i))
+            guard i < handlers.count else { continue }
+            var view = ResponseView(buffer: request.output, length: length, limit: request.outputLimit)
+            handlers[i].responseWillBeSent(request, response: &view, engine: self)
+            length = view.length
+        }
+        request.responseLength = length
+        if request.route.transport != .internal {
+            let rcode = length >= Header.size ? ResponseCode(rawValue: UInt16(request.output[3] & 0x0F)) : .serverFailure
+            let ipv6: Bool
+            if case .v6 = request.route.peerAddress { ipv6 = true } else { ipv6 = false }
+            request.block.metrics.record(tcp: request.route.transport == .tcp, ipv6: ipv6, type: request.query.type,
+                                         dnssecOK: request.dnssecOK, rcode: rcode, plugin: request.answeredBy,
+                                         durationNanoseconds: monotonicNanoseconds() &- request.receivedAt,
+                                         requestSize: request.packet.count, responseSize: length)
+        }
+        return length
+    }
+
+    // MARK: Asynchronous completion
+
+    /// Makes sure a suspended request has an output buffer to write its answer into.
+    func ensureOutput(_ request: Request) {
+        guard request.output.baseAddress == nil else { return }
+        request.output = acquireScratch()
+        request.ownsScratch = true
+    }
+
+    /// Settles a suspended request: `.answered` once its response is written, `.next` to go on
+    /// with the plugin after the one that suspended it, `.suspended` if it stays suspended.
+    /// Called by the plugin that suspended it (upstream answer, timeout, subrequest done).
+    public func resume(_ request: Request, _ result: PluginResult) {
+        if request.inSyncServe {
+            request.pendingResult = result == .suspended ? nil : result
+            return
+        }
+        guard request.suspended else { return }
+        var outcome = result
+        if result == .next {
+            ensureOutput(request)
+            request.inSyncServe = true
+            outcome = runChain(request, from: request.position + 1)
+            request.inSyncServe = false
+        }
+        guard outcome == .answered else { return }
+        request.suspended = false
+        outstanding -= 1
+        deliver(request)
+    }
+
+    /// Finishes and sends (or hands to the parent) an answered request that left the sync path.
+    func deliver(_ request: Request) {
+        guard let length = finalize(request) else {
+            release(request)
+            return
+        }
+        if let parent = request.parent, request.requester >= 0 {
+            let requester = parent.block.handlers[request.requester]
+            ensureOutput(parent)
+            requester.subrequestCompleted(request, parent: parent, engine: self)
+        } else if request.route.transport != .internal, let sink {
+            sink.deliver(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(request.output)[0..<length]),
+                         route: request.route)
+        }
+        release(request)
+    }
+
+    // MARK: Subrequests
+
+    /// Where a subrequest enters the plugin chain.
+    public enum SubrequestEntry: Sendable {
+        /// The whole chain of the block that serves the new name (CoreDNS's `upstream.Lookup`).
+        case top
+        /// The plugins after the one asking, in the same block (autopath's re-run).
+        case afterCurrent
+    }
+
+    /// Resolves `name`/`type` through the server on behalf of `parent`; the answer arrives in the
+    /// asking plugin's `subrequestCompleted` — before this returns, when the chain answers
+    /// synchronously. The plugin that calls this returns `.suspended` from `serve`.
+    /// - Returns: false when the subrequest cannot start (too deep, no zone, overloaded).
+    @discardableResult
+    public func startSubrequest(parent: Request, name: DomainName, type: RecordType, entry: SubrequestEntry) -> Bool {
+        guard parent.depth < QueryEngine.maxDepth, let child = acquireRequest() else { return false }
+        var query = Message.query(id: parent.query.header.id, name: name, type: type,
+                                  recursionDesired: parent.query.header.recursionDesired,
+                                  edns: EDNS(udpPayloadSize: 65_535, dnssecOK: parent.dnssecOK))
+        query.header.checkingDisabled = parent.checkingDisabled
+        guard let bytes = query.encoded(), bytes.count <= child.storage.count else {
+            release(child)
+            return false
+        }
+        bytes.withUnsafeBytes { raw in
+            if let src = raw.baseAddress, let dst = child.storage.baseAddress { dst.copyMemory(from: src, byteCount: raw.count) }
+        }
+        child.packet = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(child.storage)[0..<bytes.count])
+        guard let parsed = try? QueryParser.parse(child.packet) else {
+            release(child)
+            return false
+        }
+        let chain: ChainRuntime
+        var from = 0
+        switch entry {
+        case .top:
+            guard let table = zones(forPort: parent.route.localPort) ?? ports.first?.zones,
+                  let found = table.chain(for: UnsafeRawBufferPointer(rebasing: child.packet[Header.size..<(Header.size + parsed.nameLength)]))
+            else {
+                release(child)
+                return false
+            }
+            chain = found.chain
+        case .afterCurrent:
+            chain = parent.block
+            from = parent.position + 1
+        }
+        child.query = parsed
+        child.route = parent.route
+        child.route.transport = .internal
+        child.receivedAt = monotonicNanoseconds()
+        child.block = chain
+        child.parent = parent
+        child.requester = parent.position
+        child.depth = parent.depth + 1
+        child.output = acquireScratch()
+        child.ownsScratch = true
+        child.outputLimit = QueryEngine.scratchSize
+        child.inSyncServe = true
+        let result = runChain(child, from: from)
+        child.inSyncServe = false
+        if result == .suspended {
+            suspend(child)
+        } else {
+            deliver(child)
+        }
+        return true
+    }
+
+    // MARK: Answers written before any chain runs
+
+    /// A header-only answer echoing ID, opcode and RD (FORMERR, NOTIMP for unparseable queries).
+    static func headerOnlyResponse(packet: UnsafeRawBufferPointer, rcode: ResponseCode,
+                                   output: UnsafeMutableRawBufferPointer) -> Int? {
+        guard output.count >= Header.size else { return nil }
+        output[0] = packet[0]
+        output[1] = packet[1]
+        output[2] = 0x80 | (packet[2] & 0x79)       // QR, opcode, RD kept; AA, TC cleared
+        output[3] = rcode.headerBits
+        for i in 4..<Header.size { output[i] = 0 }
+        return Header.size
+    }
+
+    /// An answer with the question and no records (REFUSED, BADVERS, SERVFAIL when overloaded).
+    static func simpleResponse(query: ParsedQuery, packet: UnsafeRawBufferPointer, rcode: ResponseCode,
+                               output: UnsafeMutableRawBufferPointer, limit: Int) -> Int? {
+        var table: (UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &table) { raw in
+            let compression = raw.bindMemory(to: UInt16.self)
+            var builder = ResponseBuilder(buffer: output, limit: limit, compression: compression)
+            guard builder.begin(query: query, packet: packet, payloadSize: 1232) else { return nil }
+            builder.rcode = rcode
+            return builder.finish()
+        }
+    }
+}
+
+extension Request {
+    /// True while the request waits for an upstream or a subrequest.
+    public var isSuspended: Bool { suspended }
+}

@@ -1,0 +1,147 @@
+import DNSWire
+
+/// One query in flight on a worker, from arrival until its answer leaves.
+///
+/// Requests are pooled by the worker's `QueryEngine` and reused, so serving a query allocates
+/// nothing. While a plugin's `serve` runs synchronously, `packet` points into the receive buffer;
+/// when a plugin suspends the request, the engine copies the query into the request's own
+/// storage first, so it outlives the receive batch.
+public final class Request {
+    /// The query's octets (header onwards).
+    public internal(set) var packet: UnsafeRawBufferPointer
+    /// The parsed header, question and EDNS of `packet`.
+    public internal(set) var query: ParsedQuery
+    public internal(set) var route: Route
+    /// Monotonic nanoseconds at arrival.
+    public internal(set) var receivedAt: UInt64
+    /// The server block answering this query.
+    public internal(set) var block: ChainRuntime
+    /// Index of the plugin now handling the request (also: the one that suspended it).
+    public internal(set) var position: Int = 0
+
+    /// Where the response is written, and the client's size limit for it.
+    public internal(set) var output: UnsafeMutableRawBufferPointer
+    public internal(set) var outputLimit: Int
+    /// Length of the finished response, nil until one is written.
+    public internal(set) var responseLength: Int?
+    /// The finished response's octets (empty before one is written).
+    public var responseBytes: UnsafeRawBufferPointer {
+        guard let n = responseLength else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(output)[0..<n])
+    }
+    /// The response being built by `startResponse()`.
+    public var response: ResponseBuilder
+    /// Name of the plugin that wrote the response (for `coredns_dns_responses_total{plugin}`).
+    public internal(set) var answeredBy: Int = -1
+
+    /// Plugins (by chain index) that asked to see the response, as bits.
+    var hooks: UInt64 = 0
+    /// For a subrequest: the request it serves and the plugin to tell when done.
+    public internal(set) weak var parent: Request?
+    var requester: Int = -1
+    /// How many subrequests deep this is (CNAME chasing and autopath are bounded).
+    public internal(set) var depth: Int = 0
+
+    /// Free for the plugin that suspended the request: e.g. which upstream, which autopath step.
+    public var pluginState: UInt64 = 0
+    public var pluginObject: AnyObject?
+
+    /// The engine that owns the request (it outlives every request it pools).
+    unowned(unsafe) var engine: QueryEngine?
+    var suspended = false
+    var inSyncServe = false
+    var pendingResult: PluginResult?
+    var ownsScratch = false
+
+    let storage: UnsafeMutableRawBufferPointer
+    let compression: UnsafeMutableBufferPointer<UInt16>
+    let poolIndex: Int
+
+    init(poolIndex: Int, storageSize: Int) {
+        self.poolIndex = poolIndex
+        storage = UnsafeMutableRawBufferPointer.allocate(byteCount: storageSize, alignment: 8)
+        compression = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: 128)
+        packet = UnsafeRawBufferPointer(start: nil, count: 0)
+        query = ParsedQuery(header: Header(), nameLength: 0, type: .a, queryClass: .in, questionEnd: 0, edns: nil)
+        route = .internal
+        receivedAt = 0
+        block = ChainRuntime.empty
+        output = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        outputLimit = 0
+        response = ResponseBuilder(buffer: UnsafeMutableRawBufferPointer(start: nil, count: 0), limit: 0,
+                                   compression: compression)
+    }
+
+    deinit {
+        storage.deallocate()
+        compression.deallocate()
+    }
+
+    // MARK: Reading the query
+
+    /// The question name as it lies in the packet (uncompressed wire form, client's case).
+    public var questionName: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: packet[Header.size..<(Header.size + query.nameLength)])
+    }
+
+    /// The question name as a `DomainName` (allocates; for paths that are not per-query hot).
+    public var questionDomainName: DomainName {
+        (try? DomainName(wire: Array(questionName))) ?? .root
+    }
+
+    public var questionType: RecordType { query.type }
+    public var questionClass: RecordClass { query.queryClass }
+    public var dnssecOK: Bool { query.edns?.dnssecOK ?? false }
+    public var checkingDisabled: Bool { query.header.checkingDisabled }
+
+    // MARK: Answering
+
+    /// Starts writing the response into `output`; the plugin then appends records through
+    /// `response` and calls `finishResponse()`. False when not even the question fits.
+    public func startResponse() -> Bool {
+        engine?.ensureOutput(self)
+        response = ResponseBuilder(buffer: output, limit: outputLimit, compression: compression)
+        return response.begin(query: query, packet: packet, payloadSize: block.advertisedUDPSize)
+    }
+
+    /// Completes the response started with `startResponse()`.
+    public func finishResponse() {
+        responseLength = response.finish()
+        answeredBy = position
+    }
+
+    /// Writes a response with no records and `rcode` (SERVFAIL, REFUSED, …).
+    public func respond(rcode: ResponseCode, authoritative: Bool = false) {
+        guard startResponse() else { return }
+        response.rcode = rcode
+        response.authoritative = authoritative
+        finishResponse()
+    }
+
+    /// For plugins that produce the whole message themselves (a cache hit, a relayed upstream
+    /// answer): they wrote `length` octets into `output` (at most `outputLimit`).
+    /// The buffer to write a whole response into, made available if the request is suspended.
+    public func writableOutput() -> UnsafeMutableRawBufferPointer {
+        engine?.ensureOutput(self)
+        return output
+    }
+
+    public func setRawResponse(length: Int) {
+        precondition(length <= output.count, "response longer than the output buffer")
+        responseLength = length
+        answeredBy = position
+    }
+
+    /// Asks to see the response in `responseWillBeSent` before it is sent.
+    public func addResponseHook() {
+        hooks |= 1 << UInt64(position)
+    }
+
+    /// Copies the query into the request's own storage, so it survives the receive buffer.
+    func detachPacket() {
+        guard packet.baseAddress != UnsafeRawPointer(storage.baseAddress) else { return }
+        let n = min(packet.count, storage.count)
+        if let src = packet.baseAddress, let dst = storage.baseAddress { dst.copyMemory(from: src, byteCount: n) }
+        packet = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(storage)[0..<n])
+    }
+}

@@ -1,0 +1,204 @@
+import DNSWire
+
+/// Writes a response for a query into the output buffer the engine hands out, RRset by RRset.
+///
+/// It echoes the query's ID, opcode, RD and CD bits and its question byte for byte (so the
+/// client's 0x20 case comes back), then takes records section by section. Each RRset is written
+/// between `beginRRset()` and `endRRset()`; an RRset that does not fit below the size limit is
+/// rolled back whole. In the answer or authority section that sets TC and ends the message
+/// (RFC 2181 §9); in the additional section the rest is silently left out. `finish()` appends
+/// the OPT record when the query had one and patches counts and flags.
+///
+/// Allocation-free: it writes into memory the worker owns.
+public struct ResponseBuilder {
+    public enum Section: Int, Sendable { case answer = 0, authority = 1, additional = 2 }
+
+    public private(set) var writer: MessageWriter
+    public private(set) var counts: (answer: UInt16, authority: UInt16, additional: UInt16) = (0, 0, 0)
+    public private(set) var section: Section = .answer
+    /// Set once an answer or authority RRset did not fit; every later write is ignored.
+    public private(set) var truncated = false
+    public var rcode: ResponseCode = .noError
+    public var authoritative = false
+    public var recursionAvailable = false
+    public var authenticData = false
+    /// The OPT to append, copied from the query's EDNS by `begin`; nil when the query had none.
+    public var edns: EDNS?
+    var rrsetStart: MessageWriter.Checkpoint
+    var rrsetCount: UInt16 = 0
+    var optReserve = 0
+    /// Offset just after the echoed question; offset 12 is the question name.
+    public private(set) var questionEnd = Header.size
+
+    /// The octets the OPT record this server writes takes (no options).
+    public static let plainOPTSize = 11
+
+    /// The size limit the response must respect (the client's UDP size, or 65535 on TCP).
+    public let sizeLimit: Int
+
+    /// Starts a response into `buffer` with at most `limit` octets.
+    public init(buffer: UnsafeMutableRawBufferPointer, limit: Int, compression: UnsafeMutableBufferPointer<UInt16>) {
+        writer = MessageWriter(buffer: buffer, limit: limit, compression: compression)
+        sizeLimit = writer.limit
+        rrsetStart = writer.checkpoint()
+    }
+
+    /// Writes the header and echoes the question of `query` (which lies in `packet`).
+    /// - Parameters:
+    ///   - payloadSize: the UDP size this server advertises in its OPT.
+    /// - Returns: false when not even the header and question fit (the caller drops the query).
+    public mutating func begin(query: ParsedQuery, packet: UnsafeRawBufferPointer, payloadSize: UInt16) -> Bool {
+        writer.reset()
+        writer.limit = sizeLimit
+        counts = (0, 0, 0)
+        additionalFull = false
+        section = .answer
+        truncated = false
+        rcode = .noError
+        authoritative = false
+        recursionAvailable = false
+        authenticData = false
+        if let e = query.edns {
+            var opt = EDNS(udpPayloadSize: payloadSize, dnssecOK: e.dnssecOK)
+            opt.options = []
+            edns = opt
+            optReserve = ResponseBuilder.plainOPTSize
+        } else {
+            edns = nil
+            optReserve = 0
+        }
+        var header = Header(id: query.header.id)
+        header.isResponse = true
+        header.opcode = query.header.opcode
+        header.recursionDesired = query.header.recursionDesired
+        header.checkingDisabled = query.header.checkingDisabled
+        header.questionCount = query.hasQuestion ? 1 : 0
+        writer.limit -= optReserve
+        do {
+            try writer.writeHeader(header)
+            if query.hasQuestion {
+                let questionBytes = UnsafeRawBufferPointer(rebasing: packet[Header.size..<(Header.size + query.nameLength + 4)])
+                try writer.writeBytes(questionBytes)
+                writer.registerName(at: Header.size)
+            }
+        } catch {
+            return false
+        }
+        questionEnd = writer.position
+        rrsetStart = writer.checkpoint()
+        return true
+    }
+
+    /// Moves on to `section`; sections only go forward.
+    public mutating func startSection(_ next: Section) {
+        precondition(next.rawValue >= section.rawValue, "sections are written in order")
+        section = next
+    }
+
+    /// Marks the start of an RRset.
+    public mutating func beginRRset() {
+        rrsetStart = writer.checkpoint()
+        rrsetCount = 0
+    }
+
+    /// Ends an RRset; its records count from now on.
+    public mutating func endRRset() {
+        switch section {
+        case .answer: counts.answer += rrsetCount
+        case .authority: counts.authority += rrsetCount
+        case .additional: counts.additional += rrsetCount
+        }
+        rrsetCount = 0
+        rrsetStart = writer.checkpoint()
+    }
+
+    /// Rolls back the RRset in progress after a write did not fit.
+    mutating func overflow() {
+        writer.rollback(to: rrsetStart)
+        rrsetCount = 0
+        if section != .additional { truncated = true } else { additionalFull = true }
+    }
+
+    /// Set once an additional RRset did not fit: later additional records are left out.
+    public private(set) var additionalFull = false
+
+    /// True when writes are being ignored (after truncation, or a full additional section).
+    public var isFull: Bool { truncated || (section == .additional && additionalFull) }
+
+    /// Appends one record with an owner given as wire bytes or as a pointer to the question.
+    public mutating func append(owner: Owner, type: RecordType, ttl: UInt32, rdata: RData, recordClass: RecordClass = .in) {
+        guard !isFull else { return }
+        do {
+            switch owner {
+            case .question: try writer.writePointer(to: Header.size)
+            case .questionSuffix(let offset): try writer.writePointer(to: Header.size + offset)
+            case .name(let name): try writer.writeName(name)
+            }
+            try writer.writeUInt16(type.rawValue)
+            try writer.writeUInt16(recordClass.rawValue)
+            try writer.writeUInt32(ttl)
+            try writer.writeRData(rdata)
+            rrsetCount += 1
+        } catch {
+            overflow()
+        }
+    }
+
+    /// Appends a whole record from the typed model.
+    public mutating func append(_ record: ResourceRecord) {
+        guard !isFull else { return }
+        do {
+            try writer.writeRecord(record)
+            rrsetCount += 1
+        } catch {
+            overflow()
+        }
+    }
+
+    /// Appends `count` records already in wire form. Their owner names and RDATA names may only
+    /// use pointers into the question (offsets 12 ..< 12 + name length), which are valid in every
+    /// response to an equal question: that is what makes per-name answers precomputable.
+    public mutating func appendEncoded(_ bytes: UnsafeRawBufferPointer, count: UInt16) {
+        guard !isFull else { return }
+        do {
+            try writer.writeBytes(bytes)
+            rrsetCount += count
+        } catch {
+            overflow()
+        }
+    }
+
+    /// Where a record's owner name comes from.
+    public enum Owner {
+        /// The question's name (pointer to offset 12): echoes the client's case.
+        case question
+        /// A suffix of the question's name starting `offset` octets into it.
+        case questionSuffix(Int)
+        case name(DomainName)
+    }
+
+    /// Appends the OPT record, patches counts and flags; returns the message length.
+    public mutating func finish() -> Int {
+        writer.limit += optReserve
+        var additional = counts.additional
+        if var opt = edns {
+            opt.extendedRCode = rcode.extendedBits
+            do {
+                try writer.writeOPT(opt)
+                additional += 1
+            } catch {
+                // Only reachable when the limit changed under us; answer without OPT.
+            }
+        }
+        var flags = writer.getUInt16(at: 2)
+        flags = (flags & ~0x000F) | UInt16(rcode.headerBits)
+        if authoritative { flags |= Header.aaMask }
+        if truncated { flags |= Header.tcMask }
+        if recursionAvailable { flags |= Header.raMask }
+        if authenticData { flags |= Header.adMask }
+        writer.setUInt16(flags, at: 2)
+        writer.setCounts(question: writer.getUInt16(at: 4), answer: counts.answer, authority: counts.authority,
+                         additional: additional)
+        return writer.position
+    }
+}

@@ -1,0 +1,113 @@
+import Corefile
+import DNSWire
+
+/// A plugin that shapes the listeners rather than answering queries (`bind`).
+public protocol ListenAddressProvider {
+    var listenAddresses: [IPAddress] { get }
+}
+
+/// A plugin that asks the server to watch the Corefile for changes (`reload`).
+public protocol ReloadSettingsProvider {
+    var reloadInterval: Duration { get }
+    var reloadJitter: Duration { get }
+}
+
+/// One server block after setup: its keys and its plugins in chain order.
+public struct ConfiguredBlock: Sendable {
+    public let block: ServerBlock
+    public let zones: [DomainName]
+    public let port: UInt16
+    /// Every plugin of the block in `Directives.order`.
+    public let factories: [any PluginFactory]
+    /// Addresses from `bind`; empty means all addresses (0.0.0.0 and ::).
+    public let bindAddresses: [IPAddress]
+
+    /// The plugin names in chain order, for `clusterdns check` and metrics.
+    public var pluginNames: [String] { factories.map(\.name) }
+}
+
+/// A whole Corefile turned into configured server blocks: what `serve` runs and `check` prints.
+public struct ServerConfiguration: Sendable {
+    public let corefile: Corefile
+    public let blocks: [ConfiguredBlock]
+    /// From the first `reload` directive, if any.
+    public let reloadInterval: Duration?
+    public let reloadJitter: Duration
+
+    /// Runs every directive's setup. Errors name file:line and the directive.
+    /// - Throws: `CorefileError` for an unknown or unsupported directive, a plugin repeated where
+    ///   CoreDNS allows it once, or any plugin's own configuration error.
+    public static func build(_ corefile: Corefile, manifestsDirectory: String?, baseDirectory: String,
+                             implemented: [String: DirectiveSpec] = Directives.implemented) throws(CorefileError) -> ServerConfiguration {
+        var blocks: [ConfiguredBlock] = []
+        var reloadInterval: Duration? = nil
+        var reloadJitter: Duration = .zero
+        for block in corefile.serverBlocks {
+            var zones: [DomainName] = []
+            for key in block.keys {
+                do {
+                    let zone = try DomainName(key.zone).lowercased()
+                    if !zones.contains(zone) { zones.append(zone) }
+                } catch {
+                    throw CorefileError(.serverKey, at: key.location, "bad zone '\(key.original)': \(error)")
+                }
+            }
+            let port = UInt16(clamping: block.keys.first?.port ?? 53)
+            let setup = BlockSetup(block: block, zones: zones, port: port, manifestsDirectory: manifestsDirectory,
+                                   baseDirectory: baseDirectory)
+            var made: [(rank: Int, line: Int, factory: any PluginFactory)] = []
+            var seen: [String: Directive] = [:]
+            for directive in block.directives {
+                guard let rank = Directives.rank(of: directive.name) else {
+                    throw CorefileError(.argument, at: directive.location,
+                                        "unknown directive '\(directive.name)'")
+                }
+                guard let spec = implemented[directive.name] else {
+                    throw directive.error("not supported yet by ClusterDNS")
+                }
+                if let first = seen[directive.name], !spec.allowsMultiple {
+                    throw directive.error("this plugin can only be used once per server block (first at line \(first.location.line))")
+                }
+                seen[directive.name] = directive
+                let factory = try spec.setup(directive, setup)
+                made.append((rank, directive.location.line, factory))
+            }
+            made.sort { $0.rank != $1.rank ? $0.rank < $1.rank : $0.line < $1.line }
+            let factories = made.map(\.factory)
+            var bind: [IPAddress] = []
+            for factory in factories {
+                if let provider = factory as? any ListenAddressProvider { bind += provider.listenAddresses }
+                if reloadInterval == nil, let reload = factory as? any ReloadSettingsProvider {
+                    reloadInterval = reload.reloadInterval
+                    reloadJitter = reload.reloadJitter
+                }
+            }
+            blocks.append(ConfiguredBlock(block: block, zones: zones, port: port, factories: factories, bindAddresses: bind))
+        }
+        return ServerConfiguration(corefile: corefile, blocks: blocks, reloadInterval: reloadInterval,
+                                   reloadJitter: reloadJitter)
+    }
+
+    /// The blocks and their chains, as `clusterdns check` prints them.
+    public var summary: String {
+        var lines: [String] = []
+        for block in blocks {
+            let keys = block.block.keys.map { "\($0.zone):\($0.port)" }.joined(separator: " ")
+            lines.append("server block \(keys)")
+            let bind = block.bindAddresses.isEmpty ? "all addresses" : block.bindAddresses.map(\.description).joined(separator: " ")
+            lines.append("  listen: \(bind), port \(block.port) (udp, tcp)")
+            lines.append("  plugin chain: " + block.pluginNames.joined(separator: " → "))
+        }
+        if let reloadInterval {
+            lines.append("reload: every \(CorefileDuration.format(reloadInterval)) (jitter \(CorefileDuration.format(reloadJitter)))")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A plugin that keeps the server answering for a while after SIGTERM (`health`'s `lameduck`).
+public protocol LameduckProvider {
+    var lameduck: Duration { get }
+    /// Called when shutdown starts: report unhealthy from now on.
+    func enterLameduck()
+}

@@ -1,0 +1,64 @@
+import DNSWire
+import Logging
+import Synchronization
+
+/// What the server offers plugins at start-up and for their lifetime: its logger, its listen
+/// addresses, command-line options that plugins read (`--manifests`), resources shared between
+/// server blocks and kept across reloads, and a way to stop the process on a fatal condition.
+public final class ServerContext: Sendable {
+    public struct Listener: Sendable, Hashable {
+        public var address: IPAddress
+        public var port: UInt16
+        public init(address: IPAddress, port: UInt16) {
+            self.address = address
+            self.port = port
+        }
+    }
+
+    public let logger: Logger
+    /// Addresses the DNS listeners are bound to (wildcards as given).
+    public let listeners: [Listener]
+    /// `--manifests DIR` from the command line, for a `kubernetes` block that names no source.
+    public let manifestsDirectory: String?
+    public let resources: SharedResources
+    let fatalHandler: @Sendable (String) -> Void
+
+    public init(logger: Logger, listeners: [Listener], manifestsDirectory: String?,
+                resources: SharedResources = SharedResources(),
+                fatal: @escaping @Sendable (String) -> Void) {
+        self.logger = logger
+        self.listeners = listeners
+        self.manifestsDirectory = manifestsDirectory
+        self.resources = resources
+        self.fatalHandler = fatal
+    }
+
+    /// The resource under `key`, made by `make` the first time it is asked for. Plugins use this
+    /// so that two server blocks (or a reloaded Corefile) share one registry per manifest
+    /// directory instead of loading it twice.
+    public func shared<T: Sendable>(_ key: String, make: () throws -> T) rethrows -> T {
+        try resources.value(key, make: make)
+    }
+
+    /// Stops the server with a message and a non-zero exit (the `loop` plugin's verdict).
+    public func fatal(_ message: String) { fatalHandler(message) }
+}
+
+/// Objects kept by key for the life of the process, across reloads.
+public final class SharedResources: Sendable {
+    let table = Mutex<[String: any Sendable]>([:])
+
+    public init() {}
+
+    public func value<T: Sendable>(_ key: String, make: () throws -> T) rethrows -> T {
+        try table.withLock { table in
+            if let existing = table[key] as? T { return existing }
+            let made = try make()
+            table[key] = made
+            return made
+        }
+    }
+
+    /// Every resource, for shutdown.
+    public var all: [any Sendable] { table.withLock { Array($0.values) } }
+}

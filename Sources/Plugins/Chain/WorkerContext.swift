@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DNSWire
+
+/// What a plugin's per-worker handler may use of its worker: its index, a fast random source,
+/// a clock, and the event loop for sockets and timers (set by the server).
+public final class WorkerContext {
+    public let index: Int
+    public let workerCount: Int
+    /// A fast generator for choices that need no secrecy (shuffles, jitter). Query IDs and
+    /// source ports sent upstream use `SystemRandomNumberGenerator` instead.
+    public var random: Xoshiro256
+    /// Services the server gives plugins on this worker (event loop, timers); nil in-process.
+    public var services: AnyObject?
+
+    public init(index: Int, workerCount: Int, services: AnyObject? = nil) {
+        self.index = index
+        self.workerCount = workerCount
+        var seed = SystemRandomNumberGenerator()
+        random = Xoshiro256(seed: seed.next())
+        self.services = services
+    }
+}
+
+/// xoshiro256** (Blackman & Vigna): fast, small state, good statistical quality. Not for secrets.
+public struct Xoshiro256: RandomNumberGenerator, Sendable {
+    var s: (UInt64, UInt64, UInt64, UInt64)
+
+    public init(seed: UInt64) {
+        // Expand the seed with splitmix64 so no state word is zero.
+        var x = seed
+        func splitmix() -> UInt64 {
+            x &+= 0x9E37_79B9_7F4A_7C15
+            var z = x
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        s = (splitmix(), splitmix(), splitmix(), splitmix())
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
+        let t = s.1 << 17
+        s.2 ^= s.0
+        s.3 ^= s.1
+        s.1 ^= s.2
+        s.0 ^= s.3
+        s.2 ^= t
+        s.3 = s.3 << 45 | s.3 >> 19
+        return result
+    }
+}
+
+/// Monotonic nanoseconds (CLOCK_MONOTONIC), the clock every deadline and duration uses.
+@inline(__always)
+public func monotonicNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}

@@ -1,1 +1,0 @@
-// Plugins: placeholder until the module lands.

@@ -1,0 +1,288 @@
+import Corefile
+import DNSWire
+import EventLoop
+import Logging
+import Plugins
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The running server: workers with their listeners and plugin chains, and the control loop on
+/// the calling thread that handles signals, reloads and fatal conditions.
+///
+/// Start-up order matters: plugins start first (a registry loads, health checks begin), then
+/// sockets are bound, then worker threads start; any failure before serving exits non-zero with
+/// a message and serves nothing. A reload builds and starts the new chains off the workers,
+/// then each worker swaps to them between batches: a query runs wholly on the old chain or
+/// wholly on the new one.
+public final class DNSServer {
+    let options: ServerOptions
+    var logger: Logger { options.logger }
+    private(set) var configuration: ServerConfiguration
+    let plan: ListenPlan
+    let resources = SharedResources()
+    private(set) var context: ServerContext?
+    private var group: WorkerGroup?
+    private var engines: [QueryEngine] = []
+    private let control: EventLoop
+    private var signals: SignalChannel?
+    private var reloadWatcher: CorefileWatcher?
+    private let fatal = FatalCondition()
+    private var exitCode: Int32 = 0
+    /// The addresses actually bound, for logs and tests.
+    public private(set) var boundEndpoints: [String] = []
+
+    /// Builds the server for an already validated configuration; binds nothing yet.
+    public init(configuration: ServerConfiguration, options: ServerOptions) throws(SystemError) {
+        self.configuration = configuration
+        self.options = options
+        self.plan = ListenPlan(configuration)
+        self.control = try EventLoop()
+    }
+
+    /// Loads and validates a Corefile into a configuration (what `check` and reload use).
+    public static func loadConfiguration(path: String, manifestsDirectory: String?) throws(CorefileError) -> ServerConfiguration {
+        let corefile = try Corefile.parse(file: path)
+        let base = ServerPaths.directory(of: path)
+        return try ServerConfiguration.build(corefile, manifestsDirectory: manifestsDirectory, baseDirectory: base)
+    }
+
+    /// Runs until SIGTERM/SIGINT (exit code 0) or a fatal condition (non-zero).
+    /// Call `Signals.blockProcessSignalsInCurrentThread()` first, before any thread exists.
+    public func run() -> Int32 {
+        do {
+            try start()
+        } catch {
+            logger.critical("\(error)")
+            stopPlugins(configuration)
+            return 1
+        }
+        logger.info("ClusterDNS serving", metadata: [
+            "listen": .string(boundEndpoints.joined(separator: " ")),
+            "workers": .stringConvertible(options.workers),
+            "corefile": .string(options.corefilePath),
+        ])
+        do {
+            try control.run()
+        } catch {
+            logger.critical("control loop failed: \(error)")
+            exitCode = 1
+        }
+        shutdown()
+        if let message = fatal.message {
+            logger.critical("\(message)")
+            return 1
+        }
+        return exitCode
+    }
+
+    // MARK: Start
+
+    func start() throws {
+        let listeners = plan.endpoints.map { ServerContext.Listener(address: $0.address, port: $0.port) }
+        let control = self.control
+        let fatal = self.fatal
+        let context = ServerContext(logger: logger, listeners: listeners, manifestsDirectory: options.manifestsDirectory,
+                                    resources: resources) { message in
+            fatal.record(message)
+            control.execute { control.stop() }
+        }
+        self.context = context
+        for block in configuration.blocks {
+            for factory in block.factories { try factory.start(context) }
+        }
+
+        var workerConfiguration = WorkerConfiguration()
+        workerConfiguration.udp.maxResponseSize = 4096
+        let group = try WorkerGroup(count: options.workers, configuration: workerConfiguration)
+        self.group = group
+        var sinks: [WorkerResponseSink] = []
+        for worker in group.workers {
+            let workerContext = WorkerContext(index: worker.index, workerCount: options.workers, services: worker)
+            let engine = QueryEngine(worker: workerContext, ports: Self.zoneTables(configuration, worker: workerContext))
+            let sink = WorkerResponseSink(worker: worker)
+            engine.sink = sink
+            sinks.append(sink)
+            engines.append(engine)
+        }
+        self.sinks = sinks
+        for endpoint in plan.endpoints {
+            let requested = SocketAddress(endpoint.address, port: endpoint.port)
+            let engines = self.engines
+            do {
+                let udp = try group.listenUDP(on: requested) { worker in
+                    ListenerQueryHandler(engine: engines[worker.index], localAddress: endpoint.address, localPort: endpoint.port)
+                }
+                let tcp = try group.listenTCP(on: requested) { worker in
+                    ListenerQueryHandler(engine: engines[worker.index], localAddress: endpoint.address, localPort: endpoint.port)
+                }
+                boundEndpoints.append("\(udp)/udp")
+                boundEndpoints.append("\(tcp)/tcp")
+            } catch {
+                // An implicit IPv6 wildcard on a host without IPv6 is not worth failing for.
+                if case .v6 = endpoint.address, endpoint.address == .v6(IPv6Address(high: 0, low: 0)),
+                   error.errno == EAFNOSUPPORT || error.errno == EADDRNOTAVAIL {
+                    logger.warning("IPv6 is not available; serving IPv4 only", metadata: ["error": "\(error)"])
+                    continue
+                }
+                throw error.with(subject: "\(endpoint)", hint: SystemError.bindHint(errno: error.errno, port: endpoint.port))
+            }
+        }
+        try group.start()
+
+        let signals = try SignalChannel { [weak self] signal in self?.handleSignal(signal) }
+        try signals.register(on: control)
+        self.signals = signals
+        if let interval = configuration.reloadInterval {
+            reloadWatcher = CorefileWatcher(files: configuration.corefile.files, interval: interval,
+                                            jitter: configuration.reloadJitter, loop: control) { [weak self] in
+                self?.reload(reason: "Corefile changed")
+            }
+        }
+    }
+
+    private var sinks: [WorkerResponseSink] = []
+
+    /// One zone table per port for a configuration, with this worker's handlers.
+    static func zoneTables(_ configuration: ServerConfiguration, worker: WorkerContext) -> [(port: UInt16, zones: ZoneTable)] {
+        var tables: [(port: UInt16, zones: ZoneTable)] = []
+        for block in configuration.blocks {
+            var names: [String] = []
+            var handlers: [any PluginHandler] = []
+            for factory in block.factories {
+                if let handler = factory.makeHandler(worker: worker) {
+                    names.append(factory.name)
+                    handlers.append(handler)
+                }
+            }
+            let label = "dns://:\(block.port)"
+            let chain = ChainRuntime(zones: block.zones, serverLabel: label, names: names, handlers: handlers)
+            if let i = tables.firstIndex(where: { $0.port == block.port }) {
+                for zone in block.zones { tables[i].zones.add(zone: zone, chain: chain) }
+            } else {
+                var table = ZoneTable()
+                for zone in block.zones { table.add(zone: zone, chain: chain) }
+                tables.append((block.port, table))
+            }
+        }
+        return tables
+    }
+
+    // MARK: Signals, reload, stop
+
+    func handleSignal(_ signal: Int32) {
+        switch signal {
+        case SIGHUP:
+            reload(reason: "SIGHUP")
+        case SIGTERM, SIGINT:
+            logger.info("shutting down", metadata: ["signal": .string(signal == SIGTERM ? "SIGTERM" : "SIGINT")])
+            beginShutdown()
+        default:
+            break
+        }
+    }
+
+    private var stopping = false
+
+    func beginShutdown() {
+        guard !stopping else { return }
+        stopping = true
+        // Lame duck (the `health` plugin): keep answering while probes report unhealthy, so
+        // clients and kube-proxy move away before the sockets close.
+        var lameduck: Duration = .zero
+        for block in configuration.blocks {
+            for case let provider as any LameduckProvider in block.factories {
+                provider.enterLameduck()
+                lameduck = max(lameduck, provider.lameduck)
+            }
+        }
+        if lameduck > .zero {
+            logger.info("going into lameduck mode", metadata: ["duration": "\(lameduck)"])
+            _ = control.schedule(after: lameduck) { [weak self] in self?.control.stop() }
+        } else {
+            control.stop()
+        }
+    }
+
+    func shutdown() {
+        group?.stop(drainFor: options.drainTimeout)
+        group?.join()
+        stopPlugins(configuration)
+        for old in retired { stopPlugins(old) }
+        retired.removeAll()
+        reloadWatcher?.stop()
+    }
+
+    func stopPlugins(_ configuration: ServerConfiguration) {
+        for block in configuration.blocks {
+            for factory in block.factories { factory.stop() }
+        }
+    }
+
+    private var retired: [ServerConfiguration] = []
+
+    /// Re-reads the Corefile and swaps every worker to the new chains; on any error the old
+    /// configuration keeps serving and the error is logged.
+    func reload(reason: String) {
+        guard !stopping, let context, let group else { return }
+        let next: ServerConfiguration
+        do {
+            next = try DNSServer.loadConfiguration(path: options.corefilePath, manifestsDirectory: options.manifestsDirectory)
+        } catch {
+            logger.error("reload failed, keeping the running configuration", metadata: ["reason": .string(reason), "error": "\(error)"])
+            ReloadStatistics.shared.failed()
+            return
+        }
+        guard ListenPlan(next) == plan else {
+            logger.error("reload failed, keeping the running configuration: listen addresses or ports changed (restart to change them)",
+                         metadata: ["reason": .string(reason)])
+            ReloadStatistics.shared.failed()
+            return
+        }
+        do {
+            for block in next.blocks {
+                for factory in block.factories { try factory.start(context) }
+            }
+        } catch {
+            stopPlugins(next)
+            logger.error("reload failed, keeping the running configuration", metadata: ["reason": .string(reason), "error": "\(error)"])
+            ReloadStatistics.shared.failed()
+            return
+        }
+        let previous = configuration
+        configuration = next
+        for (index, worker) in group.workers.enumerated() {
+            // The engine belongs to the worker's thread; this closure runs there and nowhere else.
+            nonisolated(unsafe) let engine = engines[index]
+            worker.loop.execute {
+                engine.replaceChains(DNSServer.zoneTables(next, worker: engine.worker))
+            }
+        }
+        // Old plugins stop once queries that started on them had time to finish.
+        retired.append(previous)
+        _ = control.schedule(after: .seconds(10)) { [weak self] in
+            guard let self, let index = self.retired.firstIndex(where: { $0.corefile == previous.corefile }) else { return }
+            self.stopPlugins(self.retired.remove(at: index))
+        }
+        if let interval = next.reloadInterval {
+            reloadWatcher?.stop()
+            reloadWatcher = CorefileWatcher(files: next.corefile.files, interval: interval, jitter: next.reloadJitter,
+                                            loop: control) { [weak self] in self?.reload(reason: "Corefile changed") }
+        }
+        ReloadStatistics.shared.succeeded()
+        logger.info("reloaded configuration", metadata: ["reason": .string(reason)])
+    }
+
+    /// Every worker's engine (for metrics).
+    public var workerEngines: [QueryEngine] { engines }
+}
+
+
+/// The first fatal condition a plugin reported (the `loop` plugin's verdict), from any thread.
+final class FatalCondition: Sendable {
+    private let storage = Mutex<String?>(nil)
+    func record(_ message: String) { storage.withLock { if $0 == nil { $0 = message } } }
+    var message: String? { storage.withLock { $0 } }
+}

@@ -1,0 +1,21 @@
+import Logging
+
+/// Command-line options of `clusterdns serve` that shape the server rather than a plugin.
+public struct ServerOptions: Sendable {
+    /// The Corefile to load (and to watch when `reload` is on).
+    public var corefilePath: String
+    /// `--manifests DIR`: objects for a `kubernetes` block that names no source.
+    public var manifestsDirectory: String?
+    /// Worker threads; default one per core.
+    public var workers: Int
+    /// How long in-flight queries may take to finish on SIGTERM before the process exits.
+    public var drainTimeout: Duration = .seconds(5)
+    public var logger: Logger
+
+    public init(corefilePath: String, manifestsDirectory: String?, workers: Int, logger: Logger) {
+        self.corefilePath = corefilePath
+        self.manifestsDirectory = manifestsDirectory
+        self.workers = workers
+        self.logger = logger
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Corefile
+import EventLoop
+import Logging
+import Plugins
+import Server
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the DNS server.",
+        discussion: """
+            Loads the Corefile, starts its plugins, binds UDP and TCP listeners and serves until SIGTERM or \
+            SIGINT. SIGHUP reloads the Corefile; an invalid new Corefile is reported and the running one keeps \
+            serving.
+            """
+    )
+
+    @Option(name: .long, help: "The Corefile to serve.")
+    var conf: String = "Zones/Corefile"
+
+    @Option(name: .long, help: "Manifest directory for a `kubernetes` block that names no source.")
+    var manifests: String?
+
+    @Option(name: .long, help: "Worker threads (default: one per core).")
+    var workers: Int?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        if let workers, !(1...256).contains(workers) {
+            throw ValidationError("--workers must be between 1 and 256, not \(workers)")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    func run() throws {
+        // Before any thread exists, so every thread inherits the mask and signals reach the signalfd.
+        Signals.blockProcessSignalsInCurrentThread()
+        Signals.ignoreSIGPIPE()
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "clusterdns")
+        let configuration: ServerConfiguration
+        do {
+            configuration = try DNSServer.loadConfiguration(path: conf, manifestsDirectory: manifests)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        for warning in configuration.corefile.warnings { logger.warning("\(warning)") }
+        let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        var options = ServerOptions(corefilePath: conf, manifestsDirectory: manifests,
+                                    workers: workers ?? max(1, cores), logger: logger)
+        options.drainTimeout = .seconds(5)
+        let server: DNSServer
+        do {
+            server = try DNSServer(configuration: configuration, options: options)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        let code = server.run()
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// Writes a line to standard error (for errors a person reads, not logs).
+func printError(_ message: String) {
+    let line = message + "\n"
+    _ = line.withCString { write(2, $0, strlen($0)) }
+}
