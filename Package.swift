@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "DNSWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["DNSWire", "CSystem"],
+            dependencies: ["DNSWire"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -30,6 +30,9 @@ public final class DNSServer {
     private var signals: SignalChannel?
     private var reloadWatcher: CorefileWatcher?
     private let fatal = FatalCondition()
+    /// The chains each worker runs now, for metrics and readiness.
+    let chains = WorkerChains()
+    private let introspection = Introspection()
     private var exitCode: Int32 = 0
     /// The addresses actually bound, for logs and tests.
     public private(set) var boundEndpoints: [String] = []
@@ -84,8 +87,10 @@ public final class DNSServer {
         let listeners = plan.endpoints.map { ServerContext.Listener(address: $0.address, port: $0.port) }
         let control = self.control
         let fatal = self.fatal
+        introspection.chains = chains
+        introspection.setConfiguration(configuration)
         let context = ServerContext(logger: logger, listeners: listeners, manifestsDirectory: options.manifestsDirectory,
-                                    resources: resources) { message in
+                                    resources: resources, introspection: introspection) { message in
             fatal.record(message)
             control.execute { control.stop() }
         }
@@ -101,13 +106,15 @@ public final class DNSServer {
         var sinks: [WorkerResponseSink] = []
         for worker in group.workers {
             let workerContext = WorkerContext(index: worker.index, workerCount: options.workers, services: worker)
-            let engine = QueryEngine(worker: workerContext, ports: Self.zoneTables(configuration, worker: workerContext))
+            let engine = QueryEngine(worker: workerContext,
+                                     ports: Self.zoneTables(configuration, worker: workerContext, chains: chains))
             let sink = WorkerResponseSink(worker: worker)
             engine.sink = sink
             sinks.append(sink)
             engines.append(engine)
         }
         self.sinks = sinks
+        introspection.engines = engines
         for endpoint in plan.endpoints {
             let requested = SocketAddress(endpoint.address, port: endpoint.port)
             let engines = self.engines
@@ -145,9 +152,13 @@ public final class DNSServer {
 
     private var sinks: [WorkerResponseSink] = []
 
-    /// One zone table per port for a configuration, with this worker's handlers.
-    static func zoneTables(_ configuration: ServerConfiguration, worker: WorkerContext) -> [(port: UInt16, zones: ZoneTable)] {
+    /// One zone table per port for a configuration, with this worker's handlers. Records the
+    /// chains in `chains` for metrics; reuses the worker's counters of an unchanged block.
+    static func zoneTables(_ configuration: ServerConfiguration, worker: WorkerContext,
+                           chains: WorkerChains) -> [(port: UInt16, zones: ZoneTable)] {
         var tables: [(port: UInt16, zones: ZoneTable)] = []
+        var built: [ChainRuntime] = []
+        let previous = chains.chains(of: worker.index)
         for block in configuration.blocks {
             var names: [String] = []
             var handlers: [any PluginHandler] = []
@@ -158,7 +169,10 @@ public final class DNSServer {
                 }
             }
             let label = "dns://:\(block.port)"
-            let chain = ChainRuntime(zones: block.zones, serverLabel: label, names: names, handlers: handlers)
+            let earlier = previous.first { $0.serverLabel == label && $0.zones == block.zones }
+            let chain = ChainRuntime(zones: block.zones, serverLabel: label, names: names, handlers: handlers,
+                                     metrics: earlier?.metrics)
+            built.append(chain)
             if let i = tables.firstIndex(where: { $0.port == block.port }) {
                 for zone in block.zones { tables[i].zones.add(zone: zone, chain: chain) }
             } else {
@@ -167,6 +181,7 @@ public final class DNSServer {
                 tables.append((block.port, table))
             }
         }
+        chains.set(built, for: worker.index)
         return tables
     }
 
@@ -253,11 +268,13 @@ public final class DNSServer {
         }
         let previous = configuration
         configuration = next
+        introspection.setConfiguration(next)
         for (index, worker) in group.workers.enumerated() {
             // The engine belongs to the worker's thread; this closure runs there and nowhere else.
             nonisolated(unsafe) let engine = engines[index]
+            let chains = self.chains
             worker.loop.execute {
-                engine.replaceChains(DNSServer.zoneTables(next, worker: engine.worker))
+                engine.replaceChains(DNSServer.zoneTables(next, worker: engine.worker, chains: chains))
             }
         }
         // Old plugins stop once queries that started on them had time to finish.
@@ -285,4 +302,48 @@ final class FatalCondition: Sendable {
     private let storage = Mutex<String?>(nil)
     func record(_ message: String) { storage.withLock { if $0 == nil { $0 = message } } }
     var message: String? { storage.withLock { $0 } }
+}
+
+/// The chains each worker runs, written by the worker when it (re)builds them, read by scrapes.
+final class WorkerChains: Sendable {
+    private let lock = Mutex<[Int: [ChainRuntime]]>([:])
+    func set(_ chains: [ChainRuntime], for worker: Int) {
+        lock.withLock { $0[worker] = chains }
+    }
+    func chains(of worker: Int) -> [ChainRuntime] {
+        lock.withLock { $0[worker] } ?? []
+    }
+    var all: [[ChainRuntime]] {
+        lock.withLock { table in table.keys.sorted().compactMap { table[$0] } }
+    }
+}
+
+/// The server as plugins see it (`ServerIntrospection`).
+final class Introspection: ServerIntrospection, @unchecked Sendable {
+    // @unchecked: mutable state is behind `state`'s lock; `chains` is set once before start.
+    nonisolated(unsafe) var chains = WorkerChains()
+    private let state = Mutex<ServerConfiguration?>(nil)
+    nonisolated(unsafe) var engines: [QueryEngine] = []
+
+    func setConfiguration(_ configuration: ServerConfiguration) { state.withLock { $0 = configuration } }
+
+    var runningPlugins: [any PluginFactory] {
+        state.withLock { $0?.blocks.flatMap(\.factories) ?? [] }
+    }
+
+    var blockMetrics: [(serverLabel: String, zones: [DomainName], workers: [BlockMetrics])] {
+        var grouped: [(serverLabel: String, zones: [DomainName], workers: [BlockMetrics])] = []
+        for workerChains in chains.all {
+            for chain in workerChains {
+                if let i = grouped.firstIndex(where: { $0.serverLabel == chain.serverLabel && $0.zones == chain.zones }) {
+                    grouped[i].workers.append(chain.metrics)
+                } else {
+                    grouped.append((chain.serverLabel, chain.zones, [chain.metrics]))
+                }
+            }
+        }
+        return grouped
+    }
+
+    var engineCounters: [EngineCounters] { engines.map(\.counters) }
 }

@@ -2,7 +2,9 @@ import DNSWire
 
 /// A server block's plugin chain as one worker runs it: the handlers in plugin.cfg order, with
 /// the facts about the block the engine needs per query.
-public final class ChainRuntime {
+public final class ChainRuntime: @unchecked Sendable {
+    // @unchecked: every stored property is immutable. The handlers are used only on their
+    // worker's thread; other threads (metrics scrapes) read only `metrics`, `zones` and labels.
     /// The block's zones, lowercase, for `log`, metrics and negative answers.
     public let zones: [DomainName]
     /// The `server` label of CoreDNS metrics: `dns://:53`.
@@ -16,7 +18,7 @@ public final class ChainRuntime {
     public let metrics: BlockMetrics
 
     public init(zones: [DomainName], serverLabel: String, names: [String], handlers: [any PluginHandler],
-                advertisedUDPSize: UInt16 = 1232, maxUDPSize: Int = 1232) {
+                advertisedUDPSize: UInt16 = 1232, maxUDPSize: Int = 1232, metrics: BlockMetrics? = nil) {
         precondition(handlers.count <= 64, "at most 64 plugins per server block (hook bitmask)")
         self.zones = zones
         self.serverLabel = serverLabel
@@ -24,11 +26,17 @@ public final class ChainRuntime {
         self.handlers = handlers
         self.advertisedUDPSize = advertisedUDPSize
         self.maxUDPSize = maxUDPSize
-        metrics = BlockMetrics(pluginNames: names)
+        // Counters survive a reload that keeps the block's plugins (same layout), so they never
+        // appear to go backwards to a scraper.
+        if let metrics, metrics.pluginNames == names {
+            self.metrics = metrics
+        } else {
+            self.metrics = BlockMetrics(pluginNames: names)
+        }
     }
 
     /// A placeholder for pooled requests between queries; never run.
-    nonisolated(unsafe) static let empty = ChainRuntime(zones: [], serverLabel: "", names: [], handlers: [])
+    static let empty = ChainRuntime(zones: [], serverLabel: "", names: [], handlers: [])
 }
 
 /// Chooses the server block for a query name: the block whose zone is the longest suffix of the

@@ -372,6 +372,40 @@ public final class QueryEngine {
         return true
     }
 
+    /// Re-resolves `request`'s question through the plugins after the one now serving it, in
+    /// the background: nobody waits for the answer, but the asking plugin's response hook sees it
+    /// (how `cache` prefetches and refreshes stale entries). Returns false when it cannot start.
+    @discardableResult
+    public func startRefresh(like request: Request) -> Bool {
+        guard let child = acquireRequest() else { return false }
+        let n = min(request.packet.count, child.storage.count)
+        if let src = request.packet.baseAddress, let dst = child.storage.baseAddress { dst.copyMemory(from: src, byteCount: n) }
+        child.packet = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(child.storage)[0..<n])
+        child.query = request.query
+        child.route = request.route
+        child.route.transport = .internal
+        child.route.udpTarget = nil
+        child.route.tcpTarget = nil
+        child.receivedAt = monotonicNanoseconds()
+        child.block = request.block
+        child.parent = nil
+        child.requester = -1
+        child.depth = request.depth + 1
+        child.hooks = 1 << UInt64(request.position)
+        child.output = acquireScratch()
+        child.ownsScratch = true
+        child.outputLimit = QueryEngine.scratchSize
+        child.inSyncServe = true
+        let result = runChain(child, from: request.position + 1)
+        child.inSyncServe = false
+        if result == .suspended {
+            suspend(child)
+        } else {
+            deliver(child)
+        }
+        return true
+    }
+
     // MARK: Answers written before any chain runs
 
     /// A header-only answer echoing ID, opcode and RD (FORMERR, NOTIMP for unparseable queries).

@@ -132,6 +132,9 @@ public final class Request {
         answeredBy = position
     }
 
+    /// True for a background refresh started with `QueryEngine.startRefresh` (no client waits).
+    public var isRefresh: Bool { parent == nil && route.transport == .internal && hooks != 0 && depth > 0 }
+
     /// Asks to see the response in `responseWillBeSent` before it is sent.
     public func addResponseHook() {
         hooks |= 1 << UInt64(position)

@@ -22,10 +22,15 @@ public final class ServerContext: Sendable {
     public let manifestsDirectory: String?
     public let resources: SharedResources
     let fatalHandler: @Sendable (String) -> Void
+    /// The running server, for plugins that report on it; nil when plugins run in-process
+    /// (`clusterdns simulate`).
+    public weak let introspection: (any ServerIntrospection)?
 
     public init(logger: Logger, listeners: [Listener], manifestsDirectory: String?,
                 resources: SharedResources = SharedResources(),
+                introspection: (any ServerIntrospection)? = nil,
                 fatal: @escaping @Sendable (String) -> Void) {
+        self.introspection = introspection
         self.logger = logger
         self.listeners = listeners
         self.manifestsDirectory = manifestsDirectory

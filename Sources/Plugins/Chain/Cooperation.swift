@@ -1,0 +1,24 @@
+import DNSWire
+
+/// Small protocols through which plugins cooperate without importing each other's internals.
+
+/// Gives `autopath @kubernetes` the search path of the pod that sent a query, found by the
+/// query's source address (CoreDNS's `AutoPather`). Implemented by the `kubernetes` plugin's
+/// factory; called on the worker's thread, so it must be cheap and allocation-light.
+public protocol AutoPathProvider: AnyObject, Sendable {
+    /// The search domains of the pod at `address`, first to last, for a pod known to the
+    /// registry (`pods verified`); nil when no pod has that address.
+    func searchPath(forClient address: IPAddress) -> [DomainName]?
+}
+
+/// What the `prometheus`, `ready` and `health` plugins read of the running server. Implemented
+/// by the Server; every member is safe to call from any thread.
+public protocol ServerIntrospection: AnyObject, Sendable {
+    /// Every plugin of every running server block, for `ready`.
+    var runningPlugins: [any PluginFactory] { get }
+    /// Per-worker metrics, grouped by server block: each block's `serverLabel` and zones with one
+    /// `BlockMetrics` per worker. Summed by the scraper.
+    var blockMetrics: [(serverLabel: String, zones: [DomainName], workers: [BlockMetrics])] { get }
+    /// Per-worker counters of queries dropped or refused before any block ran.
+    var engineCounters: [EngineCounters] { get }
+}
