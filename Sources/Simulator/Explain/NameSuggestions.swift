@@ -22,14 +22,14 @@ public enum NameSuggestions {
     }
 
     /// Up to `limit` names from `candidates` close enough to `name` to be a plausible typo:
-    /// within a third of the longer name's length (at least 2 edits), or sharing a prefix or
+    /// within a third of the shorter name's length (at least 1 edit), or sharing a prefix or
     /// containing one another (`web` → `web-app`). Closest first, then alphabetical.
     public static func closest(to name: String, among candidates: [String], limit: Int = 3) -> [String] {
         let lower = name.lowercased()
         var scored: [(name: String, score: Int)] = []
         for candidate in Set(candidates) where candidate.lowercased() != lower {
             let d = distance(lower, candidate)
-            let allowed = max(2, max(lower.count, candidate.count) / 3)
+            let allowed = max(1, min(lower.count, candidate.count) / 3)
             let related = candidate.lowercased().hasPrefix(lower) || lower.hasPrefix(candidate.lowercased())
                 || (lower.count >= 3 && candidate.lowercased().contains(lower))
             if d <= allowed || related {

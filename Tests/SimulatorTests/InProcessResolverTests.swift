@@ -1,0 +1,114 @@
+import DNSWire
+import Testing
+@testable import Simulator
+
+/// The in-process resolver: a Corefile configured and run through the real QueryEngine, no
+/// sockets. Uses `whoami`, which answers every name in its zone with NOERROR and no answer
+/// record (NODATA to a stub resolver).
+@Suite struct InProcessResolverTests {
+    static func whoami(zone: String = "cluster.local") throws -> InProcessResolver {
+        try InProcessResolver(corefile: "\(zone) {\n    whoami\n}\n", fileName: "Corefile", baseDirectory: "/tmp",
+                              manifestsDirectory: nil)
+    }
+
+    @Test("queries go through the plugin chain: whoami's reply comes back parsed, authoritative, timed")
+    func answersThroughEngine() throws {
+        let resolver = try Self.whoami()
+        let results = resolver.exchange([ResolverQuery(name: "web.production.svc.cluster.local.", type: .a)], server: 0,
+                                        transport: .udp, timeout: .seconds(1))
+        guard case .reply(let reply, let elapsed) = results.first else {
+            Issue.record("no reply: \(results)")
+            return
+        }
+        #expect(reply.rcode == .noError)
+        #expect(reply.authoritative)
+        #expect(reply.answers.isEmpty)
+        #expect(reply.additionalCount >= 1)
+        #expect(reply.guess == nil)
+        #expect(elapsed > .zero)
+        #expect(resolver.label == "in-process (Corefile)")
+    }
+
+    @Test("names outside every zone are not sent: the name as written is assumed to resolve, expansions NXDOMAIN")
+    func outsideZone() throws {
+        let resolver = try Self.whoami()
+        #expect(resolver.serves("a.cluster.local."))
+        #expect(!resolver.serves("example.com."))
+        let results = resolver.exchange([ResolverQuery(name: "example.com.", type: .a),
+                                         ResolverQuery(name: "example.com.ec2.internal.", type: .a, isSearchExpansion: true)],
+                                        server: 0, transport: .udp, timeout: .seconds(1))
+        let guesses: [UpstreamGuess?] = results.map { result in
+            if case .reply(let reply, _) = result { return reply.guess }
+            return nil
+        }
+        #expect(guesses == [.resolves, .nxdomain])
+    }
+
+    @Test("a full glibc simulation in-process: NODATA everywhere in the zone, the name as written assumed upstream")
+    func glibcSimulation() throws {
+        let report = Simulation.run(SimulationRequest(name: "db", conf: .testPod(), namespace: "production"),
+                                    resolver: try Self.whoami())
+        #expect(report.queryCount == 8)
+        #expect(report.trace.attempts.prefix(6).allSatisfy { $0.reply?.isNoData == true })
+        #expect(report.resolvedName?.description == "db.")
+        #expect(report.usedGuesses)
+        #expect(report.text().contains("(upstream answer)"))
+        #expect(report.json().serialized().contains("\"assumed_upstream\": true"))
+    }
+
+    @Test("musl stops at the first NODATA in-process too")
+    func muslSimulation() throws {
+        let report = Simulation.run(SimulationRequest(name: "db", resolverKind: .musl, conf: .testPod(), namespace: "production"),
+                                    resolver: try Self.whoami())
+        #expect(report.queryCount == 2)
+        #expect(report.trace.outcome == .failed(.eaiNoName))
+    }
+
+    @Test("a Corefile the server rejects is an error naming file and line")
+    func badCorefile() {
+        #expect(throws: SimulatorError.self) {
+            _ = try InProcessResolver(corefile: "cluster.local {\n    nosuchplugin\n}\n", fileName: "Corefile",
+                                      baseDirectory: "/tmp", manifestsDirectory: nil)
+        }
+        do {
+            _ = try InProcessResolver(corefile: "cluster.local {\n    nosuchplugin\n}\n", fileName: "Corefile",
+                                      baseDirectory: "/tmp", manifestsDirectory: nil)
+        } catch {
+            #expect(error.message.contains("Corefile:2"))
+        }
+    }
+
+    @Test("zones and the cluster zone: none without a kubernetes block")
+    func zones() throws {
+        let resolver = try Self.whoami(zone: "example.internal")
+        #expect(resolver.zones == ["example.internal."])
+        #expect(resolver.clusterZone == nil)
+    }
+
+    @Test("the default Corefile is the kubeadm cluster block for the zone")
+    func defaultCorefile() {
+        let text = InProcessResolver.defaultCorefile(zone: "cluster.local.")
+        #expect(text.hasPrefix("cluster.local in-addr.arpa ip6.arpa {\n    kubernetes cluster.local in-addr.arpa ip6.arpa {"))
+        #expect(text.contains("pods insecure"))
+    }
+
+    @Test("the example cluster is looked for next to the binary, then in the working directory, then installed copies")
+    func exampleClusterCandidates() {
+        let candidates = ExampleCluster.candidates(executable: "/src/clusterdns/.build/debug/clusterdns",
+                                                   currentDirectory: "/work", environment: ["CLUSTERDNS_EXAMPLES": "/x"])
+        #expect(candidates.first == "/x")
+        #expect(candidates.contains("/src/clusterdns/Zones/manifests"))
+        #expect(candidates.contains("/work/Zones/manifests"))
+        #expect(candidates.last == "/usr/share/clusterdns/manifests")
+    }
+
+    @Test("server addresses: IPv4, IPv4:port, [IPv6]:port; host names refused")
+    func serverAddresses() {
+        #expect(ServerAddress(parsing: "10.96.0.10") == ServerAddress(address: .v4(IPv4Address(10, 96, 0, 10)), port: 53))
+        #expect(ServerAddress(parsing: "127.0.0.1:1053")?.port == 1053)
+        #expect(ServerAddress(parsing: "[::1]:5353")?.description == "[::1]:5353")
+        #expect(ServerAddress(parsing: "::1")?.port == 53)
+        #expect(ServerAddress(parsing: "kube-dns:53") == nil)
+        #expect(ServerAddress(parsing: "127.0.0.1:0") == nil)
+    }
+}
