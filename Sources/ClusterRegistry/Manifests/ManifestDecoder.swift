@@ -58,8 +58,11 @@ struct ManifestDecoder {
             return
         }
         let kind: String
-        do {
-            kind = try node.required("kind").string()
+        do throws(ObjectDecodingError) {
+            guard let k = try node.optionalString("kind"), !k.isEmpty else {
+                throw ObjectDecodingError(code: .missingKind, message: "kind: required field is missing", line: node.line)
+            }
+            kind = k
         } catch {
             result.issues.append(ManifestIssue(
                 code: error.code, file: file, document: document, line: error.line, message: error.message))
@@ -133,7 +136,9 @@ struct ManifestDecoder {
         kind: ObjectKind, _ node: ManifestNode, metadata: ManifestNode?, namespace: String, name: String?
     ) throws(ObjectDecodingError) -> ClusterObject {
         guard let metadata else { throw node.fail(.missingField, "metadata: required field is missing") }
-        guard let name, !name.isEmpty else { throw metadata.fail(.missingField, "name: required field is missing") }
+        guard let name, !name.isEmpty else {
+            throw ObjectDecodingError(code: .missingField, message: "metadata.name: required field is missing", line: metadata.line)
+        }
         let nameNode = try metadata.required("name")
         if kind.isNamespaced {
             guard KubernetesNames.isRFC1123Label(namespace) else {
