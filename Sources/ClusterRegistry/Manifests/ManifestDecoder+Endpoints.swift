@@ -26,8 +26,8 @@ extension ManifestDecoder {
                     terminating: try c.optionalBool("terminating"))
             }
             let hostname = try hostnameField(endpoint)
-            let nodeName = interner.intern(try endpoint.optionalString("nodeName"))
-            let zone = interner.intern(try endpoint.optionalString("zone"))
+            let location = interner.location(
+                nodeName: try endpoint.optionalString("nodeName"), zone: try endpoint.optionalString("zone"))
             let targetRef = try objectReference(try endpoint.optional("targetRef"), defaultNamespace: header.namespace)
             for addressNode in addressNodes {
                 let text = try addressNode.string()
@@ -37,8 +37,7 @@ extension ManifestDecoder {
                     throw addressNode.fail(.invalidAddress, "\"\(text)\" is not an \(addressType) address (the slice's addressType)")
                 }
                 addresses.append(EndpointAddress(
-                    address: ip, conditions: conditions, hostname: hostname, nodeName: nodeName, zone: zone,
-                    targetRef: targetRef))
+                    address: ip, conditions: conditions, hostname: hostname, location: location, targetRef: targetRef))
             }
         }
         return EndpointSlice(
@@ -60,7 +59,7 @@ extension ManifestDecoder {
                     addresses.append(EndpointAddress(
                         address: ip, conditions: EndpointConditions(ready: ready),
                         hostname: try hostnameField(entry),
-                        nodeName: interner.intern(try entry.optionalString("nodeName")),
+                        location: interner.location(nodeName: try entry.optionalString("nodeName"), zone: nil),
                         targetRef: try objectReference(try entry.optional("targetRef"), defaultNamespace: header.namespace)))
                 }
             }
@@ -95,7 +94,8 @@ extension ManifestDecoder {
     private func objectReference(_ node: ManifestNode?, defaultNamespace: String) throws(ObjectDecodingError) -> ObjectReference? {
         guard let node, let name = try node.optionalString("name"), !name.isEmpty else { return nil }
         return ObjectReference(
-            kind: interner.intern(try node.optionalString("kind") ?? "Pod"),
-            namespace: interner.intern(try node.optionalString("namespace") ?? defaultNamespace), name: name)
+            name: name,
+            scope: interner.scope(
+                kind: try node.optionalString("kind") ?? "Pod", namespace: try node.optionalString("namespace") ?? defaultNamespace))
     }
 }

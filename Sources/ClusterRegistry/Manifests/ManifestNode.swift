@@ -23,7 +23,26 @@ struct ManifestNode {
 
     var line: Int? { node.mark?.line }
 
-    var isNull: Bool { node.null != nil }
+    var isNull: Bool { Self.isNull(node) }
+
+    /// YAML's null: a plain (unquoted) empty scalar, `~` or `null`. Checked by hand because
+    /// Yams resolves tags with regular expressions, which dominated decoding time.
+    static func isNull(_ node: Node) -> Bool {
+        guard case .scalar(let scalar) = node, scalar.style == .plain || scalar.style == .any else { return false }
+        switch scalar.string {
+        case "", "~", "null", "Null", "NULL": return true
+        default: return false
+        }
+    }
+
+    /// The value of `key` in `mapping`, comparing key text directly (Yams' own subscript
+    /// compares whole nodes, tags included, which resolves tags by regular expression).
+    static func value(_ mapping: Node.Mapping, _ key: String) -> Node? {
+        for (k, v) in mapping {
+            if case .scalar(let scalar) = k, scalar.string == key { return v }
+        }
+        return nil
+    }
 
     func fail(_ code: ManifestIssue.Code, _ reason: String) -> ObjectDecodingError {
         ObjectDecodingError(code: code, message: path.isEmpty ? reason : "\(path): \(reason)", line: line)
@@ -47,7 +66,7 @@ struct ManifestNode {
     /// The value under `key` when this node is a mapping and the value is not null.
     func optional(_ key: String) throws(ObjectDecodingError) -> ManifestNode? {
         guard case .mapping(let mapping) = node else { throw wrongType("a mapping") }
-        guard let value = mapping[key], value.null == nil else { return nil }
+        guard let value = Self.value(mapping, key), !Self.isNull(value) else { return nil }
         return ManifestNode(value, path: childPath(key))
     }
 
@@ -112,7 +131,7 @@ struct ManifestNode {
         var result: [String: String] = [:]
         for (key, value) in mapping {
             guard case .scalar(let k) = key else { throw wrongType("a mapping of strings") }
-            if value.null != nil {
+            if Self.isNull(value) {
                 result[k.string] = ""
                 continue
             }

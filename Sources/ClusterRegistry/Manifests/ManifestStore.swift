@@ -17,6 +17,15 @@ public final class ManifestStore {
         var objects: ClusterObjects
         var issues: [ManifestIssue]
         var unknownKinds: [String: Int]
+        /// `objects.dnsDigest()`, computed once per change of this file.
+        var digest: UInt64
+
+        init(objects: ClusterObjects, issues: [ManifestIssue], unknownKinds: [String: Int], digest: UInt64? = nil) {
+            self.objects = objects
+            self.issues = issues
+            self.unknownKinds = unknownKinds
+            self.digest = digest ?? objects.dnsDigest()
+        }
     }
 
     private var files: [String: FileState] = [:]
@@ -39,7 +48,7 @@ public final class ManifestStore {
                 message: "YAML/JSON syntax error: \(syntax.message)", keptPreviousVersion: kept)
             files[path] = FileState(
                 objects: previous?.objects ?? ClusterObjects(), issues: [issue],
-                unknownKinds: previous?.unknownKinds ?? [:])
+                unknownKinds: previous?.unknownKinds ?? [:], digest: previous?.digest)
         case .success(let decoded):
             var issues = decoded.issues
             var objects = ClusterObjects(decoded.objects)
@@ -62,7 +71,8 @@ public final class ManifestStore {
             code: .unreadable, file: path, message: "cannot read: \(reason)",
             keptPreviousVersion: !(previous?.objects.isEmpty ?? true))
         files[path] = FileState(
-            objects: previous?.objects ?? ClusterObjects(), issues: [issue], unknownKinds: previous?.unknownKinds ?? [:])
+            objects: previous?.objects ?? ClusterObjects(), issues: [issue], unknownKinds: previous?.unknownKinds ?? [:],
+            digest: previous?.digest)
     }
 
     /// Forgets `path` and its objects (the file was deleted).
@@ -78,7 +88,7 @@ public final class ManifestStore {
 
     /// Every file's current objects, in path order (the snapshot builder's precedence order).
     public var sources: [ObjectSource] {
-        files.sorted { $0.key < $1.key }.map { ObjectSource(name: $0.key, objects: $0.value.objects) }
+        files.sorted { $0.key < $1.key }.map { ObjectSource(name: $0.key, objects: $0.value.objects, digest: $0.value.digest) }
     }
 
     /// Every file's current issues, in path order.

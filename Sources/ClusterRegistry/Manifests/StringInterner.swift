@@ -12,6 +12,8 @@ final class StringInterner {
     private var labelSets: Set<Labels> = []
     private var servicePortLists: Set<[ServicePort]> = []
     private var endpointPortLists: Set<[EndpointPort]> = []
+    private var locations: Set<EndpointLocation> = []
+    private var scopes: Set<ReferenceScope> = []
 
     /// Swift keeps strings of at most this many UTF-8 bytes inline (no heap buffer to share).
     private static let smallStringCapacity = 15
@@ -38,6 +40,15 @@ final class StringInterner {
         return endpointPortLists.insert(ports).memberAfterInsert
     }
 
+    func location(nodeName: String?, zone: String?) -> EndpointLocation? {
+        guard nodeName != nil || zone != nil else { return nil }
+        return locations.insert(EndpointLocation(nodeName: intern(nodeName), zone: intern(zone))).memberAfterInsert
+    }
+
+    func scope(kind: String, namespace: String) -> ReferenceScope {
+        scopes.insert(ReferenceScope(kind: intern(kind), namespace: intern(namespace))).memberAfterInsert
+    }
+
     /// Number of distinct interned values (for tests and memory reports).
-    var count: Int { strings.count + labelSets.count + servicePortLists.count + endpointPortLists.count }
+    var count: Int { strings.count + labelSets.count + servicePortLists.count + endpointPortLists.count + locations.count + scopes.count }
 }

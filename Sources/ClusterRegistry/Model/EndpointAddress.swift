@@ -4,28 +4,68 @@ import DNSWire
 ///
 /// EndpointSlice endpoints may list several addresses; they are flattened into one
 /// `EndpointAddress` each (as CoreDNS's `object/endpoint.go` does), so lookups by IP and
-/// A records need no inner array. The stored property order keeps the struct at 120 bytes.
+/// A records need no inner array.
+///
+/// Layout (72 bytes): what repeats across endpoints — the node with its zone, the target's kind
+/// with its namespace — is held through small shared objects that the decoder interns, so an
+/// endpoint pays 8 bytes for each instead of 32.
 public struct EndpointAddress: Sendable, Hashable {
     public var address: IPAddress
     public var conditions: EndpointConditions
     /// `hostname`: the first choice for the endpoint's DNS label (StatefulSet pods set it).
     public var hostname: String?
-    public var nodeName: String?
-    public var zone: String?
+    /// `nodeName` and `zone`, shared by every endpoint on the same node.
+    public var location: EndpointLocation?
     /// Usually the backing Pod; its name is the endpoint label under `endpoint_pod_names`.
     public var targetRef: ObjectReference?
 
     public init(
         address: IPAddress, conditions: EndpointConditions = .init(), hostname: String? = nil,
-        nodeName: String? = nil, zone: String? = nil, targetRef: ObjectReference? = nil
+        location: EndpointLocation? = nil, targetRef: ObjectReference? = nil
     ) {
         self.address = address
         self.conditions = conditions
         self.hostname = hostname
-        self.nodeName = nodeName
-        self.zone = zone
+        self.location = location
         self.targetRef = targetRef
     }
+
+    /// Convenience for tests and small callers: builds an unshared location.
+    public init(
+        address: IPAddress, conditions: EndpointConditions = .init(), hostname: String? = nil,
+        nodeName: String?, zone: String? = nil, targetRef: ObjectReference? = nil
+    ) {
+        self.init(
+            address: address, conditions: conditions, hostname: hostname,
+            location: nodeName == nil && zone == nil ? nil : EndpointLocation(nodeName: nodeName, zone: zone),
+            targetRef: targetRef)
+    }
+
+    public var nodeName: String? { location?.nodeName }
+    public var zone: String? { location?.zone }
+}
+
+/// Where an endpoint runs: its node and that node's zone. Immutable and compared by value;
+/// the decoder shares one instance per distinct pair.
+public final class EndpointLocation: Sendable, Hashable, CustomStringConvertible {
+    public let nodeName: String?
+    public let zone: String?
+
+    public init(nodeName: String?, zone: String?) {
+        self.nodeName = nodeName
+        self.zone = zone
+    }
+
+    public static func == (a: EndpointLocation, b: EndpointLocation) -> Bool {
+        a === b || (a.nodeName == b.nodeName && a.zone == b.zone)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(nodeName)
+        hasher.combine(zone)
+    }
+
+    public var description: String { "node=\(nodeName ?? "-") zone=\(zone ?? "-")" }
 }
 
 /// The three EndpointSlice conditions, each true, false or absent, packed in one byte.
@@ -68,19 +108,45 @@ public struct EndpointConditions: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// `targetRef`: the object behind an endpoint.
+/// `targetRef`: the object behind an endpoint (24 bytes: the name, and a shared kind+namespace).
 public struct ObjectReference: Sendable, Hashable, CustomStringConvertible {
-    public var kind: String
-    public var namespace: String
     public var name: String
+    public var scope: ReferenceScope
 
     public init(kind: String, namespace: String, name: String) {
-        self.kind = kind
-        self.namespace = namespace
-        self.name = name
+        self.init(name: name, scope: ReferenceScope(kind: kind, namespace: namespace))
     }
 
+    public init(name: String, scope: ReferenceScope) {
+        self.name = name
+        self.scope = scope
+    }
+
+    public var kind: String { scope.kind }
+    public var namespace: String { scope.namespace }
+
     public var description: String { namespace.isEmpty ? "\(kind)/\(name)" : "\(kind)/\(namespace)/\(name)" }
+}
+
+/// The kind and namespace of referenced objects (`Pod` in `production`), shared by every
+/// reference that has them. Immutable and compared by value.
+public final class ReferenceScope: Sendable, Hashable {
+    public let kind: String
+    public let namespace: String
+
+    public init(kind: String, namespace: String) {
+        self.kind = kind
+        self.namespace = namespace
+    }
+
+    public static func == (a: ReferenceScope, b: ReferenceScope) -> Bool {
+        a === b || (a.kind == b.kind && a.namespace == b.namespace)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(kind)
+        hasher.combine(namespace)
+    }
 }
 
 /// A port of an EndpointSlice (or of a legacy Endpoints subset): the port the pods listen on.

@@ -18,18 +18,15 @@ struct AddressIndex<Value: Sendable & Equatable>: Sendable {
     }
 
     /// Adds `value` for `address`, after any values already there.
+    /// - Complexity: one hash probe for a new address (the common case), three for a repeat.
     mutating func insert(_ value: Value, for address: IPAddress) {
         switch address {
         case .v4(let a):
-            if v4[a.rawValue] == nil {
-                v4[a.rawValue] = value
-                return
-            }
+            guard let earlier = v4.updateValue(value, forKey: a.rawValue) else { return }
+            v4[a.rawValue] = earlier
         case .v6(let a):
-            if v6[a] == nil {
-                v6[a] = value
-                return
-            }
+            guard let earlier = v6.updateValue(value, forKey: a) else { return }
+            v6[a] = earlier
         }
         more[address, default: []].append(value)
     }

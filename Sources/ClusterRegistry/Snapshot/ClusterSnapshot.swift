@@ -119,9 +119,12 @@ extension ClusterSnapshot {
     public func serviceID(namespace: String, name: String) -> ServiceID? {
         let ns = Self.lowercased(namespace)
         let n = Self.lowercased(name)
+        // Compare the names in place: copying the whole `Service` would retain (and miss the
+        // cache on) every buffer it references.
         return serviceNames.position(namespace: ns, name: n) { candidate in
-            let s = self[ServiceID(rawValue: candidate)]
-            return s.name == n && s.namespace == ns
+            let ref = serviceRefs[Int(candidate)]
+            return sources[Int(ref.source)].services[Int(ref.index)].name == n
+                && sources[Int(ref.source)].services[Int(ref.index)].namespace == ns
         }.map(ServiceID.init(rawValue:))
     }
 
@@ -141,7 +144,13 @@ extension ClusterSnapshot {
         let i = Int(id.rawValue)
         return ServiceEndpoints(
             snapshot: self, service: id, groups: Int(groupStart[i])..<Int(groupStart[i + 1]),
-            publishesNotReady: self[id].publishesNotReadyAddresses)
+            publishesNotReady: publishesNotReady(id))
+    }
+
+    /// Reads the flag in place: copying the whole `Service` would retain every buffer it holds.
+    func publishesNotReady(_ id: ServiceID) -> Bool {
+        let ref = serviceRefs[Int(id.rawValue)]
+        return sources[Int(ref.source)].services[Int(ref.index)].publishesNotReadyAddresses
     }
 
     /// Every endpoint address equal to `address`, across all services (PTR answers need one per
@@ -153,7 +162,7 @@ extension ClusterSnapshot {
             let endpoint = entry.group.addresses[position.address]
             return ServiceEndpoint(
                 service: id, endpoint: endpoint, ports: entry.group.ports,
-                isReady: self[id].publishesNotReadyAddresses || endpoint.conditions.isReady, origin: entry.origin)
+                isReady: publishesNotReady(id) || endpoint.conditions.isReady, origin: entry.origin)
         }
     }
 
@@ -194,8 +203,9 @@ extension ClusterSnapshot {
         let ns = Self.lowercased(namespace)
         let n = Self.lowercased(name)
         return podNames.position(namespace: ns, name: n) { candidate in
-            let p = self.pod(at: candidate)
-            return p.name == n && p.namespace == ns
+            let ref = podRefs[Int(candidate)]
+            return sources[Int(ref.source)].pods[Int(ref.index)].name == n
+                && sources[Int(ref.source)].pods[Int(ref.index)].namespace == ns
         }.map { pod(at: $0) }
     }
 

@@ -43,9 +43,19 @@ struct NameIndex: Sendable {
 
     private static func hash(_ namespace: some StringProtocol, _ name: some StringProtocol) -> UInt64 {
         var hasher = Hasher()
-        for byte in namespace.utf8 { hasher.combine(byte) }
-        hasher.combine(0xFF as UInt8)  // never in a name: separates ("ab","c") from ("a","bc")
-        for byte in name.utf8 { hasher.combine(byte) }
+        feed(namespace, into: &hasher)
+        hasher.combine(0xFF as UInt8)  // never in UTF-8: separates ("ab","c") from ("a","bc")
+        feed(name, into: &hasher)
         return UInt64(bitPattern: Int64(hasher.finalize()))
+    }
+
+    /// Feeds the UTF-8 bytes in one call (native strings are contiguous; others are copied so
+    /// both paths hash the same byte stream the same way).
+    private static func feed(_ s: some StringProtocol, into hasher: inout Hasher) {
+        let fed: Void? = s.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        if fed == nil {
+            var copy = String(s)
+            copy.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
     }
 }

@@ -7,10 +7,20 @@
 public struct ObjectSource: Sendable {
     public var name: String
     public var objects: ClusterObjects
+    /// The DNS content digest of `objects`, when the producer already computed it (the
+    /// manifest store does so once per file change, so a rebuild after one edit hashes only
+    /// that file). Nil: the builder computes it.
+    var digest: UInt64?
 
     public init(name: String, objects: ClusterObjects) {
         self.name = name
         self.objects = objects
+    }
+
+    init(name: String, objects: ClusterObjects, digest: UInt64) {
+        self.name = name
+        self.objects = objects
+        self.digest = digest
     }
 }
 

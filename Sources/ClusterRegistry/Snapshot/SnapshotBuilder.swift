@@ -15,23 +15,24 @@ enum SnapshotBuilder {
         let objects = sources.map(\.objects)
         var issues = inputIssues
         var counts = ObjectCounts()
+        var losers: [(ObjectKind, ObjectRef)] = []
 
         // Effective objects of each kind, sorted by (namespace, name), duplicates resolved.
         let serviceRefs = effectiveRefs(
             .service, sources, count: { $0.services.count }, key: { o, i in (o.services[i].namespace, o.services[i].name) },
-            issues: &issues)
+            issues: &issues, losers: &losers)
         let sliceRefs = effectiveRefs(
             .endpointSlice, sources, count: { $0.endpointSlices.count },
-            key: { o, i in (o.endpointSlices[i].namespace, o.endpointSlices[i].name) }, issues: &issues)
+            key: { o, i in (o.endpointSlices[i].namespace, o.endpointSlices[i].name) }, issues: &issues, losers: &losers)
         let endpointsRefs = effectiveRefs(
             .endpoints, sources, count: { $0.endpoints.count },
-            key: { o, i in (o.endpoints[i].namespace, o.endpoints[i].name) }, issues: &issues)
+            key: { o, i in (o.endpoints[i].namespace, o.endpoints[i].name) }, issues: &issues, losers: &losers)
         let podRefs = effectiveRefs(
             .pod, sources, count: { $0.pods.count }, key: { o, i in (o.pods[i].namespace, o.pods[i].name) },
-            issues: &issues)
+            issues: &issues, losers: &losers)
         let namespaceRefs = effectiveRefs(
             .namespace, sources, count: { $0.namespaces.count }, key: { o, i in ("", o.namespaces[i].name) },
-            issues: &issues)
+            issues: &issues, losers: &losers)
 
         func service(_ position: Int) -> Service {
             let ref = serviceRefs[position]
@@ -176,13 +177,11 @@ enum SnapshotBuilder {
         namespaceIndex.reserveCapacity(namespaceList.count)
         for (i, info) in namespaceList.enumerated() { namespaceIndex[info.name] = Int32(i) }
 
-        // DNS-relevant digest of everything effective, for the serial rule.
+        // DNS-relevant digest of everything effective, for the serial rule: every source's
+        // digest (cached by the store), minus the duplicates that lost.
         var digest = DNSContentDigest()
-        for ref in namespaceRefs { digest.add(objects[Int(ref.source)].namespaces[Int(ref.index)].hashDNSContent) }
-        for ref in serviceRefs { digest.add(objects[Int(ref.source)].services[Int(ref.index)].hashDNSContent) }
-        for ref in sliceRefs { digest.add(objects[Int(ref.source)].endpointSlices[Int(ref.index)].hashDNSContent) }
-        for ref in endpointsRefs { digest.add(objects[Int(ref.source)].endpoints[Int(ref.index)].hashDNSContent) }
-        for ref in podRefs { digest.add(objects[Int(ref.source)].pods[Int(ref.index)].hashDNSContent) }
+        for source in sources { digest.add(source.digest ?? source.objects.dnsDigest()) }
+        for (kind, ref) in losers { digest.remove(objects[Int(ref.source)].dnsHash(of: kind, at: Int(ref.index))) }
 
         counts.namespaces = namespaceList.count
         counts.impliedNamespaces = namespaceList.count - namespaceRefs.count
@@ -211,7 +210,7 @@ enum SnapshotBuilder {
     /// last definition of each (later source, then later position) and warning about the rest.
     private static func effectiveRefs(
         _ kind: ObjectKind, _ sources: [ObjectSource], count: (ClusterObjects) -> Int,
-        key: (ClusterObjects, Int) -> (String, String), issues: inout [ManifestIssue]
+        key: (ClusterObjects, Int) -> (String, String), issues: inout [ManifestIssue], losers: inout [(ObjectKind, ObjectRef)]
     ) -> [ObjectRef] {
         var refs: [ObjectRef] = []
         refs.reserveCapacity(sources.reduce(0) { $0 + count($1.objects) })
@@ -239,6 +238,7 @@ enum SnapshotBuilder {
                     message: loser == winner
                         ? "defined more than once in this file; the last definition wins"
                         : "also defined in \(loser); this later file wins"))
+                losers.append((kind, last))
                 result[result.count - 1] = ref
             } else {
                 result.append(ref)

@@ -77,8 +77,10 @@ enum ManifestDirectoryScanner {
                 var s = stat()
                 guard stat(path, &s) == 0 else {
                     let e = errno
-                    // A dangling link is not an error worth reporting unless it looks like a manifest.
-                    if isManifestName(name) { result.problems.append((path, describe(errno: e))) }
+                    // A dangling link (ENOENT) is a file that is not there: like a deleted file,
+                    // its objects go. Anything else (EACCES, ELOOP) on a manifest name is a
+                    // problem, and the file's previous objects stay.
+                    if e != ENOENT && isManifestName(name) { result.problems.append((path, describe(errno: e))) }
                     continue
                 }
                 switch s.st_mode & S_IFMT {

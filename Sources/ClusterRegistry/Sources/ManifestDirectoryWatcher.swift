@@ -13,6 +13,8 @@ final class ManifestDirectoryWatcher {
     let store = ManifestStore()
     let inotify: InotifyWatch
     private var known: [String: FileFingerprint] = [:]
+    /// Paths that could not be examined at the last scan, with the reason.
+    private var problems: [String: String] = [:]
     private var rootFailure: String?
 
     init(root: String, cell: SnapshotCell<ClusterSnapshot>) throws(ManifestSourceError) {
@@ -49,17 +51,28 @@ final class ManifestDirectoryWatcher {
         inotify.watch(exactly: scan.directories)
 
         var next = scan.files
+        var currentProblems: [String: String] = [:]
         for problem in scan.problems {
-            store.markUnreadable(path: problem.path, reason: problem.reason)
+            currentProblems[problem.path] = problem.reason
             if let old = known[problem.path] { next[problem.path] = old }
+            // Report each problem once, not at every rescan.
+            if problems[problem.path] != problem.reason {
+                store.markUnreadable(path: problem.path, reason: problem.reason)
+                changed = true
+            }
+        }
+        for path in problems.keys where currentProblems[path] == nil && scan.files[path] == nil && known[path] == nil {
+            store.remove(path: path)
             changed = true
         }
+        let previousProblems = problems
+        problems = currentProblems
         for path in known.keys where next[path] == nil {
             store.remove(path: path)
             changed = true
         }
         for (path, fingerprint) in scan.files.sorted(by: { $0.key < $1.key })
-        where everything || known[path] != fingerprint {
+        where everything || known[path] != fingerprint || previousProblems[path] != nil {
             load(path)
             changed = true
         }

@@ -51,7 +51,12 @@ public struct SyntheticCluster: Sendable {
             Namespace(name: "ns-\(i)", labels: Labels(["kubernetes.io/metadata.name": "ns-\(i)"]))
         }
         let zones = ["europe-west1-b", "europe-west1-c", "europe-west1-d"]
-        let nodes = (0..<max(1, endpoints / 30)).map { "gke-prod-pool-1-\(String($0, radix: 16))-node.internal" }
+        // One shared location per node (a node lives in one zone), one reference scope per
+        // namespace: what the decoder's interning produces.
+        let nodes = (0..<max(1, endpoints / 30)).map { n in
+            EndpointLocation(nodeName: Self.exact("gke-prod-pool-1-\(String(n, radix: 16))-node.internal"), zone: zones[n % zones.count])
+        }
+        let scopes = (0..<namespaces).map { ReferenceScope(kind: "Pod", namespace: "ns-\($0)") }
         let webPorts = [ServicePort(name: "http", port: 80, targetPort: .number(8080)),
                         ServicePort(name: "metrics", port: 9090, targetPort: .name("metrics"))]
         let webSlicePorts = [EndpointPort(name: "http", port: 8080), EndpointPort(name: "metrics", port: 9090)]
@@ -107,12 +112,11 @@ public struct SyntheticCluster: Sendable {
             var v6Addresses: [EndpointAddress] = []
             let hash = String(UInt32(truncatingIfNeeded: index &* 2_654_435_761), radix: 36)
             for p in 0..<max(podCount, v6Count) {
-                let podName = shape == .headless ? "\(name)-\(p)" : "\(name)-\(hash)-\(String(p, radix: 36))"
-                let node = nodes[(index &+ p) % nodes.count]
-                let zone = zones[p % zones.count]
+                let podName = Self.exact(shape == .headless ? "\(name)-\(p)" : "\(name)-\(hash)-\(String(p, radix: 36))")
+                let location = nodes[(index &+ p) % nodes.count]
                 let ready = (index &+ p) % 50 != 7
                 let conditions = EndpointConditions(ready: ready, serving: ready, terminating: ready ? false : nil)
-                let ref = ObjectReference(kind: "Pod", namespace: namespace, name: podName)
+                let ref = ObjectReference(name: podName, scope: scopes[index % namespaces])
                 var ips: [IPAddress] = []
                 if p < podCount {
                     let ip = IPAddress.v4(IPv4Address(rawValue: podIP))
@@ -120,20 +124,20 @@ public struct SyntheticCluster: Sendable {
                     ips.append(ip)
                     v4Addresses.append(EndpointAddress(
                         address: ip, conditions: conditions, hostname: shape == .headless ? podName : nil,
-                        nodeName: node, zone: zone, targetRef: ref))
+                        location: location, targetRef: ref))
                 }
                 if p < v6Count {
                     let ip = IPAddress.v6(IPv6Address(high: 0xfd00_0010_0244_0000, low: podIPv6))
                     podIPv6 += 1
                     ips.append(ip)
                     v6Addresses.append(EndpointAddress(
-                        address: ip, conditions: conditions, nodeName: node, zone: zone, targetRef: ref))
+                        address: ip, conditions: conditions, location: location, targetRef: ref))
                 }
                 if includePods {
                     pods.append(Pod(
                         namespace: namespace, name: podName, ips: DualStackAddresses(ips) ?? .none,
                         hostname: shape == .headless ? podName : nil, subdomain: shape == .headless ? name : nil,
-                        phase: .running, isReady: ready, nodeName: node, labels: app))
+                        phase: .running, isReady: ready, nodeName: location.nodeName, labels: app))
                 }
             }
             for (family, addresses) in [(EndpointAddressType.ipv4, v4Addresses), (.ipv6, v6Addresses)] where !addresses.isEmpty {
@@ -158,5 +162,13 @@ public struct SyntheticCluster: Sendable {
         objects.pods = pods.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
         objects.namespaces.sort { $0.name < $1.name }
         return objects
+    }
+
+    /// A copy of `s` whose heap buffer (if any) is sized to its content, as strings decoded
+    /// from YAML are; string interpolation reserves spare capacity that would inflate the
+    /// memory figures.
+    static func exact(_ s: String) -> String {
+        let bytes = Array(s.utf8)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
