@@ -18,7 +18,7 @@ struct Explain: ParsableCommand {
     @Argument(help: "The full name, e.g. web-app.production.svc.cluster.local.")
     var name: String
 
-    @Option(help: "Answer in-process from the manifests in this directory.")
+    @Option(help: "The cluster's manifests: what explain checks, and what in-process answers come from.")
     var manifests: String?
 
     @Option(help: "Answer in-process with this Corefile.")
@@ -34,8 +34,8 @@ struct Explain: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if server != nil && (manifests != nil || conf != nil) {
-            throw ValidationError("--server asks a real server; --manifests and --conf answer in-process: choose one")
+        if server != nil && conf != nil {
+            throw ValidationError("--server asks a real server; --conf answers in-process: choose one")
         }
         if let server, ServerAddress(parsing: server) == nil {
             throw ValidationError("--server: '\(server)' is not IP, IPv4:PORT or [IPv6]:PORT")
@@ -63,8 +63,18 @@ struct Explain: ParsableCommand {
             printError("--zone: '\(zoneText ?? "")' is not a valid DNS name")
             throw ExitCode(1)
         }
-        // The cluster registry is not in this build yet: facts come later (see Docs/explain.md).
-        let explanation = Explainer.explain(domain, zone: clusterZone, facts: nil, resolver: resolver)
+        var facts: (any ClusterFacts)? = nil
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments.first ?? ""
+        if let directory = manifests ?? (server == nil && conf == nil ? ExampleCluster.locate(executable: executable) : nil) {
+            do {
+                facts = try SnapshotFacts.load(directory: directory)
+            } catch {
+                printError("\(error)")
+                throw ExitCode(1)
+            }
+        }
+        let explanation = Explainer.explain(domain, zone: clusterZone, facts: facts, resolver: resolver)
         if json {
             print(explanation.json().serialized())
         } else {

@@ -85,7 +85,7 @@ import Testing
         let selector = e.problems.first { $0.text.hasPrefix("selector") }
         #expect(selector?.text == "selector app=brokn matches no pod in 'production': nothing can become an endpoint")
         #expect(selector?.details == ["pods in 'production' have: app=broken (1 pod), app=db (2 pods), app=web-app (3 pods)"])
-        #expect(e.problems.contains { $0.text == "no endpoints" })
+        #expect(e.problems.contains { $0.text == "no endpoints: the name resolves (cluster IP), but connections to it fail" })
         // DNS still answers with the cluster IP.
         #expect(e.expected == "10.96.0.30")
     }

@@ -14,9 +14,13 @@ public protocol ClusterFacts {
     var allServices: [ServiceFacts] { get }
     /// Pods of a namespace, sorted by name.
     func pods(in namespace: String) -> [PodFacts]
+    /// Problems the manifests have with this object (decode errors, warnings), as text.
+    func issues(kind: String, namespace: String, name: String) -> [(isError: Bool, text: String)]
 }
 
 extension ClusterFacts {
+    public func issues(kind: String, namespace: String, name: String) -> [(isError: Bool, text: String)] { [] }
+
     public func namespaceExists(_ name: String) -> Bool { namespaces.contains(name.lowercased()) }
 
     public func service(_ name: String, in namespace: String) -> ServiceFacts? {

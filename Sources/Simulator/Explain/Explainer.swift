@@ -187,6 +187,9 @@ struct Reasoning {
     }
 
     mutating func explainService(_ svc: ServiceFacts) {
+        for issue in facts.issues(kind: "Service", namespace: svc.namespace, name: svc.name) {
+            add(issue.isError ? .problem : .info, "manifest: \(issue.text)")
+        }
         let ready = svc.endpoints.filter { $0.countsAsReady || svc.publishNotReadyAddresses }
         switch (svc.kind, svc.isHeadless) {
         case (.externalName, _):
@@ -205,9 +208,6 @@ struct Reasoning {
             let ips = svc.clusterIPs.map(\.description).joined(separator: ", ")
             add(.info, "\(svc.kind.rawValue) service: A/AAAA are its cluster IPs (\(ips.isEmpty ? "none" : ips)), whatever its endpoints")
             expected = ips.isEmpty ? "NODATA" : ips
-            if svc.endpoints.allSatisfy({ !$0.countsAsReady }) && !svc.publishNotReadyAddresses {
-                add(.problem, "no ready endpoint: the name resolves, but connections to \(ips) fail or time out")
-            }
         }
         if !svc.ports.isEmpty {
             add(.info, "ports: " + svc.ports.map(Self.describe).joined(separator: ", "))
@@ -229,9 +229,13 @@ struct Reasoning {
         let readyEndpoints = svc.endpoints.filter { $0.countsAsReady && !$0.terminating }
         let notReady = svc.endpoints.filter { !$0.countsAsReady && !$0.terminating }
         let terminating = svc.endpoints.filter(\.terminating)
+        let target = svc.isHeadless ? "" : ": the name resolves (cluster IP), but connections to it fail"
         if svc.endpoints.isEmpty {
-            add(svc.selector == nil ? .info : .problem, "no endpoints")
+            add(.problem, "no endpoints\(target)")
             return
+        }
+        if !svc.publishNotReadyAddresses && !svc.endpoints.contains(where: { $0.countsAsReady && !$0.terminating }) && !svc.isHeadless {
+            add(.problem, "no ready endpoint\(target)")
         }
         if !readyEndpoints.isEmpty {
             add(.ok, "\(readyEndpoints.count) ready \(Advice.plural(readyEndpoints.count, "endpoint"))", readyEndpoints.map(Self.describe))
@@ -256,7 +260,7 @@ struct Reasoning {
 
     mutating func explainSelector(_ svc: ServiceFacts) {
         guard let selector = svc.selector else {
-            add(.info, "no selector: endpoints are managed by hand (an EndpointSlice you create)")
+            add(.info, "no selector: endpoints are managed by hand (EndpointSlices or Endpoints you write)")
             return
         }
         let text = Self.labels(selector)
