@@ -155,7 +155,12 @@ public final class NetworkResolver: Resolver {
         let start = NetworkResolver.now()
         for message in messages {
             guard let bytes = message.encoded() else { continue }
-            _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            // An ICMP port unreachable for an earlier datagram surfaces on the next call on the
+            // socket, which may be this send.
+            if sent < 0 && errno == ECONNREFUSED {
+                return Array(repeating: .connectionRefused, count: messages.count)
+            }
         }
         var buffer = [UInt8](repeating: 0, count: 65_535)
         while results.contains(where: { $0 == nil }) {
