@@ -39,6 +39,9 @@ import Testing
         let g = simulate("db", using: glibc)
         #expect(g.resolvedName?.description == "\(Self.third).")
         #expect(g.queryCount == 6)
+        // autopath would stop at the NODATA too: no autopath advice.
+        #expect(!g.advice.contains { $0.kind == .autopath })
+        #expect(simulate("db", using: Self.server(firstName: .nxdomain)).advice.contains { $0.kind == .autopath })
 
         let musl = Self.server(firstName: .nodata)
         let m = simulate("db", resolver: .musl, using: musl)

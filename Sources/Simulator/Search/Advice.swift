@@ -58,7 +58,11 @@ public struct Advice: Sendable, Equatable {
                               text: "with `options ndots:\(dots)` (pod dnsConfig) or lower, a name with \(dots) \(plural(dots, "dot")) is tried as written first: \(perName) \(plural(perName, "query")) instead of \(sent). Names with fewer dots still get the search list.",
                               queryCount: perName, ndots: dots))
         }
-        if let namespace = request.namespace, resolvedIndex > 0,
+        // autopath walks the path server-side and returns the first answer that is not
+        // NXDOMAIN: it helps only when every earlier name was NXDOMAIN.
+        let earlierAllNXDOMAIN = trace.attempts.filter { $0.candidate < resolvedIndex }
+            .allSatisfy { $0.reply?.rcode == .nameError }
+        if let namespace = request.namespace, resolvedIndex > 0, earlierAllNXDOMAIN,
            let firstDomain = trace.candidates.first?.domain,
            firstDomain.lowercased() == "\(namespace).svc.\(request.zone)".lowercased() {
             out.append(Advice(kind: .autopath,
