@@ -170,4 +170,24 @@ import Testing
         #expect(e.checks.map(\.type) == [.a, .aaaa])
         #expect(e.text().contains("A: NOERROR 10.96.0.9 in 1.00 ms"))
     }
+
+    @Test("the server's answer is compared with the registry's: a different address or a name that should not exist")
+    func mismatch() {
+        let stale = ScriptedResolver()
+        stale.on("web-app.production.svc.cluster.local", .a, .address("10.96.0.99"))
+        stale.on("web-app.production.svc.cluster.local", .aaaa, .nodata)
+        let e = Explainer.explain("web-app.production.svc.cluster.local.", zone: Self.zone, facts: Self.cluster, resolver: stale)
+        #expect(e.problems.last?.text.hasPrefix("the server's answer differs from the registry: A answers 10.96.0.99, the registry has 10.96.0.20") == true)
+
+        let agreeing = ScriptedResolver()
+        agreeing.on("web-app.production.svc.cluster.local", .a, .address("10.96.0.20"))
+        agreeing.on("web-app.production.svc.cluster.local", .aaaa, .nodata)
+        let ok = Explainer.explain("web-app.production.svc.cluster.local.", zone: Self.zone, facts: Self.cluster, resolver: agreeing)
+        #expect(!ok.problems.contains { $0.text.hasPrefix("the server's answer differs") })
+
+        let ghost = ScriptedResolver()
+        ghost.on("gone.production.svc.cluster.local", .a, .address("10.96.0.50"))
+        let g = Explainer.explain("gone.production.svc.cluster.local.", zone: Self.zone, facts: Self.cluster, resolver: ghost)
+        #expect(g.problems.last?.text.hasPrefix("the server's answer differs from the registry: A is NOERROR where NXDOMAIN is expected") == true)
+    }
 }

@@ -13,17 +13,23 @@ public enum Explainer {
                                resolver: (any Resolver)?) -> Explanation {
         let kind = ClusterName.parse(name, zone: zone)
         var explanation = Explanation(name: name, zone: zone, kind: kind)
+        var expectedAnswer: ExpectedAnswer? = nil
         if let facts {
             var reasoning = Reasoning(facts: facts, zone: zone)
             reasoning.explain(kind, name: name)
             explanation.findings = reasoning.findings
             explanation.expected = reasoning.expected
+            expectedAnswer = reasoning.expectedAnswer
         } else {
             explanation.findings = grammarOnly(kind, name: name, zone: zone)
         }
         if let resolver {
             explanation.source = resolver.label
             explanation.checks = ask(resolver, name: name, types: kind.interestingTypes)
+            if let expectedAnswer, let mismatch = expectedAnswer.mismatch(explanation.checks) {
+                explanation.findings.append(Explanation.Finding(
+                    .problem, "the server's answer differs from the registry: \(mismatch) (a stale cache, or a server that sees another version of the cluster)"))
+            }
         }
         return explanation
     }
@@ -83,7 +89,11 @@ struct Reasoning {
     let facts: any ClusterFacts
     let zone: DomainName
     var findings: [Explanation.Finding] = []
-    var expected: String?
+    var expected: String? {
+        didSet { if expected == "NXDOMAIN" { expectedAnswer = .nxdomain } }
+    }
+    /// What the answer should be, when it can be compared with a server's reply.
+    var expectedAnswer: ExpectedAnswer?
 
     init(facts: any ClusterFacts, zone: DomainName) {
         self.facts = facts
@@ -203,11 +213,13 @@ struct Reasoning {
                 expected = "NXDOMAIN"
             } else {
                 expected = ready.map { $0.address.description }.joined(separator: ", ")
+                expectedAnswer = .addresses(ready.map(\.address))
             }
         default:
             let ips = svc.clusterIPs.map(\.description).joined(separator: ", ")
             add(.info, "\(svc.kind.rawValue) service: A/AAAA are its cluster IPs (\(ips.isEmpty ? "none" : ips)), whatever its endpoints")
             expected = ips.isEmpty ? "NODATA" : ips
+            expectedAnswer = .addresses(svc.clusterIPs)
         }
         if !svc.ports.isEmpty {
             add(.info, "ports: " + svc.ports.map(Self.describe).joined(separator: ", "))
@@ -317,6 +329,7 @@ struct Reasoning {
         } else {
             add(.ok, "endpoint '\(endpoint)' is published", published.map(Self.describe))
             expected = published.map(\.address.description).joined(separator: ", ")
+            expectedAnswer = .addresses(published.map(\.address))
         }
     }
 
@@ -378,6 +391,50 @@ struct Reasoning {
         } else {
             add(.ok, "\(address) is a ready endpoint", names)
             expected = names.map { "PTR \($0)" }.joined(separator: ", ")
+        }
+    }
+}
+
+/// What the registry says a name's answer must be, in a form a reply can be checked against.
+enum ExpectedAnswer: Equatable {
+    case nxdomain
+    /// The A and AAAA records, all of them.
+    case addresses([IPAddress])
+
+    /// A description of how `checks` differ from this expectation; nil when they agree or
+    /// when nothing comparable came back (timeouts, answers assumed in-process).
+    func mismatch(_ checks: [Explanation.Check]) -> String? {
+        var replies: [(RecordType, ResolverReply)] = []
+        for check in checks {
+            guard case .reply(let reply, _) = check.result, reply.guess == nil else { return nil }
+            replies.append((check.type, reply))
+        }
+        switch self {
+        case .nxdomain:
+            if let (type, reply) = replies.first(where: { $0.1.rcode != .nameError }) {
+                return "\(type) is \(reply.isNoData ? "NODATA" : reply.rcode.description) where NXDOMAIN is expected"
+            }
+            return nil
+        case .addresses(let expected):
+            var differences: [String] = []
+            for (type, reply) in replies where type == .a || type == .aaaa {
+                let want = Set(expected.filter { $0.recordType == type })
+                let got = Set(reply.answers.compactMap { record -> IPAddress? in
+                    switch record.rdata {
+                    case .a(let v4) where type == .a: .v4(v4)
+                    case .aaaa(let v6) where type == .aaaa: .v6(v6)
+                    default: nil
+                    }
+                })
+                if reply.rcode != .noError {
+                    differences.append("\(type) is \(reply.rcode)")
+                } else if want != got {
+                    let wantText = want.isEmpty ? "none" : want.map(\.description).sorted().joined(separator: ", ")
+                    let gotText = got.isEmpty ? "none" : got.map(\.description).sorted().joined(separator: ", ")
+                    differences.append("\(type) answers \(gotText), the registry has \(wantText)")
+                }
+            }
+            return differences.isEmpty ? nil : differences.joined(separator: "; ")
         }
     }
 }
