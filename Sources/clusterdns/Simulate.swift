@@ -7,7 +7,7 @@ struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show every query a pod's resolver sends for a name, and why it resolves or fails.",
         discussion: """
-            Reproduces glibc 2.36 (default) or musl 1.2.3 exactly: the search list, ndots, what stops the search, \
+            Follows the source code of glibc 2.36 (default) or musl 1.2.3: the search list, ndots, what stops the search, \
             A and AAAA per name, retries and timeouts. Answers come from the plugin chain in this process (the \
             example cluster, --manifests DIR, or --conf COREFILE), or from a real server with --server. \
             With --from-log FILE, reads a CoreDNS `log` plugin query log instead and reports what search \

@@ -198,4 +198,16 @@ import Testing
         _ = simulate("db", resolver: .musl, conf: conf, using: resolver)
         #expect(resolver.sent.map(\.server) == [0, 0, 1, 1, 2, 2])
     }
+
+    @Test("single-request and a SERVFAIL for A: glibc never sends the AAAA and waits out the timeout on every try")
+    func singleRequestServfail() {
+        let resolver = ScriptedResolver()
+        resolver.on(Self.first, .a, .servfail)
+        resolver.on("db.svc.cluster.local", .a, .address("10.0.0.8"))
+        let report = simulate("db", .addresses, conf: Self.conf("single-request timeout:1"), using: resolver)
+        let firstName = report.trace.attempts.filter { $0.candidate == 0 }
+        #expect(firstName.map(\.qtype) == [.a, .a])
+        #expect(firstName.map(\.sentAt) == [.zero, .seconds(1)])
+        #expect(report.resolvedName?.description == "db.svc.cluster.local.")
+    }
 }
