@@ -88,9 +88,10 @@ public struct Advice: Sendable, Equatable {
 
     static func failureAdvice(request: SimulationRequest, trace: LookupTrace) -> [Advice] {
         var out: [Advice] = []
+        // musl's search ends at the last name it tried; if that is a search-domain expansion,
+        // the answer there stopped it.
         if request.resolverKind == .musl, case .failed(let error) = trace.outcome, let last = trace.attempts.last,
-           let index = trace.candidates.indices.last, index < trace.candidates.count - 0,
-           trace.candidates[index].isSearchExpansion {
+           let index = trace.candidates.indices.last, trace.candidates[index].isSearchExpansion {
             let stop: String?
             if error == .eaiNoName, trace.attempts.contains(where: { $0.candidate == index && $0.reply?.isNoData == true }) {
                 stop = "\(trace.candidates[index].text). exists without an address (NODATA)"
