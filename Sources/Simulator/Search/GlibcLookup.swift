@@ -338,7 +338,7 @@ struct GlibcLookup {
 
             var outcome: DatagramResult? = nil
             while outcome == nil {
-                inFlight.sort { $0.at < $1.at }
+                inFlight.sort { ($0.at, $0.attempt) < ($1.at, $1.attempt) }
                 guard let next = inFlight.first, next.at <= deadline else { break }
                 inFlight.removeFirst()
                 clock = next.at
@@ -454,7 +454,7 @@ struct GlibcLookup {
             }
             arrivals.append((start + elapsed, item.attempt, reply))
         }
-        arrivals.sort { $0.at < $1.at }
+        arrivals.sort { ($0.at, $0.attempt) < ($1.at, $1.attempt) }
         clock = arrivals.last?.at ?? start
         guard let head = arrivals.first else { return nil }
         firstBuffer = head.reply

@@ -134,6 +134,10 @@ struct MuslLookup {
         let deadline = start + timeout
         var accepted: [Int?] = Array(repeating: nil, count: queries.count)
         var inFlight: [(at: Duration, query: Int, server: Int, attempt: Int)] = []
+        // A server answers in the order it received the queries: a resend's reply never
+        // overtakes a reply to an earlier query to the same server (as on the wire; measured
+        // round trips alone would let noise reorder them).
+        var lastArrival: [Int: Duration] = [:]
         var nextRound = start
         var round = 0
         var servfailRetries = 0
@@ -148,13 +152,15 @@ struct MuslLookup {
                                                     transport: .udp, socket: socket, sentAt: lookup.clock, result: result,
                                                     candidate: lookup.candidates.count - 1, note: note))
                 if case .reply(_, let elapsed) = result {
-                    inFlight.append((lookup.clock + elapsed, queryIndex, server, lookup.attempts.count - 1))
+                    let at = max(lookup.clock + elapsed, lastArrival[server] ?? .zero)
+                    lastArrival[server] = at
+                    inFlight.append((at, queryIndex, server, lookup.attempts.count - 1))
                 }
             }
         }
 
         while accepted.contains(where: { $0 == nil }) {
-            inFlight.sort { $0.at < $1.at }
+            inFlight.sort { ($0.at, $0.attempt) < ($1.at, $1.attempt) }
             let nextReply = inFlight.first?.at
             if nextRound < deadline && nextRound <= (nextReply ?? deadline) {
                 // "Query all configured nameservers in parallel", every retry interval.
