@@ -16,6 +16,19 @@ import Testing
         #expect(output.contains("expected answer: 10.96.0.25"))
     }
 
+    @Test("with the example cluster by default, the in-process answer is shown and agrees with the registry")
+    func inProcessAnswer() throws {
+        let (code, output) = try runClusterDNS(["explain", "postgres-2.postgres-headless.production.svc.cluster.local"])
+        #expect(code == 3)
+        #expect(output.contains("answer from in-process (manifests "))
+        #expect(output.contains("A: NXDOMAIN in "))
+        #expect(!output.contains("differs from the registry"))
+        let (healthy, web) = try runClusterDNS(["explain", "web-app.production.svc.cluster.local"])
+        #expect(healthy == 0)
+        #expect(web.contains("A: NOERROR 10.96.0.20 in "))
+        #expect(web.contains("AAAA: NOERROR fd00:10:96::20 in "))
+    }
+
     @Test("a healthy service: no problem, exit status 0")
     func healthy() throws {
         let (code, output) = try runClusterDNS(["explain", "web-app.production.svc.cluster.local.", "--manifests", Self.manifests])

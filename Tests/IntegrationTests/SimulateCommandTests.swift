@@ -121,6 +121,29 @@ import Glibc
         #expect(Self.attempts(json).first?.0 == "_http._tcp.web.")
     }
 
+    @Test("no source given: the example cluster next to the binary, answered in-process by the kubernetes plugin")
+    func exampleCluster() throws {
+        let (code, output) = try runClusterDNS(["simulate", "web-app", "--namespace", "production"])
+        #expect(code == 0)
+        #expect(output.contains("answers: in-process (manifests "))
+        #expect(output.contains("resolved: web-app.production.svc.cluster.local. (name 1 of 1 tried)"))
+        #expect(output.contains("answer: 10.96.0.20, fd00:10:96::20"))
+
+        let (_, jsonOutput) = try runClusterDNS(["simulate", "api.example.com", "--namespace", "production", "--json"])
+        let json = try Self.json(jsonOutput)
+        let sent = Self.attempts(json)
+        #expect(sent.count == 8)
+        #expect(sent.prefix(6).allSatisfy { $0.2 == "NXDOMAIN" })
+        #expect(json["assumed_upstream"] as? Bool == true)
+        #expect(json["wasted_count"] as? Int == 6)
+
+        let (failed, musl) = try runClusterDNS(["simulate", "postgres-2.postgres-headless", "--namespace", "production",
+                                               "--resolver", "musl", "--type", "A"])
+        #expect(failed == 3)
+        #expect(musl.contains("1  postgres-2.postgres-headless.production.svc.cluster.local.  A     NXDOMAIN"))
+        #expect(musl.contains("failed: EAI_NONAME"))
+    }
+
     @Test("--resolv-conf and --search: the file's settings, the list replaced")
     func resolvConf() throws {
         let server = try ServerProcess(corefile: ".:{PORT} {\n    whoami\n}\n")

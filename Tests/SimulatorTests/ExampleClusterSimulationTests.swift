@@ -76,7 +76,9 @@ struct ExampleClusterSimulationTests {
         let notReady = try Self.run("postgres-2.postgres-headless", .family(.a))
         #expect(notReady.queryCount == 4)
         #expect(notReady.trace.attempts.prefix(3).allSatisfy { $0.reply?.rcode == .nameError })
-        // Only the name as written is left, and it is outside the cluster zone (assumed upstream).
-        #expect(notReady.trace.attempts.last?.reply?.guess == .resolves)
+        // Only the name as written is left, outside the cluster zone, with no top-level domain:
+        // assumed NXDOMAIN upstream, so the lookup fails.
+        #expect(notReady.trace.attempts.last?.reply?.guess == .nxdomain)
+        #expect(notReady.trace.outcome == .failed(.eaiNoName))
     }
 }

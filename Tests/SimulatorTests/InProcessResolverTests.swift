@@ -46,14 +46,27 @@ import Testing
 
     @Test("a full glibc simulation in-process: NODATA everywhere in the zone, the name as written assumed upstream")
     func glibcSimulation() throws {
-        let report = Simulation.run(SimulationRequest(name: "db", conf: .testPod(), namespace: "production"),
+        let report = Simulation.run(SimulationRequest(name: "api.example.com", conf: .testPod(), namespace: "production"),
                                     resolver: try Self.whoami())
         #expect(report.queryCount == 8)
         #expect(report.trace.attempts.prefix(6).allSatisfy { $0.reply?.isNoData == true })
-        #expect(report.resolvedName?.description == "db.")
+        #expect(report.resolvedName?.description == "api.example.com.")
         #expect(report.usedGuesses)
         #expect(report.text().contains("(upstream answer)"))
         #expect(report.json().serialized().contains("\"assumed_upstream\": true"))
+        // A dotless name asked as written has no top-level domain: assumed NXDOMAIN upstream.
+        let dotless = Simulation.run(SimulationRequest(name: "db", conf: .testPod(), namespace: "production"),
+                                     resolver: try Self.whoami())
+        #expect(dotless.trace.outcome == .failed(.eaiNoData))
+    }
+
+    @Test("the upstream guess: expansions and names without a real-looking TLD are NXDOMAIN")
+    func upstreamGuess() {
+        #expect(InProcessResolver.upstreamGuess(for: "api.example.com.", isSearchExpansion: false) == .resolves)
+        #expect(InProcessResolver.upstreamGuess(for: "api.example.com.ec2.internal.", isSearchExpansion: true) == .nxdomain)
+        #expect(InProcessResolver.upstreamGuess(for: "db.", isSearchExpansion: false) == .nxdomain)
+        #expect(InProcessResolver.upstreamGuess(for: "postgres-2.postgres-headless.", isSearchExpansion: false) == .nxdomain)
+        #expect(InProcessResolver.upstreamGuess(for: "x.xn--p1ai.", isSearchExpansion: false) == .resolves)
     }
 
     @Test("musl stops at the first NODATA in-process too")

@@ -78,8 +78,14 @@ extension SimulationReport {
         case .resolved(let name, let records):
             let index = (trace.attempts.first { $0.used }?.candidate ?? 0) + 1
             lines.append("resolved: \(name) (name \(index) of \(trace.candidates.count) tried)")
-            let answers = records.map(Self.shortRecord)
-            lines.append("  answer: " + (answers.isEmpty ? "(none)" : answers.joined(separator: ", ")))
+            var answers: [String] = []
+            for record in records.map(Self.shortRecord) where !answers.contains(record) { answers.append(record) }
+            let none = usedGuesses && trace.attempts.contains { $0.used && $0.reply?.guess != nil }
+                ? "(from upstream: not known in-process)" : "(none)"
+            lines.append("  answer: " + (answers.isEmpty ? none : answers.joined(separator: ", ")))
+            if !records.isEmpty, records.allSatisfy({ $0.type == .cname }), case .cname(let target) = records[0].rdata {
+                lines.append("  only a CNAME: the program gets addresses only if the server (through `forward` upstream) also resolves \(target)")
+            }
         case .failed(let error):
             lines.append("failed: \(error) (\(error.message)) after trying \(trace.candidates.count) \(Advice.plural(trace.candidates.count, "name"))")
         case .notQueried:
@@ -90,7 +96,7 @@ extension SimulationReport {
             lines.append("  time: \(Self.formatDuration(trace.elapsed))" + (usedGuesses ? " (upstream answers assumed, not timed)" : ""))
         }
         if usedGuesses {
-            lines.append("  * names outside the cluster zone are forwarded upstream in a real cluster; in-process, the name as written is assumed to exist and other search expansions to be NXDOMAIN. Use --server to ask a real server.")
+            lines.append("  * names outside the cluster zone are forwarded upstream in a real cluster; in-process, a name as written with a real-looking top-level domain is assumed to exist, anything else NXDOMAIN. Use --server to ask a real server.")
         }
         return lines
     }

@@ -10,8 +10,8 @@ import Plugins
 /// Two kinds of query cannot be answered here, and get a marked guess instead of a made-up
 /// answer (`UpstreamGuess`): names outside every server block's zones (a real server refuses
 /// them, or its `.` block forwards them upstream) and queries a plugin suspends (`forward`
-/// waiting for an upstream). The name as the application wrote it is assumed to exist; a
-/// search-domain expansion is assumed NXDOMAIN. `--server` gives real answers instead.
+/// waiting for an upstream). See `upstreamGuess(for:isSearchExpansion:)`; `--server` gives
+/// real answers instead.
 public final class InProcessResolver: Resolver {
     public let label: String
     let configuration: ServerConfiguration
@@ -158,8 +158,21 @@ public final class InProcessResolver: Resolver {
         }
     }
 
+    /// What the upstream most likely says about a name the cluster does not serve: a search
+    /// expansion (`name.ec2.internal`) does not exist; neither does a name without a plausible
+    /// top-level domain (`db`, `postgres-2.postgres-headless`: its last label is no TLD, which
+    /// is letters only, or `xn--`); anything else (`api.example.com`) is assumed to exist.
+    public static func upstreamGuess(for name: DomainName, isSearchExpansion: Bool) -> UpstreamGuess {
+        if isSearchExpansion { return .nxdomain }
+        let labels = name.labels
+        guard labels.count >= 2, let tld = labels.last, tld.count >= 2 else { return .nxdomain }
+        let letters = tld.allSatisfy { ($0 | 0x20) >= UInt8(ascii: "a") && ($0 | 0x20) <= UInt8(ascii: "z") }
+        let punycode = String(decoding: tld, as: UTF8.self).lowercased().hasPrefix("xn--")
+        return letters || punycode ? .resolves : .nxdomain
+    }
+
     func guessed(_ query: ResolverQuery) -> ResolverResult {
-        let guess: UpstreamGuess = query.isSearchExpansion ? .nxdomain : .resolves
+        let guess = InProcessResolver.upstreamGuess(for: query.name, isSearchExpansion: query.isSearchExpansion)
         let reply = ResolverReply(rcode: guess == .resolves ? .noError : .nameError, authoritative: false,
                                   recursionAvailable: true, guess: guess)
         return .reply(reply, elapsed: .zero)

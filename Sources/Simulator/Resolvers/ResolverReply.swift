@@ -54,9 +54,11 @@ public struct ResolverReply: Sendable, Equatable {
 /// What an in-process simulation assumed for a name it cannot answer (outside every cluster
 /// zone: in a real cluster the `forward` plugin sends it upstream).
 public enum UpstreamGuess: String, Sendable, Hashable {
-    /// The name as the application wrote it: assumed to exist upstream.
+    /// Assumed to exist upstream: the name as the application wrote it, with a plausible
+    /// top-level domain (`api.example.com`).
     case resolves
-    /// A search-domain expansion outside the cluster zone (a node search domain): assumed
-    /// NXDOMAIN, as such names almost always are.
+    /// Assumed NXDOMAIN: a search-domain expansion outside the cluster zone (a node search
+    /// domain), or a name whose last label is no top-level domain (`db`, `web.staging`… asked
+    /// as written).
     case nxdomain
 }

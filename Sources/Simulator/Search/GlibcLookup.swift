@@ -467,9 +467,11 @@ struct GlibcLookup {
     mutating func finish(_ result: QueryResult) -> LookupTrace {
         let outcome: LookupOutcome
         if result.success {
-            for index in result.answerAttempts { attempts[index].used = true }
-            let records = result.answerAttempts.flatMap { attempts[$0].reply?.answers ?? [] }
-            let name = result.answerAttempts.first.map { attempts[$0].qname } ?? .root
+            // In sending order (A before AAAA), whichever reply arrived first.
+            let used = result.answerAttempts.sorted()
+            for index in used { attempts[index].used = true }
+            let records = used.flatMap { attempts[$0].reply?.answers ?? [] }
+            let name = used.first.map { attempts[$0].qname } ?? .root
             outcome = .resolved(name: name, records: records)
         } else {
             outcome = .failed(Self.error(result.herrno, kind: kind))
