@@ -94,7 +94,7 @@ struct Simulate: ParsableCommand {
             printError("\(error)")
             throw ExitCode(1)
         }
-        let clusterZone = ResolvConfTrim.trim(zone ?? "cluster.local")
+        let clusterZone = ResolvConf.trimmingDots(zone ?? "cluster.local")
         var settings: ResolvConf
         if let path = resolvConf {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -132,16 +132,6 @@ struct Simulate: ParsableCommand {
         } else {
             print(analysis.text(source: path, skipped: parsed.malformed.count), terminator: "")
         }
-    }
-}
-
-/// The cluster domain without dots at either end.
-enum ResolvConfTrim {
-    static func trim(_ zone: String) -> String {
-        var s = Substring(zone)
-        while s.hasPrefix(".") { s = s.dropFirst() }
-        while s.hasSuffix(".") { s = s.dropLast() }
-        return String(s)
     }
 }
 

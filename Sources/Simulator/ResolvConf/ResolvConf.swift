@@ -49,7 +49,8 @@ public struct ResolvConf: Sendable, Equatable {
         nameservers.isEmpty ? ["127.0.0.1"] : Array(nameservers.prefix(3))
     }
 
-    static func trimmingDots(_ text: String) -> String {
+    /// `text` without dots at either end (`.cluster.local.` → `cluster.local`).
+    public static func trimmingDots(_ text: String) -> String {
         var s = Substring(text)
         while s.hasPrefix(".") { s = s.dropFirst() }
         while s.hasSuffix(".") { s = s.dropLast() }
