@@ -58,7 +58,8 @@ struct SimulateVersusGlibcTests {
             start = "dnsmasq --conf-file=\(dir.path)/dnsmasq.conf --pid-file=\(dir.path)/pid --log-facility=\(dir.path)/log"
         case .responder(let rules):
             let quoted = rules.map { "'\($0)'" }.joined(separator: " ")
-            start = "python3 \(responder) \(dir.path)/queries \(quoted) & echo $! > \(dir.path)/pid"
+            start = "python3 \(responder) \(dir.path)/queries \(quoted) & echo $! > \(dir.path)/pid\n"
+                + "for i in $(seq 100); do [ -e \(dir.path)/queries.ready ] && break; sleep 0.1; done"
         }
         let script = """
             set -e

@@ -5,7 +5,8 @@ Usage: responder.py LOG RULE...   where RULE is NAME/TYPE=ACTION (TYPE may be *)
     x.fail.test/*=servfail  db.cluster.local/A=10.0.0.7  db.cluster.local/AAAA=drop
 ACTION: nxdomain, nodata, servfail, refused, drop (never answer), or an IPv4 address.
 Anything unscripted is NXDOMAIN. Listens on 127.0.0.1:53 (UDP) inside the test's private
-network namespace and appends "name TYPE" per query received to LOG.
+network namespace, creates LOG.ready once listening, and appends "name TYPE" per query
+received to LOG.
 """
 import socket
 import struct
@@ -32,6 +33,7 @@ def main():
         rules[(name.lower().rstrip(".") + ".", qtype)] = action
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 53))
+    open(log_path + ".ready", "w").close()
     while True:
         packet, client = sock.recvfrom(4096)
         if len(packet) < 12:
