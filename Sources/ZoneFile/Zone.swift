@@ -13,6 +13,8 @@ public final class Zone: Sendable {
 
     /// Lowercase origin.
     public let origin: DomainName
+    /// Labels in the origin (0 for the root zone).
+    public let originLabels: Int
     public let soa: SOAData
     /// The TTL of the SOA record itself.
     public let soaTTL: UInt32
@@ -28,6 +30,7 @@ public final class Zone: Sendable {
     init(origin: DomainName, soa: SOAData, soaTTL: UInt32, nodes: [ZoneNode], files: [String],
          warnings: [ZoneFileWarning]) {
         self.origin = origin
+        self.originLabels = origin.labelCount
         self.soa = soa
         self.soaTTL = soaTTL
         self.nodes = nodes

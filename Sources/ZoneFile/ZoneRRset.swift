@@ -29,7 +29,7 @@ public struct ZoneRRset: Sendable, Equatable {
     }
 
     /// TXT strings as one opaque block of length-prefixed strings, as on the wire.
-    static func writerForm(_ rdata: RData) -> RData {
+    public static func writerForm(_ rdata: RData) -> RData {
         guard case .txt(let strings) = rdata else { return rdata }
         var bytes: [UInt8] = []
         for string in strings {

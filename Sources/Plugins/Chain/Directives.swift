@@ -35,6 +35,7 @@ public enum Directives {
     /// The directives this build implements.
     public static let implemented: [String: DirectiveSpec] = [
         "whoami": DirectiveSpec(setup: WhoamiPlugin.setup),
+        "file": DirectiveSpec(allowsMultiple: true, setup: FileConfig.setup),
     ]
 
     /// Position of `name` in the plugin order.
