@@ -36,6 +36,7 @@ public enum Directives {
     public static let implemented: [String: DirectiveSpec] = [
         "whoami": DirectiveSpec(setup: WhoamiPlugin.setup),
         "file": DirectiveSpec(allowsMultiple: true, setup: FileConfig.setup),
+        "hosts": DirectiveSpec(setup: HostsConfig.setup),
     ]
 
     /// Position of `name` in the plugin order.
