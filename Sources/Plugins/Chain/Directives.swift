@@ -37,6 +37,7 @@ public enum Directives {
         "whoami": DirectiveSpec(setup: WhoamiPlugin.setup),
         "file": DirectiveSpec(allowsMultiple: true, setup: FileConfig.setup),
         "hosts": DirectiveSpec(setup: HostsConfig.setup),
+        "any": DirectiveSpec(setup: AnyPlugin.setup),
     ]
 
     /// Position of `name` in the plugin order.
