@@ -38,6 +38,7 @@ public enum Directives {
         "file": DirectiveSpec(allowsMultiple: true, setup: FileConfig.setup),
         "hosts": DirectiveSpec(setup: HostsConfig.setup),
         "any": DirectiveSpec(setup: AnyPlugin.setup),
+        "loadbalance": DirectiveSpec(setup: LoadbalancePlugin.setup),
     ]
 
     /// Position of `name` in the plugin order.
