@@ -39,6 +39,7 @@ public enum Directives {
         "hosts": DirectiveSpec(setup: HostsConfig.setup),
         "any": DirectiveSpec(setup: AnyPlugin.setup),
         "loadbalance": DirectiveSpec(setup: LoadbalancePlugin.setup),
+        "rewrite": DirectiveSpec(allowsMultiple: true, setup: RewriteConfig.setup),
     ]
 
     /// Position of `name` in the plugin order.
