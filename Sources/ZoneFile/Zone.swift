@@ -21,7 +21,7 @@ public final class Zone: Sendable {
     /// Every name of the zone, the apex first, then in canonical order (RFC 4034 §6.1).
     public let nodes: [ZoneNode]
     /// Node numbers by name.
-    public let index: WireNameIndex
+    let index: WireNameTable<Int>
     /// The files read (the zone file first, then its includes), for reload checks.
     public let files: [String]
     /// What was accepted but looked wrong, for the log.
@@ -34,7 +34,7 @@ public final class Zone: Sendable {
         self.soa = soa
         self.soaTTL = soaTTL
         self.nodes = nodes
-        self.index = WireNameIndex(nodes.map(\.name))
+        self.index = Zone.makeIndex(nodes)
         self.files = files
         self.warnings = warnings
     }
@@ -56,14 +56,24 @@ public final class Zone: Sendable {
 
     public var apex: ZoneNode { nodes[Zone.apexIndex] }
 
+    static func makeIndex(_ nodes: [ZoneNode]) -> WireNameTable<Int> {
+        var table = WireNameTable<Int>(capacity: nodes.count)
+        for (i, node) in nodes.enumerated() { table.insert(node.name.wire, i) }
+        table.shrinkToFit()
+        return table
+    }
+
     /// The node number of the uncompressed wire name `wire` (any case), or nil.
     /// - Complexity: O(name length) expected. Allocation-free.
     @inline(__always)
-    public func find(_ wire: UnsafeRawBufferPointer) -> Int? { index.find(wire) }
+    public func find(_ wire: UnsafeRawBufferPointer) -> Int? { index.lookup(wire) }
+
+    /// The node number of `name`, or nil.
+    public func find(_ name: DomainName) -> Int? { name.wire.withUnsafeBytes { index.lookup($0) } }
 
     /// The node called `name`, or nil.
     public func node(named name: DomainName) -> ZoneNode? {
-        index.find(name).map { nodes[$0] }
+        find(name).map { nodes[$0] }
     }
 
     /// The RRset of `name` and `type`, or nil.

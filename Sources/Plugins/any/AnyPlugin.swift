@@ -5,8 +5,7 @@ import DNSWire
 /// CoreDNS's *any* does: `NAME 8482 IN HINFO "ANY obsoleted" "See RFC 8482"`, NOERROR, not
 /// authoritative. It stops ANY from being used to amplify attacks or to enumerate a name's data.
 /// Other query types go to the next plugin.
-public final class AnyPlugin: PluginFactory, PluginHandler, @unchecked Sendable {
-    // @unchecked: the only stored state is immutable.
+public final class AnyPlugin: PluginFactory, PluginHandler, Sendable {
     public let name = "any"
 
     /// The TTL CoreDNS gives the HINFO record.

@@ -76,8 +76,7 @@ public final class FilePlugin: PluginFactory, Sendable {
             do {
                 let zone = try Zone.load(file: config.path, origin: origin)
                 return LoadedZone(origin: origin, config: config, zone: zone, startupNote: nil)
-            } catch let error where error.line == 0 && error.file == config.path && error.message.hasPrefix("cannot open")
-                && config.reload > .zero {
+            } catch let error where config.reload > .zero && FileContents.fingerprint(config.path) == nil {
                 let note = "zone \(origin): \(error): answering SERVFAIL, trying again every \(CorefileDuration.format(config.reload))"
                 return LoadedZone(origin: origin, config: config, zone: nil, startupNote: note)
             } catch {

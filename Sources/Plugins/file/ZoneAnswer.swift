@@ -184,7 +184,7 @@ enum ZoneAnswer {
             if let cut = cut(zone: zone, above: target) {
                 return referral(zone: zone, request: request, cut: cut, prefix: parts)
             }
-            guard let index = zone.index.find(target) else {
+            guard let index = zone.find(target) else {
                 // Not a node: a wildcard or NXDOMAIN, which the server decides through this plugin again.
                 return .external(PendingChase(zone: zone, parts: parts, target: target))
             }
@@ -329,7 +329,7 @@ enum ZoneAnswer {
     }
 
     static func writeAddressRecords(of host: DomainName, zone: Zone, request: Request) {
-        guard host.isSubdomain(of: zone.origin), let index = zone.index.find(host) else { return }
+        guard host.isSubdomain(of: zone.origin), let index = zone.find(host) else { return }
         let node = zone.nodes[index]
         if let a = node.rrset(.a) { write(a, owner: .name(node.name), request) }
         if let aaaa = node.rrset(.aaaa) { write(aaaa, owner: .name(node.name), request) }

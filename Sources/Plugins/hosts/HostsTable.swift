@@ -21,15 +21,15 @@ public final class HostsTable: Sendable {
     /// Exact names (lowercase) and their addresses.
     public let names: [DomainName]
     public let entries: [Entry]
-    let nameIndex: WireNameIndex
+    let nameIndex: WireNameTable<Int>
     /// Wildcard entries, indexed by the name below the `*` (`example.com.` for `*.example.com.`).
     public let wildcardParents: [DomainName]
     public let wildcardEntries: [Entry]
-    let wildcardIndex: WireNameIndex
+    let wildcardIndex: WireNameTable<Int>
     /// Reverse names (`1.0.0.127.in-addr.arpa.`) and the host names of that address, in file order.
     public let reverseNames: [DomainName]
     public let reverseTargets: [[DomainName]]
-    let reverseIndex: WireNameIndex
+    let reverseIndex: WireNameTable<Int>
 
     /// CoreDNS's `coredns_hosts_entries`: addresses per name plus names per address.
     public let entryCount: Int
@@ -92,16 +92,23 @@ public final class HostsTable: Sendable {
         }
         self.names = names
         self.entries = entries
-        self.nameIndex = WireNameIndex(names)
+        self.nameIndex = HostsTable.index(names)
         self.wildcardParents = wildParents
         self.wildcardEntries = wildEntries
-        self.wildcardIndex = WireNameIndex(wildParents)
+        self.wildcardIndex = HostsTable.index(wildParents)
         self.reverseNames = reverseNames
         self.reverseTargets = reverseTargets
-        self.reverseIndex = WireNameIndex(reverseNames)
+        self.reverseIndex = HostsTable.index(reverseNames)
         self.entryCount = entries.reduce(0) { $0 + $1.v4.count + $1.v6.count }
             + wildEntries.reduce(0) { $0 + $1.v4.count + $1.v6.count }
             + reverseTargets.reduce(0) { $0 + $1.count }
+    }
+
+    static func index(_ names: [DomainName]) -> WireNameTable<Int> {
+        var table = WireNameTable<Int>(capacity: names.count)
+        for (i, name) in names.enumerated() { table.insert(name.wire, i) }
+        table.shrinkToFit()
+        return table
     }
 
     /// An address field: IPv4 or IPv6, a `%zone` suffix dropped, IPv4-mapped IPv6 as IPv4.
@@ -125,16 +132,16 @@ public final class HostsTable: Sendable {
     /// label up. Nil when neither exists.
     /// - Complexity: O(name length) expected. Allocation-free.
     public func entry(for name: UnsafeRawBufferPointer) -> Entry? {
-        if let i = nameIndex.find(name) { return entries[i] }
+        if let i = nameIndex.lookup(name) { return entries[i] }
         guard name.count > 1 else { return nil }
         let parent = UnsafeRawBufferPointer(rebasing: name[(1 + Int(name[0]))...])
-        guard let i = wildcardIndex.find(parent) else { return nil }
+        guard let i = wildcardIndex.lookup(parent) else { return nil }
         return wildcardEntries[i]
     }
 
     /// The host names for the reverse name `name` (wire form, any case), or nil.
     /// - Complexity: O(name length) expected. Allocation-free.
     public func hosts(forReverse name: UnsafeRawBufferPointer) -> [DomainName]? {
-        reverseIndex.find(name).map { reverseTargets[$0] }
+        reverseIndex.lookup(name).map { reverseTargets[$0] }
     }
 }
