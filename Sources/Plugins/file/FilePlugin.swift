@@ -1,3 +1,4 @@
+import ClusterRegistry
 import Corefile
 import DNSWire
 import Logging
@@ -7,7 +8,7 @@ import ZoneFile
 /// `file`: authoritative answers from RFC 1035 zone files (CoreDNS's *file* plugin).
 ///
 /// Zones are parsed (libldns, see `ZoneFile`) when the Corefile is loaded, so a broken zone file
-/// stops `serve` and `check` with its file:line. Each zone lives in a `PublishedValue`: a reload
+/// stops `serve` and `check` with its file:line. Each zone lives in a `SnapshotCell` (as the registry's snapshots do): a reload
 /// timer re-reads the file when it changed and publishes the new zone only when it parses and
 /// (unless `reload_by_mtime`) its SOA serial changed; a broken edit is logged and the previous
 /// zone keeps serving. Workers read the current zone with one relaxed atomic load per query.
@@ -55,7 +56,7 @@ public final class FilePlugin: PluginFactory, Sendable {
     final class LoadedZone: Sendable {
         let origin: DomainName
         let config: FileConfig
-        let cell: PublishedValue<Zone>
+        let cell: SnapshotCell<Zone>
         /// Why the zone is not served yet (its file was missing at start and `reload` will retry).
         let startupNote: String?
         let timer = ReloadTimer()
@@ -65,7 +66,7 @@ public final class FilePlugin: PluginFactory, Sendable {
         init(origin: DomainName, config: FileConfig, zone: Zone?, startupNote: String?) {
             self.origin = origin
             self.config = config
-            self.cell = PublishedValue(zone)
+            self.cell = SnapshotCell(zone)
             self.startupNote = startupNote
             self.lastSeen = Mutex((zone?.files ?? [config.path]).map(FileContents.fingerprint))
         }
@@ -119,12 +120,18 @@ public final class FilePlugin: PluginFactory, Sendable {
 
 /// The `file` plugin on one worker.
 final class FileHandler: PluginHandler {
+    /// One zone's reader (a noncopyable value, so boxed to sit in an array).
+    final class ZoneReader {
+        var reader: SnapshotCell<Zone>.Reader
+        init(_ cell: SnapshotCell<Zone>) { reader = cell.makeReader() }
+    }
+
     let plugin: FilePlugin
-    var readers: [PublishedValue<Zone>.Reader]
+    let readers: [ZoneReader]
 
     init(plugin: FilePlugin) {
         self.plugin = plugin
-        self.readers = plugin.zones.map { PublishedValue.Reader($0.cell) }
+        self.readers = plugin.zones.map { ZoneReader($0.cell) }
     }
 
     func serve(_ request: Request, engine: QueryEngine) -> PluginResult {
@@ -137,7 +144,7 @@ final class FileHandler: PluginHandler {
         }
         let fall = plugin.zones[index].config.fall
         // The zone is borrowed only inside this call: a subrequest may re-enter this handler.
-        let outcome = readers[index].withCurrent { zone -> ZoneAnswer.Outcome? in
+        let outcome = readers[index].reader.withCurrent { zone -> ZoneAnswer.Outcome? in
             guard let zone else { return nil }
             return ZoneAnswer.serve(zone: zone, request: request, fall: fall)
         }

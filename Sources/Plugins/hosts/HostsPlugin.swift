@@ -1,3 +1,4 @@
+import ClusterRegistry
 import Corefile
 import DNSWire
 import Logging
@@ -23,7 +24,7 @@ public final class HostsPlugin: PluginFactory, MetricsReporting, Sendable {
     public let name = "hosts"
     public let config: HostsConfig
     let zones: ZoneList
-    let cell: PublishedValue<HostsTable>
+    let cell: SnapshotCell<HostsTable>
     let timer = ReloadTimer()
     private let state: Mutex<FileState>
 
@@ -39,7 +40,7 @@ public final class HostsPlugin: PluginFactory, MetricsReporting, Sendable {
         self.config = config
         self.zones = ZoneList(config.zones)
         let (text, state) = HostsPlugin.readFile(config.path)
-        self.cell = PublishedValue(HostsTable(texts: [text ?? "", config.inline.joined(separator: "\n")], zones: config.zones,
+        self.cell = SnapshotCell(HostsTable(texts: [text ?? "", config.inline.joined(separator: "\n")], zones: config.zones,
                                               reverse: config.reverse))
         self.state = Mutex(state)
     }
@@ -104,11 +105,11 @@ public final class HostsPlugin: PluginFactory, MetricsReporting, Sendable {
 /// The `hosts` plugin on one worker.
 final class HostsHandler: PluginHandler {
     let plugin: HostsPlugin
-    var reader: PublishedValue<HostsTable>.Reader
+    var reader: SnapshotCell<HostsTable>.Reader
 
     init(plugin: HostsPlugin) {
         self.plugin = plugin
-        self.reader = PublishedValue.Reader(plugin.cell)
+        self.reader = plugin.cell.makeReader()
     }
 
     func serve(_ request: Request, engine: QueryEngine) -> PluginResult {
