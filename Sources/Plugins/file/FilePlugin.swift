@@ -128,10 +128,13 @@ final class FileHandler: PluginHandler {
 
     let plugin: FilePlugin
     let readers: [ZoneReader]
+    /// Each zone's `fallthrough`, kept here so a query copies no configuration.
+    let falls: [Fallthrough]
 
     init(plugin: FilePlugin) {
         self.plugin = plugin
         self.readers = plugin.zones.map { ZoneReader($0.cell) }
+        self.falls = plugin.zones.map(\.config.fall)
     }
 
     func serve(_ request: Request, engine: QueryEngine) -> PluginResult {
@@ -142,7 +145,7 @@ final class FileHandler: PluginHandler {
             request.respond(rcode: .refused)
             return .answered
         }
-        let fall = plugin.zones[index].config.fall
+        let fall = falls[index]
         // The zone is borrowed only inside this call: a subrequest may re-enter this handler.
         let outcome = readers[index].reader.withCurrent { zone -> ZoneAnswer.Outcome? in
             guard let zone else { return nil }

@@ -104,28 +104,36 @@ public final class HostsPlugin: PluginFactory, MetricsReporting, Sendable {
 
 /// The `hosts` plugin on one worker.
 final class HostsHandler: PluginHandler {
-    let plugin: HostsPlugin
+    /// What a query needs of the configuration, copied once so a query copies nothing.
+    struct Settings {
+        let zones: ZoneList
+        let ttl: UInt32
+        let fall: Fallthrough
+        let fallthroughUnsupported: Bool
+    }
+
+    let settings: Settings
     var reader: SnapshotCell<HostsTable>.Reader
 
     init(plugin: HostsPlugin) {
-        self.plugin = plugin
-        self.reader = plugin.cell.makeReader()
+        settings = Settings(zones: plugin.zones, ttl: plugin.config.ttl, fall: plugin.config.fall,
+                            fallthroughUnsupported: plugin.config.fallthroughUnsupported)
+        reader = plugin.cell.makeReader()
     }
 
     func serve(_ request: Request, engine: QueryEngine) -> PluginResult {
-        let plugin = self.plugin
+        let settings = self.settings
         return reader.withCurrent { table in
             guard let table else { return .next }
-            return HostsHandler.answer(request, table: table, plugin: plugin)
+            return HostsHandler.answer(request, table: table, settings: settings)
         }
     }
 
     /// - Complexity: O(name length + answer size). Allocation-free.
-    static func answer(_ request: Request, table: HostsTable, plugin: HostsPlugin) -> PluginResult {
+    static func answer(_ request: Request, table: HostsTable, settings config: Settings) -> PluginResult {
         let qname = request.questionName
         let qtype = request.questionType
-        let config = plugin.config
-        let inZone = plugin.zones.contains(qname)
+        let inZone = config.zones.contains(qname)
         // PTR zones need not be among the plugin's zones; other names outside them are not ours.
         guard inZone || qtype == .ptr else { return .next }
         if qtype == .ptr {
