@@ -39,6 +39,11 @@ public enum Directives {
         "reload": DirectiveSpec(setup: ReloadPlugin.setup),
         "timeouts": DirectiveSpec(setup: TimeoutsPlugin.setup),
         "whoami": DirectiveSpec(setup: WhoamiPlugin.setup),
+        "file": DirectiveSpec(allowsMultiple: true, setup: FileConfig.setup),
+        "hosts": DirectiveSpec(setup: HostsConfig.setup),
+        "any": DirectiveSpec(setup: AnyPlugin.setup),
+        "loadbalance": DirectiveSpec(setup: LoadbalancePlugin.setup),
+        "rewrite": DirectiveSpec(allowsMultiple: true, setup: RewriteConfig.setup),
     ]
 
     /// Position of `name` in the plugin order.
