@@ -4,12 +4,15 @@ import EventLoop
 import Glibc
 #endif
 
-// UDP exchanges. Each exchange gets a freshly opened, connected socket by default
-// (`udpExchangesPerSocket` = 1), so every upstream query leaves from a new random source port
-// chosen by the kernel and the socket only accepts datagrams from the upstream's address: an
-// off-path forger must guess 16 bits of port on top of 16 bits of ID. The price is four system
-// calls per exchange (socket, connect, epoll_ctl ADD and close, which also removes it from the
-// epoll set); Docs/forward.md gives the measured cost. Errno policy (STYLE.md §C):
+// UDP exchanges. Each upstream socket is connected, so the kernel picks a random ephemeral
+// source port for it and delivers only datagrams from the upstream's address and port: a forger
+// off the path must guess the port on top of the 16-bit ID, and cannot reach us from elsewhere.
+// A socket carries one exchange at a time and at most `udpExchangesPerSocket` (16) in its life,
+// then it is closed and a new one (a new port) takes its place; an idle one is closed after 2 s.
+// A fresh socket per exchange would cost four more system calls per query (socket, connect,
+// epoll_ctl ADD/DEL, close) — about as much CPU as the rest of the forwarded query (measured
+// figures at `udpExchangesPerSocket`). A socket whose exchange timed out is never reused.
+// Errno policy (STYLE.md §C):
 // - send EAGAIN/ENOBUFS, or any send error: the attempt fails at once (next upstream);
 // - recv ECONNREFUSED/EHOSTUNREACH/ENETUNREACH (an ICMP error for our query): the attempt fails at
 //   once, which is why a stopped upstream on a reachable host fails over without a timeout;
@@ -97,7 +100,7 @@ extension ForwardHandler {
 
     /// After an answer: back to the idle pool while it has uses left, else closed.
     func recycleUDP(_ socket: UDPUpstreamSocket) {
-        guard socket.uses < ForwardHandler.udpExchangesPerSocket, !shutDown else {
+        guard socket.uses < ForwardHandler.udpExchangesPerSocket, expireNanoseconds > 0, !shutDown else {
             closeUDP(socket)
             return
         }

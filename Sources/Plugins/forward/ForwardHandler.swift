@@ -68,9 +68,16 @@ final class ForwardHandler: PluginHandler, TimerHandler {
     static let pipelineDepth = 16
     /// TCP connections per upstream per worker before queries are pipelined beyond `pipelineDepth`.
     static let tcpConnectionsPerUpstream = 4
-    /// How many exchanges one UDP socket carries before it is closed and a new one (with a new
-    /// random source port) replaces it. 1: a fresh socket, so a fresh source port, per exchange.
-    static let udpExchangesPerSocket = 1
+    /// How many exchanges one UDP socket carries, one after the other, before it is closed and a
+    /// new one (with a new random source port) replaces it. Measured on this machine (forward to
+    /// NSD on loopback, server CPU per query): 1 (a fresh socket per exchange) 24.5–25.3 µs,
+    /// 4: 16.8 µs, 16: 12.4 µs, 64: 12.2 µs. Opening, registering and closing a socket costs about
+    /// as much as the whole rest of a forwarded query, so sockets are reused 16 times: ports still
+    /// turn over every 16 queries per socket, and a port an attacker learned is useless soon after.
+    static let udpExchangesPerSocket = 16
+    /// An idle UDP socket is closed after this long (or `expire`, if shorter), so a quiet server
+    /// does not keep a known source port open for an attacker to aim at.
+    static let udpIdleLimit: UInt64 = 2_000_000_000
 
     init(plugin: ForwardPlugin, context: WorkerContext, loop: EventLoop?) {
         self.plugin = plugin
@@ -418,7 +425,7 @@ final class ForwardHandler: PluginHandler, TimerHandler {
             var i = 0
             while i < udpIdle[u].count {
                 let socket = udpIdle[u][i]
-                if now &- socket.lastUsed >= expireNanoseconds {
+                if now &- socket.lastUsed >= min(expireNanoseconds, ForwardHandler.udpIdleLimit) {
                     udpIdle[u].remove(at: i)
                     closeUDP(socket)
                 } else {
