@@ -312,6 +312,26 @@ import Glibc
         #expect(upstream.connectionCount == 2)
     }
 
+    @Test("after a reload the new upstreams serve, and the replaced forward closes its connections")
+    func reloadClosesOldConnections() throws {
+        let a = try ScriptedUpstream(marker: Self.markerA)
+        let b = try ScriptedUpstream(marker: Self.markerB)
+        let corefile = { (upstream: ScriptedUpstream) in
+            ".:{PORT} {\n    forward . \(upstream.address) {\n        force_tcp\n        expire 1m\n    }\n}\n"
+        }
+        let server = try ServerProcess(corefile: corefile(a), workers: 1)
+        let client = Self.client(server)
+        #expect(Self.address(of: try client.query("r1.example.", .a)) == Self.markerA)
+        #expect(a.connectionCount == 1)
+        try corefile(b).replacingOccurrences(of: "{PORT}", with: String(server.port))
+            .write(to: server.corefile, atomically: true, encoding: .utf8)
+        server.signal(SIGHUP)
+        #expect(try ServerProcess.eventually { Self.address(of: try client.query("r2.example.", .a)) == Self.markerB })
+        // The old forward is stopped 10 s after the reload; its idle connection (expire 1m) closes then.
+        #expect(ServerProcess.eventually(timeout: .seconds(20)) { a.connectionsClosedByPeer == 1 })
+        #expect(server.process.isRunning)
+    }
+
     // MARK: Forged and stray answers
 
     @Test("an answer with the wrong ID is ignored and the real one accepted")

@@ -246,7 +246,7 @@ extension ForwardHandler {
                 continue
             }
             let slot = connection.pending[index].slot
-            guard let request = slot.request else {
+            guard let request = slot.request, slot.tcp === connection else {
                 connection.pending.remove(at: index)
                 metrics.countDropped(upstream: connection.upstream, .late)
                 continue

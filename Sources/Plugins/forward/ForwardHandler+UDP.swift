@@ -135,7 +135,7 @@ extension ForwardHandler {
             }
             guard case .processed(let length) = result else { return }
             let reply = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(receiveBuffer)[0..<length])
-            guard let slot = socket.slot, let request = slot.request else {
+            guard let slot = socket.slot, let request = slot.request, slot.udp === socket else {
                 metrics.countDropped(upstream: socket.upstream, .late)
                 continue
             }

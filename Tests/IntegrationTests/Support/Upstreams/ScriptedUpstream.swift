@@ -54,6 +54,7 @@ final class ScriptedUpstream: @unchecked Sendable {
         var mode: Mode = .answer
         var received: [Received] = []
         var connections = 0
+        var closedByPeer = 0
         var stopped = false
     }
 
@@ -120,6 +121,8 @@ final class ScriptedUpstream: @unchecked Sendable {
     var healthChecks: [Received] { received.filter { $0.name == "." && $0.type == .ns } }
     /// TCP connections accepted so far.
     var connectionCount: Int { state.withLock { $0.connections } }
+    /// TCP connections the other side (the forwarder) closed.
+    var connectionsClosedByPeer: Int { state.withLock { $0.closedByPeer } }
 
     /// `127.0.0.1:PORT`, as a Corefile TO.
     var address: String { "127.0.0.1:\(port)" }
@@ -256,7 +259,10 @@ final class ScriptedUpstream: @unchecked Sendable {
         let writeLock = NSLock()
         while !isStopped {
             let n = recv(fd, &buffer, buffer.count, 0)
-            if n == 0 { return }
+            if n == 0 {
+                state.withLock { $0.closedByPeer += 1 }
+                return
+            }
             if n < 0 {
                 if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { continue }
                 return
