@@ -87,8 +87,11 @@ extension ForwardHandler {
         } catch {
             return nil
         }
-        // Queries are small and latency-bound: no Nagle delay.
-        try? Syscall.setsockopt(fd: fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: Int32(1))
+        // Queries are small and latency-bound: no Nagle delay. setsockopt can only fail here for
+        // a bad option (a bug) or ENOMEM; either way the connection still works, a little slower.
+        do {
+            try Syscall.setsockopt(fd: fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: Int32(1))
+        } catch {}
         let connection = UpstreamTCPConnection(handler: self, fd: fd, upstream: upstream, now: now)
         do {
             switch try Syscall.connect(fd: fd, address: address) {

@@ -123,11 +123,10 @@ final class ForwardHandler: PluginHandler, TimerHandler {
 
     func serve(_ request: Request, engine: QueryEngine) -> PluginResult {
         guard matches(request.questionName) else { return .next }
-        guard let loop, !shutDown else {
+        guard loop != nil, !shutDown else {
             request.respond(rcode: .serverFailure)
             return .answered
         }
-        _ = loop
         self.engine = engine
         if concurrencyLimit > 0 && active >= concurrencyLimit {
             metrics.countReject()

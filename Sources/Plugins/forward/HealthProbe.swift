@@ -105,7 +105,13 @@ final class HealthProbe: IOHandler, TimerHandler {
                 return
             }
             connected = true
-            try? loop.modify(fd: fd, events: .readable)
+            do {
+                try loop.modify(fd: fd, events: .readable)
+            } catch {
+                // Still watching EPOLLOUT would wake this probe on every iteration: give up the check.
+                finish(healthy: false)
+                return
+            }
             sendQuery()
             return
         }

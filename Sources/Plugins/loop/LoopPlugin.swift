@@ -44,7 +44,14 @@ public final class LoopPlugin: PluginFactory, Sendable {
         var system = SystemRandomNumberGenerator()
         let first = String(system.next() >> 2)   // a random 62-bit integer, as CoreDNS's labels
         let second = String(system.next() >> 2)
-        probeName = (try? zone.prepending(Array(second.utf8)).prepending(Array(first.utf8))) ?? zone
+        if let name = try? zone.prepending(Array(second.utf8)).prepending(Array(first.utf8)) {
+            probeName = name
+        } else {
+            // A zone within 40 octets of the 255-octet limit leaves no room for the probe labels:
+            // no check rather than a probe name clients could send.
+            probeName = zone
+            disabled.store(true, ordering: .relaxed)
+        }
         probeWire = probeName.lowercased().wire
     }
 

@@ -213,7 +213,7 @@ final class ScriptedUpstream: @unchecked Sendable {
                 ScriptedUpstream.send(answer(to: message, question: question, overUDP: true), on: udpFD, to: peer)
             case .wrongQuestionFirst:
                 var other = question
-                other.name = (try? DomainName("other.example.")) ?? .root
+                other.name = DomainName("other.example.")
                 var fake = answerMessage(to: message, question: other, marker: IPv4Address(6, 6, 6, 6))
                 fake.questions = [other]
                 ScriptedUpstream.send(fake.encoded() ?? [], on: udpFD, to: peer)
