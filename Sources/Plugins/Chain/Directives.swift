@@ -36,6 +36,8 @@ public enum Directives {
     public static let implemented: [String: DirectiveSpec] = [
         "bind": DirectiveSpec(allowsMultiple: true, setup: BindPlugin.setup),
         "kubernetes": DirectiveSpec(setup: KubernetesConfig.setup),
+        "forward": DirectiveSpec(allowsMultiple: true, setup: ForwardPlugin.setup),
+        "loop": DirectiveSpec(setup: LoopPlugin.setup),
         "reload": DirectiveSpec(setup: ReloadPlugin.setup),
         "timeouts": DirectiveSpec(setup: TimeoutsPlugin.setup),
         "whoami": DirectiveSpec(setup: WhoamiPlugin.setup),
