@@ -1,4 +1,5 @@
 import DNSWire
+import Foundation
 import Testing
 @testable import Simulator
 
@@ -75,6 +76,51 @@ import Testing
                                     resolver: try Self.whoami())
         #expect(report.queryCount == 2)
         #expect(report.trace.outcome == .failed(.eaiNoName))
+    }
+
+    @Test("in-process, forward is a stand-in: its names become upstream guesses; loop, log, health, prometheus are inert")
+    func standIns() throws {
+        let corefile = """
+            cluster.local {
+                whoami
+            }
+            . {
+                errors
+                log
+                health {
+                    lameduck 5s
+                }
+                ready
+                prometheus :9153
+                forward . 192.0.2.1 {
+                    max_concurrent 1000
+                }
+                loop
+            }
+
+            """
+        let resolver = try InProcessResolver(corefile: corefile, fileName: "Corefile", baseDirectory: "/tmp", manifestsDirectory: nil)
+        #expect(resolver.serves("example.com."))
+        let results = resolver.exchange([ResolverQuery(name: "api.example.com.", type: .a),
+                                         ResolverQuery(name: "web.production.svc.cluster.local.", type: .a)],
+                                        server: 0, transport: .udp, timeout: .seconds(1))
+        guard case .reply(let upstream, _) = results[0], case .reply(let local, _) = results[1] else {
+            Issue.record("no replies: \(results)")
+            return
+        }
+        #expect(upstream.guess == .resolves)
+        #expect(resolver.upstream.count == 1)
+        #expect(local.guess == nil)
+        #expect(local.authoritative)
+    }
+
+    @Test("the cluster zone is the kubernetes directive's, not its block's (kubeadm's `.:53`)")
+    func clusterZoneFromDirective() throws {
+        let manifests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Zones/manifests").path
+        let corefile = ".:53 {\n    kubernetes example.internal in-addr.arpa ip6.arpa {\n        manifests \(manifests)\n    }\n}\n"
+        let resolver = try InProcessResolver(corefile: corefile, fileName: "Corefile", baseDirectory: "/tmp", manifestsDirectory: nil)
+        #expect(resolver.clusterZone == "example.internal.")
     }
 
     @Test("a Corefile the server rejects is an error naming file and line")

@@ -7,11 +7,11 @@ import Plugins
 /// the Corefile is configured as `serve` would configure it, its plugins are started, and each
 /// query goes through `QueryEngine.handle` exactly as a packet from a pod would.
 ///
-/// Two kinds of query cannot be answered here, and get a marked guess instead of a made-up
-/// answer (`UpstreamGuess`): names outside every server block's zones (a real server refuses
-/// them, or its `.` block forwards them upstream) and queries a plugin suspends (`forward`
-/// waiting for an upstream). See `upstreamGuess(for:isSearchExpansion:)`; `--server` gives
-/// real answers instead.
+/// Plugins that reach outside the process are replaced by stand-ins (`InProcessStandIns`):
+/// nothing is sent on the network, no port is bound. Queries that would go upstream get a
+/// marked guess instead of a made-up answer (`UpstreamGuess`): names outside every server
+/// block's zones, names `forward` takes, and queries another plugin suspends. See
+/// `upstreamGuess(for:isSearchExpansion:)`; `--server` gives real answers instead.
 public final class InProcessResolver: Resolver {
     public let label: String
     let configuration: ServerConfiguration
@@ -20,6 +20,8 @@ public final class InProcessResolver: Resolver {
     let port: UInt16
     let client: IPAddress
     let output: UnsafeMutableRawBufferPointer
+    /// Counts queries the `forward` stand-in took (see `InProcessStandIns`).
+    let upstream = UpstreamLog()
     var nextID: UInt16 = 0x4242
     var nextPort: UInt16 = 40_000
 
@@ -39,7 +41,8 @@ public final class InProcessResolver: Resolver {
         do {
             corefile = try Corefile.parse(text: text, fileName: fileName, baseDirectory: baseDirectory)
             configuration = try ServerConfiguration.build(corefile, manifestsDirectory: manifestsDirectory,
-                                                          baseDirectory: baseDirectory)
+                                                          baseDirectory: baseDirectory,
+                                                          implemented: InProcessStandIns.directives(upstream: upstream))
         } catch {
             throw SimulatorError("\(error)")
         }
@@ -112,11 +115,15 @@ public final class InProcessResolver: Resolver {
         configuration.blocks.filter { $0.port == port }.flatMap(\.zones)
     }
 
-    /// The cluster domain: the first forward (non-reverse) zone of a block with a `kubernetes`
-    /// plugin, nil when there is none.
+    /// The cluster domain: the first forward (non-reverse, non-root) zone of the `kubernetes`
+    /// directive (its arguments, else its block's keys), nil when there is none.
     public var clusterZone: DomainName? {
-        for block in configuration.blocks where block.pluginNames.contains("kubernetes") {
-            if let zone = block.zones.first(where: { !$0.isReverseZone }) { return zone }
+        for block in configuration.blocks {
+            for directive in block.block.directives(named: "kubernetes") {
+                let own = directive.arguments.compactMap { try? DomainName($0.text) }
+                let zones = own.isEmpty ? block.zones : own
+                if let zone = zones.first(where: { !$0.isReverseZone && !$0.isRoot }) { return zone }
+            }
         }
         return nil
     }
@@ -141,9 +148,12 @@ public final class InProcessResolver: Resolver {
         guard let packet = message.encoded() else { return .timeout }
         let route = Route(transport: transport == .tcp ? .tcp : .udp, peerAddress: client, peerPort: nextPort,
                           localAddress: .v4(IPv4Address(10, 96, 0, 10)), localPort: port)
+        let forwarded = upstream.count
         let start = monotonicNanoseconds()
         let outcome = packet.withUnsafeBytes { engine.handle(packet: $0, route: route, output: output) }
         let elapsed = Duration.nanoseconds(Int64(monotonicNanoseconds() &- start))
+        // `forward` took it: a real server would ask upstream.
+        if upstream.count != forwarded { return guessed(query) }
         switch outcome {
         case .reply(let length):
             guard let parsed = try? Message(parsing: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(output)[0..<length])) else {
