@@ -59,7 +59,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Simulator", dependencies: ["DNSWire", "Plugins", "Corefile", "ClusterRegistry"], swiftSettings: swiftSettings),
+        .target(
+            name: "Simulator",
+            dependencies: ["DNSWire", "Plugins", "Corefile", "ClusterRegistry", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "clusterdns",
             dependencies: [
