@@ -35,6 +35,7 @@ public enum Directives {
     /// The directives this build implements.
     public static let implemented: [String: DirectiveSpec] = [
         "whoami": DirectiveSpec(setup: WhoamiPlugin.setup),
+        "cache": DirectiveSpec(setup: CacheConfig.setup),
     ]
 
     /// Position of `name` in the plugin order.
