@@ -36,6 +36,7 @@ public enum Directives {
     public static let implemented: [String: DirectiveSpec] = [
         "whoami": DirectiveSpec(setup: WhoamiPlugin.setup),
         "cache": DirectiveSpec(setup: CacheConfig.setup),
+        "autopath": DirectiveSpec(setup: AutopathConfig.setup),
     ]
 
     /// Position of `name` in the plugin order.
