@@ -101,6 +101,8 @@ public final class DNSServer {
 
         var workerConfiguration = WorkerConfiguration()
         workerConfiguration.udp.maxResponseSize = 4096
+        workerConfiguration.tcp.maxConnections = options.maxTCPConnections
+        if let idle = configuration.tcpIdleTimeout { workerConfiguration.tcp.idleTimeout = idle }
         let group = try WorkerGroup(count: options.workers, configuration: workerConfiguration)
         self.group = group
         var sinks: [WorkerResponseSink] = []
@@ -250,8 +252,8 @@ public final class DNSServer {
             ReloadStatistics.shared.failed()
             return
         }
-        guard ListenPlan(next) == plan else {
-            logger.error("reload failed, keeping the running configuration: listen addresses or ports changed (restart to change them)",
+        guard ListenPlan(next) == plan, next.tcpIdleTimeout == configuration.tcpIdleTimeout else {
+            logger.error("reload failed, keeping the running configuration: listen addresses, ports or TCP timeouts changed (restart to change them)",
                          metadata: ["reason": .string(reason)])
             ReloadStatistics.shared.failed()
             return

@@ -10,6 +10,8 @@ public struct ServerOptions: Sendable {
     public var workers: Int
     /// How long in-flight queries may take to finish on SIGTERM before the process exits.
     public var drainTimeout: Duration = .seconds(5)
+    /// Open TCP connections across all workers; at the cap the longest-idle one is closed.
+    public var maxTCPConnections = 10_000
     public var logger: Logger
 
     public init(corefilePath: String, manifestsDirectory: String?, workers: Int, logger: Logger) {

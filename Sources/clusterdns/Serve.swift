@@ -28,12 +28,18 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Worker threads (default: one per core).")
     var workers: Int?
 
+    @Option(name: .customLong("max-tcp-connections"), help: "Open TCP connections before the longest-idle is closed.")
+    var maxTCPConnections: Int = 10_000
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
     func validate() throws {
         if let workers, !(1...256).contains(workers) {
             throw ValidationError("--workers must be between 1 and 256, not \(workers)")
+        }
+        guard (1...1_000_000).contains(maxTCPConnections) else {
+            throw ValidationError("--max-tcp-connections must be between 1 and 1000000")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
@@ -63,6 +69,7 @@ struct Serve: ParsableCommand {
         var options = ServerOptions(corefilePath: conf, manifestsDirectory: manifests,
                                     workers: workers ?? max(1, cores), logger: logger)
         options.drainTimeout = .seconds(5)
+        options.maxTCPConnections = maxTCPConnections
         let server: DNSServer
         do {
             server = try DNSServer(configuration: configuration, options: options)

@@ -34,6 +34,9 @@ public enum Directives {
 
     /// The directives this build implements.
     public static let implemented: [String: DirectiveSpec] = [
+        "bind": DirectiveSpec(allowsMultiple: true, setup: BindPlugin.setup),
+        "reload": DirectiveSpec(setup: ReloadPlugin.setup),
+        "timeouts": DirectiveSpec(setup: TimeoutsPlugin.setup),
         "whoami": DirectiveSpec(setup: WhoamiPlugin.setup),
         "cache": DirectiveSpec(setup: CacheConfig.setup),
         "autopath": DirectiveSpec(setup: AutopathConfig.setup),

@@ -12,6 +12,11 @@ public protocol ReloadSettingsProvider {
     var reloadJitter: Duration { get }
 }
 
+/// A plugin that sets how the server treats TCP connections (`timeouts`).
+public protocol TCPSettingsProvider {
+    var tcpIdleTimeout: Duration? { get }
+}
+
 /// One server block after setup: its keys and its plugins in chain order.
 public struct ConfiguredBlock: Sendable {
     public let block: ServerBlock
@@ -33,6 +38,8 @@ public struct ServerConfiguration: Sendable {
     /// From the first `reload` directive, if any.
     public let reloadInterval: Duration?
     public let reloadJitter: Duration
+    /// From `timeouts { idle }`; nil keeps the default (10 s).
+    public let tcpIdleTimeout: Duration?
 
     /// Runs every directive's setup. Errors name file:line and the directive.
     /// - Throws: `CorefileError` for an unknown or unsupported directive, a plugin repeated where
@@ -42,6 +49,7 @@ public struct ServerConfiguration: Sendable {
         var blocks: [ConfiguredBlock] = []
         var reloadInterval: Duration? = nil
         var reloadJitter: Duration = .zero
+        var idle: Duration? = nil
         for block in corefile.serverBlocks {
             var zones: [DomainName] = []
             for key in block.keys {
@@ -80,6 +88,9 @@ public struct ServerConfiguration: Sendable {
             var bind: [IPAddress] = []
             for factory in factories {
                 if let provider = factory as? any ListenAddressProvider { bind += provider.listenAddresses }
+                if let tcp = factory as? any TCPSettingsProvider, let value = tcp.tcpIdleTimeout {
+                    idle = min(idle ?? value, value)
+                }
                 if reloadInterval == nil, let reload = factory as? any ReloadSettingsProvider {
                     reloadInterval = reload.reloadInterval
                     reloadJitter = reload.reloadJitter
@@ -88,7 +99,7 @@ public struct ServerConfiguration: Sendable {
             blocks.append(ConfiguredBlock(block: block, zones: zones, port: port, factories: factories, bindAddresses: bind))
         }
         return ServerConfiguration(corefile: corefile, blocks: blocks, reloadInterval: reloadInterval,
-                                   reloadJitter: reloadJitter)
+                                   reloadJitter: reloadJitter, tcpIdleTimeout: idle)
     }
 
     /// The blocks and their chains, as `clusterdns check` prints them.
