@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "EventLoop", dependencies: ["CSystem"], swiftSettings: swiftSettings),
         .target(
             name: "ClusterRegistry",
-            dependencies: ["DNSWire", "CSystem", .product(name: "Yams", package: "Yams")],
+            dependencies: ["DNSWire", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .target(name: "ZoneFile", dependencies: ["CSystem", "DNSWire"], swiftSettings: swiftSettings),

@@ -72,6 +72,10 @@ public struct ZoneTable {
     }
 
     /// True when a label starts at `offset` of the wire name.
+    public static func labelBoundary(_ name: UnsafeRawBufferPointer, _ offset: Int) -> Bool {
+        isLabelBoundary(name, offset)
+    }
+
     static func isLabelBoundary(_ name: UnsafeRawBufferPointer, _ offset: Int) -> Bool {
         var i = 0
         while i < offset { i += 1 + Int(name[i]) }

@@ -35,6 +35,7 @@ public enum Directives {
     /// The directives this build implements.
     public static let implemented: [String: DirectiveSpec] = [
         "bind": DirectiveSpec(allowsMultiple: true, setup: BindPlugin.setup),
+        "kubernetes": DirectiveSpec(setup: KubernetesConfig.setup),
         "reload": DirectiveSpec(setup: ReloadPlugin.setup),
         "timeouts": DirectiveSpec(setup: TimeoutsPlugin.setup),
         "whoami": DirectiveSpec(setup: WhoamiPlugin.setup),

@@ -52,6 +52,7 @@ public struct ResponseBuilder {
         writer.limit = sizeLimit
         counts = (0, 0, 0)
         additionalFull = false
+        truncatedFlag = false
         section = .answer
         truncated = false
         rcode = .noError
@@ -119,6 +120,10 @@ public struct ResponseBuilder {
         if section != .additional { truncated = true } else { additionalFull = true }
     }
 
+    /// Sets TC without dropping anything (a chased answer that was itself truncated).
+    public mutating func markTruncated() { truncatedFlag = true }
+    var truncatedFlag = false
+
     /// Set once an additional RRset did not fit: later additional records are left out.
     public private(set) var additionalFull = false
 
@@ -129,11 +134,7 @@ public struct ResponseBuilder {
     public mutating func append(owner: Owner, type: RecordType, ttl: UInt32, rdata: RData, recordClass: RecordClass = .in) {
         guard !isFull else { return }
         do {
-            switch owner {
-            case .question: try writer.writePointer(to: Header.size)
-            case .questionSuffix(let offset): try writer.writePointer(to: Header.size + offset)
-            case .name(let name): try writer.writeName(name)
-            }
+            try writeOwner(owner)
             try writer.writeUInt16(type.rawValue)
             try writer.writeUInt16(recordClass.rawValue)
             try writer.writeUInt32(ttl)
@@ -143,6 +144,44 @@ public struct ResponseBuilder {
             overflow()
         }
     }
+
+    /// Appends one record whose RDATA `body` writes (RDLENGTH is filled in afterwards): for RDATA
+    /// with names taken from a snapshot's arena, written without building a `DomainName`.
+    /// Allocation-free.
+    public mutating func append(owner: Owner, type: RecordType, ttl: UInt32, recordClass: RecordClass = .in,
+                                rdata body: (inout MessageWriter) throws(WriterFull) -> Void) {
+        guard !isFull else { return }
+        do {
+            try writeOwner(owner)
+            try writer.writeUInt16(type.rawValue)
+            try writer.writeUInt16(recordClass.rawValue)
+            try writer.writeUInt32(ttl)
+            let lengthOffset = writer.position
+            try writer.writeUInt16(0)
+            try body(&writer)
+            writer.setUInt16(UInt16(writer.position - lengthOffset - 2), at: lengthOffset)
+            rrsetCount += 1
+        } catch {
+            overflow()
+        }
+    }
+
+    mutating func writeOwner(_ owner: Owner) throws(WriterFull) {
+        switch owner {
+        case .question: try writer.writePointer(to: Header.size)
+        case .questionSuffix(let offset): try writer.writePointer(to: Header.size + offset)
+        case .name(let name): try writer.writeName(name)
+        case .wire(let bytes): try writer.writeName(wire: bytes)
+        case .labelBeforeQuestionSuffix(let label, let offset):
+            try writer.writeUInt8(UInt8(label.count))
+            try writer.writeBytes(label)
+            try writer.writePointer(to: Header.size + offset)
+        case .offset(let offset): try writer.writePointer(to: offset)
+        }
+    }
+
+    /// The current length of the response (where the next record starts).
+    public var position: Int { writer.position }
 
     /// Appends a whole record from the typed model.
     public mutating func append(_ record: ResourceRecord) {
@@ -175,6 +214,12 @@ public struct ResponseBuilder {
         /// A suffix of the question's name starting `offset` octets into it.
         case questionSuffix(Int)
         case name(DomainName)
+        /// An uncompressed wire name held elsewhere (a snapshot's arena); compressed on write.
+        case wire(UnsafeRawBufferPointer)
+        /// One label followed by a pointer to a suffix of the question (`pod-0` + `svc.ns.svc.zone`).
+        case labelBeforeQuestionSuffix(label: UnsafeRawBufferPointer, offset: Int)
+        /// A pointer to a name already written at `offset` in this response.
+        case offset(Int)
     }
 
     /// Appends the OPT record, patches counts and flags; returns the message length.
@@ -193,7 +238,7 @@ public struct ResponseBuilder {
         var flags = writer.getUInt16(at: 2)
         flags = (flags & ~0x000F) | UInt16(rcode.headerBits)
         if authoritative { flags |= Header.aaMask }
-        if truncated { flags |= Header.tcMask }
+        if truncated || truncatedFlag { flags |= Header.tcMask }
         if recursionAvailable { flags |= Header.raMask }
         if authenticData { flags |= Header.adMask }
         writer.setUInt16(flags, at: 2)

@@ -1,1 +1,0 @@
-// ClusterRegistry: placeholder until the module lands.

@@ -1,0 +1,187 @@
+import Foundation
+import Glibc
+import Synchronization
+
+/// Serves the manifests under a directory: loads them all when started, then watches the
+/// directory with inotify and publishes a new `ClusterSnapshot` after each change.
+///
+/// - A change is published within `debounce` of the last event of a burst (at most `maxDelay`
+///   after its first event), well inside the 1 s promise; only new and changed files (by
+///   inode, size and timestamps) are read again.
+/// - Every `rescanInterval` the directory is rescanned anyway, in case inotify missed something
+///   (a file edited through a symlink whose target lives outside DIR, a queue overflow).
+/// - The watcher runs on its own thread (control plane), never on a worker.
+public final class ManifestDirectorySource: Sendable {
+    public struct Options: Sendable {
+        /// Quiet time after the last event before reloading (editors and ConfigMap updates
+        /// produce bursts of events).
+        public var debounce: Duration = .milliseconds(50)
+        /// Longest wait after the first event of a burst, so a stream of events cannot starve
+        /// the reload.
+        public var maxDelay: Duration = .milliseconds(250)
+        /// Periodic rescan when nothing was heard.
+        public var rescanInterval: Duration = .seconds(5)
+
+        public init() {}
+    }
+
+    public let path: String
+    /// Where snapshots are published. Workers read it through `makeReader()`.
+    public let snapshots: SnapshotCell<ClusterSnapshot>
+    public let options: Options
+
+    private struct Running: @unchecked Sendable {
+        // `pthread_t` is an integer handle on Linux; it is only used by the thread that holds
+        // the `control` mutex to join the watcher thread.
+        var thread: pthread_t
+        var wakeWrite: Int32
+        var wakeRead: Int32
+    }
+
+    private let control = Mutex<Running?>(nil)
+    private let signals = WatcherSignals()
+
+    public init(path: String, snapshots: SnapshotCell<ClusterSnapshot> = SnapshotCell(), options: Options = Options()) {
+        self.path = path
+        self.snapshots = snapshots
+        self.options = options
+    }
+
+    deinit { stop() }
+
+    /// Loads every manifest, publishes the first snapshot, then starts the watcher thread.
+    ///
+    /// Returns once the first snapshot is published, so the server knows it is loaded.
+    /// Manifest errors do not throw (they are issues in the snapshot); only a directory that
+    /// cannot be listed, or an inotify failure, does.
+    /// - Returns: the first snapshot.
+    @discardableResult
+    public func start() throws(ManifestSourceError) -> ClusterSnapshot {
+        try control.withLock { (running) throws(ManifestSourceError) -> ClusterSnapshot in
+            if running != nil, let current = snapshots.load() { return current }
+            _ = try ManifestDirectoryScanner.scan(root: path)  // a missing DIR is a startup error
+            let watcher = try ManifestDirectoryWatcher(root: path, cell: snapshots)
+            watcher.reconcile(everything: true, publishAlways: true)
+            guard let first = snapshots.load() else { throw .system(call: "publish", errno: EINVAL) }
+            var fds: [Int32] = [0, 0]
+            guard pipe(&fds) == 0 else { throw .system(call: "pipe", errno: errno) }
+            for fd in fds {
+                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            }
+            signals.stopRequested.store(false, ordering: .relaxed)
+            let context = WatcherContext(signals: signals, options: options, watcher: watcher, wakeRead: fds[0])
+            let box = Unmanaged.passRetained(context).toOpaque()
+            var thread = pthread_t()
+            let rc = pthread_create(&thread, nil, { raw in
+                guard let raw else { return nil }
+                let context = Unmanaged<WatcherContext>.fromOpaque(raw).takeRetainedValue()
+                context.run()
+                return nil
+            }, box)
+            guard rc == 0 else {
+                Unmanaged<WatcherContext>.fromOpaque(box).release()
+                close(fds[0])
+                close(fds[1])
+                throw .system(call: "pthread_create", errno: rc)
+            }
+            running = Running(thread: thread, wakeWrite: fds[1], wakeRead: fds[0])
+            return first
+        }
+    }
+
+    /// Stops the watcher thread and waits for it. The last snapshot stays published.
+    public func stop() {
+        control.withLock { running in
+            guard let r = running else { return }
+            signals.stopRequested.store(true, ordering: .relaxed)
+            wake(r.wakeWrite)
+            pthread_join(r.thread, nil)
+            close(r.wakeWrite)
+            close(r.wakeRead)
+            running = nil
+        }
+    }
+
+    /// Asks the watcher to rescan and re-read every file now (for SIGHUP or `reload`).
+    public func requestRescan() {
+        signals.rescanRequested.store(true, ordering: .relaxed)
+        control.withLock { running in
+            if let r = running { wake(r.wakeWrite) }
+        }
+    }
+
+    private func wake(_ fd: Int32) {
+        var byte: UInt8 = 1
+        _ = write(fd, &byte, 1)  // a full pipe already means "wake up"; nothing to handle
+    }
+}
+
+/// Requests from the source to its watcher thread. Shared by both (not the source itself, so
+/// the thread never touches a source that is being deinitialised while it joins the thread).
+private final class WatcherSignals: Sendable {
+    let stopRequested = Atomic<Bool>(false)
+    let rescanRequested = Atomic<Bool>(false)
+}
+
+/// What the watcher thread owns. Handed over whole by `pthread_create`.
+private final class WatcherContext {
+    let signals: WatcherSignals
+    let options: ManifestDirectorySource.Options
+    let watcher: ManifestDirectoryWatcher
+    let wakeRead: Int32
+
+    init(signals: WatcherSignals, options: ManifestDirectorySource.Options, watcher: ManifestDirectoryWatcher, wakeRead: Int32) {
+        self.signals = signals
+        self.options = options
+        self.watcher = watcher
+        self.wakeRead = wakeRead
+    }
+
+    func run() {
+        let clock = ContinuousClock()
+        var nextRescan = clock.now.advanced(by: options.rescanInterval)
+        var burstStart: ContinuousClock.Instant?
+        var reloadAt: ContinuousClock.Instant?
+        var overflowed = false
+        var fds = [
+            pollfd(fd: watcher.inotify.fd, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
+        ]
+        while !signals.stopRequested.load(ordering: .relaxed) {
+            let now = clock.now
+            let deadline = min(nextRescan, reloadAt ?? nextRescan)
+            let timeout = max(0, Self.milliseconds(now.duration(to: deadline)))
+            let ready = poll(&fds, 2, Int32(clamping: timeout))
+            if ready < 0 && errno != EINTR { usleep(10_000) }  // poll(2) fails only on EFAULT/EINVAL/ENOMEM
+            if signals.stopRequested.load(ordering: .relaxed) { break }
+            if fds[1].revents != 0 {
+                var sink = [UInt8](repeating: 0, count: 64)
+                while read(wakeRead, &sink, sink.count) > 0 {}
+            }
+            if fds[0].revents != 0 {
+                let batch = watcher.inotify.drain()
+                overflowed = overflowed || batch.overflow
+                if batch.rescan {
+                    let t = clock.now
+                    if burstStart == nil { burstStart = t }
+                    reloadAt = min(t.advanced(by: options.debounce), (burstStart ?? t).advanced(by: options.maxDelay))
+                }
+            }
+            let t = clock.now
+            let forced = signals.rescanRequested.exchange(false, ordering: .relaxed)
+            if forced || (reloadAt.map { t >= $0 } ?? false) || t >= nextRescan {
+                watcher.reconcile(everything: forced || overflowed)
+                overflowed = false
+                burstStart = nil
+                reloadAt = nil
+                nextRescan = clock.now.advanced(by: options.rescanInterval)
+            }
+        }
+    }
+
+    private static func milliseconds(_ d: Duration) -> Int64 {
+        let (seconds, attoseconds) = d.components
+        return seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+    }
+}

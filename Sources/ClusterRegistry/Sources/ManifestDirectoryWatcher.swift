@@ -1,0 +1,118 @@
+import Foundation
+import Glibc
+
+/// The mutable side of a directory source: the manifest store, the fingerprints of the files
+/// last read, and the inotify watches. Brings the store in line with the directory and
+/// publishes a snapshot when anything changed.
+///
+/// Used by exactly one thread at a time: the thread calling `ManifestDirectorySource.start()`
+/// for the initial load, then only the watcher thread (`pthread_create` orders the two).
+final class ManifestDirectoryWatcher {
+    let root: String
+    let cell: SnapshotCell<ClusterSnapshot>
+    let store = ManifestStore()
+    let inotify: InotifyWatch
+    private var known: [String: FileFingerprint] = [:]
+    /// Paths that could not be examined at the last scan, with the reason.
+    private var problems: [String: String] = [:]
+    private var rootFailure: String?
+
+    init(root: String, cell: SnapshotCell<ClusterSnapshot>) throws(ManifestSourceError) {
+        self.root = root
+        self.cell = cell
+        inotify = try InotifyWatch()
+    }
+
+    /// Rescans the directory, re-reads new and changed files (every file when `everything`),
+    /// forgets deleted ones, and publishes a new snapshot if the store changed.
+    /// - Parameter publishAlways: publish even when nothing changed (the first load of an
+    ///   empty directory must still produce a snapshot).
+    /// - Returns: whether a snapshot was published.
+    @discardableResult
+    func reconcile(everything: Bool = false, publishAlways: Bool = false) -> Bool {
+        let scan: DirectoryScan
+        do {
+            scan = try ManifestDirectoryScanner.scan(root: root)
+        } catch {
+            // The root itself is gone or unreadable: an unmounted volume or a typo in a move is
+            // far likelier than a wish to empty the cluster, so every file keeps its objects.
+            guard rootFailure != error.description || publishAlways else { return false }
+            rootFailure = error.description
+            store.markUnreadable(path: root, reason: error.description)
+            publish()
+            return true
+        }
+        var changed = false
+        if rootFailure != nil {
+            rootFailure = nil
+            store.remove(path: root)
+            changed = true
+        }
+        inotify.watch(exactly: scan.directories)
+
+        var next = scan.files
+        var currentProblems: [String: String] = [:]
+        for problem in scan.problems {
+            currentProblems[problem.path] = problem.reason
+            if let old = known[problem.path] { next[problem.path] = old }
+            // Report each problem once, not at every rescan.
+            if problems[problem.path] != problem.reason {
+                store.markUnreadable(path: problem.path, reason: problem.reason)
+                changed = true
+            }
+        }
+        for path in problems.keys where currentProblems[path] == nil && scan.files[path] == nil && known[path] == nil {
+            store.remove(path: path)
+            changed = true
+        }
+        let previousProblems = problems
+        problems = currentProblems
+        for path in known.keys where next[path] == nil {
+            store.remove(path: path)
+            changed = true
+        }
+        for (path, fingerprint) in scan.files.sorted(by: { $0.key < $1.key })
+        where everything || known[path] != fingerprint || previousProblems[path] != nil {
+            load(path)
+            changed = true
+        }
+        known = next
+        if changed || publishAlways { publish() }
+        return changed || publishAlways
+    }
+
+    private func load(_ path: String) {
+        switch Self.readFile(path) {
+        case .success(let bytes):
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                store.markUnreadable(path: path, reason: "not valid UTF-8")
+                return
+            }
+            store.update(path: path, text: text)
+        case .failure(let error):
+            store.markUnreadable(path: path, reason: error.description)
+        }
+    }
+
+    private func publish() {
+        cell.publish(store.snapshot(previous: cell.load()))
+    }
+
+    /// The whole file, or the call that failed and its errno.
+    static func readFile(_ path: String) -> Result<[UInt8], ManifestSourceError> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(.system(call: "open", errno: errno)) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failure(.system(call: "read", errno: errno))
+            }
+            if n == 0 { return .success(bytes) }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+    }
+}
