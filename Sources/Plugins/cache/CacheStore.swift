@@ -45,8 +45,9 @@ final class CacheStore {
     let entries: UnsafeMutablePointer<CacheEntry>
     let freeList: UnsafeMutablePointer<Int32>
     private(set) var freeCount: Int
-    /// Slot value: entry index + 1; 0 is empty.
-    let index: UnsafeMutablePointer<UInt32>
+    /// Slot value: the key hash's upper 32 bits, then entry index + 1 in the lower 32; 0 is
+    /// empty. The tag lets a probe skip other keys without touching their entries.
+    let index: UnsafeMutablePointer<UInt64>
     let indexMask: Int
     let arena: UnsafeMutableRawPointer
     private(set) var head: UInt64 = 0
@@ -121,7 +122,11 @@ final class CacheStore {
         while true {
             let value = index[slot]
             if value == 0 { return nil }
-            let e = entries + Int(value - 1)
+            if UInt32(truncatingIfNeeded: value >> 32) != UInt32(truncatingIfNeeded: key.hash >> 32) {
+                slot = (slot + 1) & indexMask
+                continue
+            }
+            let e = entries + Int(UInt32(truncatingIfNeeded: value) - 1)
             if e.pointee.hash == key.hash && e.pointee.questionType == key.type && e.pointee.questionClass == key.queryClass
                 && e.pointee.flags == key.flags.rawValue && Int(e.pointee.nameLength) == key.name.count
                 && WireName.equalIgnoringCase(name(of: e), key.name) {
@@ -272,15 +277,20 @@ final class CacheStore {
 
     // MARK: Index (linear probing, backward-shift deletion)
 
+    @inline(__always) func slotValue(_ entryIndex: Int) -> UInt64 {
+        (entries[entryIndex].hash & 0xFFFF_FFFF_0000_0000) | UInt64(entryIndex + 1)
+    }
+
     func indexInsert(_ entryIndex: Int) {
         var slot = Int(truncatingIfNeeded: entries[entryIndex].hash) & indexMask
         while index[slot] != 0 { slot = (slot + 1) & indexMask }
-        index[slot] = UInt32(entryIndex + 1)
+        index[slot] = slotValue(entryIndex)
     }
 
     func indexRemove(_ entryIndex: Int) {
         var slot = Int(truncatingIfNeeded: entries[entryIndex].hash) & indexMask
-        while index[slot] != UInt32(entryIndex + 1) {
+        let wanted = slotValue(entryIndex)
+        while index[slot] != wanted {
             // The entry is in the index whenever its blob is live; an empty slot here is a bug.
             guard index[slot] != 0 else { return }
             slot = (slot + 1) & indexMask
@@ -291,7 +301,7 @@ final class CacheStore {
             next = (next + 1) & indexMask
             let value = index[next]
             if value == 0 { break }
-            let home = Int(truncatingIfNeeded: entries[Int(value - 1)].hash) & indexMask
+            let home = Int(truncatingIfNeeded: entries[Int(UInt32(truncatingIfNeeded: value) - 1)].hash) & indexMask
             // The element at `next` may move into the hole unless its home lies cyclically in (hole, next].
             let staysPut = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next)
             if staysPut { continue }

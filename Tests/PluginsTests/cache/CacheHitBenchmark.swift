@@ -20,7 +20,7 @@ import Testing
 /// Allocations are counted when a preloaded library exports `clusterdns_malloc_count()` (a
 /// counter of malloc/calloc/realloc/posix_memalign/aligned_alloc calls; see
 /// `Docs/plugins/cache.md` for the twelve-line C file); otherwise only time is printed.
-@Suite struct CacheHitBenchmark {
+@Suite(.serialized) struct CacheHitBenchmark {
     typealias Counter = @convention(c) () -> UInt64
 
     static var mallocCounter: Counter? {
@@ -90,6 +90,52 @@ import Testing
         if benchmarking { try baseline(iterations: iterations, packets: packets, route: route, output: output) }
     }
 
+    @Test("cache misses that store (and evict): correct answers, and (with CLUSTERDNS_BENCH) ns and mallocs per miss")
+    func misses() throws {
+        let benchmarking = ProcessInfo.processInfo.environment["CLUSTERDNS_BENCH"] != nil
+        let cache = CacheHandler(config: try CorefileFixture.cache("cache {\n success 1024\n}"), workers: 1)
+        let upstream = EchoAddressUpstream()
+        let harness = ChainHarness(handlers: [cache, upstream], names: ["cache", "upstream"])
+        let distinct = 20_000
+        let packets = try (0..<distinct).map { i -> UnsafeMutableRawBufferPointer in
+            let bytes = try ChainHarness.queryBytes("m\(i).example.org.", .a, id: 0x77, edns: EDNS(udpPayloadSize: 1232))
+            let p = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 8)
+            p.copyBytes(from: bytes)
+            return p
+        }
+        defer { for p in packets { p.deallocate() } }
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
+        defer { output.deallocate() }
+        let route = ChainHarness.route(.udp)
+        for i in 0..<distinct { _ = harness.engine.handle(packet: UnsafeRawBufferPointer(packets[i]), route: route, output: output) }
+        let iterations = benchmarking ? 1_000_000 : 5_000
+        let counter = CacheHitBenchmark.mallocCounter
+        let before = counter?() ?? 0
+        let start = monotonicNanoseconds()
+        var last = 0
+        for i in 0..<iterations {
+            if case .reply(let n) = harness.engine.handle(packet: UnsafeRawBufferPointer(packets[i % distinct]), route: route, output: output) {
+                last = n
+            }
+        }
+        let elapsed = monotonicNanoseconds() - start
+        let after = counter?() ?? 0
+        // 20 000 names through 1024 entries: nearly every query misses, is stored, and evicts one.
+        #expect(upstream.calls > distinct + iterations * 9 / 10)
+        #expect(cache.success.count == 1024)
+        #expect(cache.counters.read(.evictionsSuccess) > UInt64(iterations / 2))
+        let reply = try Message(parsing: Array(UnsafeRawBufferPointer(rebasing: output[0..<last])))
+        #expect(reply.answers.first?.ttl == 60)
+        if benchmarking {
+            var line = String(format: "cache miss + store + evict: %.1f ns/op over %d misses", Double(elapsed) / Double(iterations), iterations)
+            if counter != nil { line += String(format: ", %.4f mallocs/op", Double(after - before) / Double(iterations)) }
+            print(line)
+        }
+        if counter != nil {
+            #expect(after - before < UInt64(iterations / 1000), "cache misses allocated")
+        }
+    }
+
     /// The same queries through an engine whose only plugin answers NXDOMAIN with the question
     /// echoed: what the engine costs before any plugin work.
     func baseline(iterations: Int, packets: [UnsafeMutableRawBufferPointer], route: Route,
@@ -107,6 +153,22 @@ import Testing
 final class NameErrorResponder: PluginHandler {
     func serve(_ request: Request, engine: QueryEngine) -> PluginResult {
         request.respond(rcode: .nameError)
+        return .answered
+    }
+}
+
+/// Answers any A query with one record (owner a pointer to the question, TTL 60), written straight
+/// into the output buffer: an allocation-free stand-in for an upstream.
+final class EchoAddressUpstream: PluginHandler {
+    var calls = 0
+    func serve(_ request: Request, engine: QueryEngine) -> PluginResult {
+        calls += 1
+        guard request.startResponse() else { return .answered }
+        request.response.recursionAvailable = true
+        request.response.beginRRset()
+        request.response.append(owner: .question, type: .a, ttl: 60, rdata: .a(IPv4Address(192, 0, 2, 99)))
+        request.response.endRRset()
+        request.finishResponse()
         return .answered
     }
 }
