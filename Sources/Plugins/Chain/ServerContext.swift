@@ -57,7 +57,9 @@ public final class SharedResources: Sendable {
 
     public func value<T: Sendable>(_ key: String, make: () throws -> T) rethrows -> T {
         try table.withLock { table in
-            if let existing = table[key] as? T { return existing }
+            // Unwrap the stored value first: casting a missing entry to an Optional `T` would
+            // succeed as `.some(nil)` and hide that nothing was stored yet.
+            if let stored = table[key], let existing = stored as? T { return existing }
             let made = try make()
             table[key] = made
             return made
