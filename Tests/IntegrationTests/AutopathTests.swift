@@ -109,6 +109,30 @@ import Glibc
         #expect(again.answers.map(\.type) == [.cname, .a])
     }
 
+    @Test("an external name is found upstream through forward, after the cluster steps, in one client query")
+    func externalThroughForward() throws {
+        let upstream = try ScriptedUpstream(marker: IPv4Address(10, 9, 9, 9))
+        let corefile = """
+            .:{PORT} {
+                autopath @kubernetes
+                kubernetes cluster.local in-addr.arpa ip6.arpa {
+                    manifests {DIR}/manifests
+                    pods verified
+                }
+                forward . \(upstream.address)
+            }
+            """
+        let server = try ServerProcess(corefile: corefile, files: ["manifests/cluster.yaml": Self.manifests])
+        let reply = try Self.query("Google.com.default.svc.cluster.local.", .a, from: "127.0.0.5", port: server.port, id: 12)
+        #expect(reply.header.id == 12)
+        #expect(reply.rcode == .noError)
+        #expect(reply.questions.first?.name.exactlyEquals("Google.com.default.svc.cluster.local.") == true)
+        #expect(reply.answers.first?.rdata == .cname("google.com."))
+        #expect(reply.answers.last?.rdata == .a(IPv4Address(10, 9, 9, 9)))
+        // The cluster steps were answered by kubernetes; only the bare name went upstream.
+        #expect(upstream.received.filter { $0.name.lowercased() != "." }.map { $0.name.lowercased() } == ["google.com."])
+    }
+
     @Test("a client that is no known pod gets no autopath: the plain NXDOMAIN")
     func unknownClient() throws {
         let server = try ServerProcess(corefile: Self.corefile, files: ["manifests/cluster.yaml": Self.manifests])
