@@ -1,3 +1,4 @@
+import Corefile
 import DNSWire
 
 /// Small protocols through which plugins cooperate without importing each other's internals.
@@ -21,4 +22,14 @@ public protocol ServerIntrospection: AnyObject, Sendable {
     var blockMetrics: [(serverLabel: String, zones: [DomainName], workers: [BlockMetrics])] { get }
     /// Per-worker counters of queries dropped or refused before any block ran.
     var engineCounters: [EngineCounters] { get }
+}
+
+/// A plugin that works with another plugin of its own server block (`autopath @kubernetes`
+/// finds the `kubernetes` plugin's `AutoPathProvider`). `ServerConfiguration.build` shows it the
+/// block's plugins once all of them are set up, before any starts, so the link is made once per
+/// configuration (a reload links the new plugins to each other, never to the old ones) and a
+/// missing partner is a configuration error at the directive's line.
+public protocol BlockPluginsConsumer: AnyObject {
+    /// - Parameter blockPlugins: every plugin of the block, in chain order (this one included).
+    func connect(to blockPlugins: [any PluginFactory]) throws(CorefileError)
 }

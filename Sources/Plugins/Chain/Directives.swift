@@ -46,6 +46,8 @@ public enum Directives {
         "any": DirectiveSpec(setup: AnyPlugin.setup),
         "loadbalance": DirectiveSpec(setup: LoadbalancePlugin.setup),
         "rewrite": DirectiveSpec(allowsMultiple: true, setup: RewriteConfig.setup),
+        "cache": DirectiveSpec(setup: CacheConfig.setup),
+        "autopath": DirectiveSpec(setup: AutopathConfig.setup),
     ]
 
     /// Position of `name` in the plugin order.
