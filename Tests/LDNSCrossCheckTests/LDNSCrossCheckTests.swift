@@ -18,7 +18,11 @@ import Testing
         return system.next() >> 16   // short enough to copy from a log
     }()
 
-    static let messagesPerDirection = 10_000
+    /// `CROSSCHECK_MESSAGES` lowers it for slow runs (valgrind's leak check).
+    static let messagesPerDirection: Int = {
+        if let text = getenv("CROSSCHECK_MESSAGES"), let value = Int(String(cString: text)), value > 0 { return value }
+        return 10_000
+    }()
     /// More than this many failing messages in one test only repeats the same story.
     static let maxReported = 5
 
@@ -140,7 +144,9 @@ import Testing
                 }
                 differences += comparison.differences
             }
-            // 2. What DNSWire read is what was put in. ldns compresses names case-insensitively,
+            // 2. The in-place query reader agrees with ldns on header, question and OPT.
+            differences += LDNSCrossCheckTests.queryParserDifferences(wire)
+            // 3. What DNSWire read is what was put in. ldns compresses names case-insensitively,
             //    so a name after an equal one in another case comes back in the first one's case.
             let expected = LDNSCrossCheckTests.caseFolded(model)
             let got = LDNSCrossCheckTests.caseFolded(parsed)
@@ -165,6 +171,43 @@ import Testing
             m.edns = edns
         }
         return m
+    }
+
+    /// What `QueryParser` reads in place, against ldns's reading of the same octets.
+    static func queryParserDifferences(_ wire: [UInt8]) -> [String] {
+        guard case .success(let l) = LDNSReader.parse(wire) else { return [] }
+        let result: Result<ParsedQuery, WireError> = wire.withUnsafeBytes { raw in
+            do throws(WireError) { return .success(try QueryParser.parse(raw)) } catch { return .failure(error) }
+        }
+        let parsed: ParsedQuery
+        switch result {
+        case .success(let p): parsed = p
+        case .failure(let error): return ["QueryParser rejects what ldns reads: \(error)"]
+        }
+        var out: [String] = []
+        if parsed.header.id != l.id || parsed.header.opcode.rawValue != l.opcode || parsed.header.rcodeBits != l.rcode
+            || parsed.header.isResponse != l.qr || parsed.header.recursionDesired != l.rd {
+            out.append("QueryParser header \(parsed.header) disagrees with ldns")
+        }
+        if let q = l.questions.first {
+            let name = Array(wire[ParsedQuery.nameOffset..<(ParsedQuery.nameOffset + parsed.nameLength)])
+            if name != q.owner || parsed.type.rawValue != q.type || parsed.queryClass.rawValue != q.recordClass {
+                out.append("QueryParser question \(hex(name)) \(parsed.type) \(parsed.queryClass) disagrees with ldns \(hex(q.owner)) \(q.type) \(q.recordClass)")
+            }
+        } else if parsed.hasQuestion {
+            out.append("QueryParser found a question ldns did not")
+        }
+        switch (parsed.edns, l.edns) {
+        case (nil, nil): break
+        case (let e?, let le?):
+            if e.udpPayloadSize != le.udpPayloadSize || e.flags != le.flags || e.version != le.version
+                || e.extendedRCode != le.extendedRCode || e.optionsLength != (le.data?.count ?? 0) {
+                out.append("QueryParser EDNS \(e) disagrees with ldns")
+            }
+        default:
+            out.append("QueryParser EDNS \(String(describing: parsed.edns)) disagrees with ldns (present: \(l.edns != nil))")
+        }
+        return out
     }
 
     /// Names the parts of two messages that differ, for a failure report.

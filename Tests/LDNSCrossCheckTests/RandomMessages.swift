@@ -268,8 +268,14 @@ struct RandomMessages {
                                                                    : RecordType(rawValue: u16()),
                                       questionClass: recordClass()))
         }
+        var answers = section(maxRecords: 8)
+        if chance(0.02) {
+            // A bulky record first pushes the later names past offset 0x3FFF, where a 14-bit
+            // compression pointer can no longer reach them.
+            answers.insert(ResourceRecord(name: name(), type: privateType(), ttl: ttl(), rdata: .unknown(bytes(int(16_400...20_000)))), at: 0)
+        }
         return Message(header: header, questions: questions,
-                       answers: section(maxRecords: 8), authorities: section(maxRecords: 3),
+                       answers: answers, authorities: section(maxRecords: 3),
                        additionals: section(maxRecords: 5), edns: chance(0.7) ? edns() : nil)
     }
 
