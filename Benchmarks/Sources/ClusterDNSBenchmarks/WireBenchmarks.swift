@@ -2,7 +2,7 @@ import DNSWire
 
 /// The DNSWire hot path and the typed-message path around it.
 enum WireBenchmarks {
-    static let all: [Benchmark] = [parseQuery, hashName40, encode3A, encode3AMessage, parseResponse, roundTrip30]
+    static let all: [Benchmark] = [parseQuery, hashName40, encode3A, encode3ARaw, encode3AMessage, parseResponse, roundTrip30]
 
     /// `web1.default.svc.local. A`, no EDNS: 12 + 24 + 4 = 40 octets.
     static func query40() -> [UInt8] {
@@ -64,6 +64,45 @@ enum WireBenchmarks {
         let written = Array(UnsafeRawBufferPointer(output).prefix(95))
         let decoded = try? Message(parsing: written)
         Fixtures.require(decoded?.answers == records, "encode3A does not write the 3 records in 95 octets")
+        return body
+    }
+
+    static let encode3ARaw = Benchmark(
+        "encode3ARaw", "MessageWriter as the query path can use it: question octets copied, owners as pointers to offset 12, fields written directly (target: 0 mallocs)"
+    ) {
+        let (header, question, records) = answerParts()
+        let questionWire = question.name.wire + [0, 1, 0, 1]
+        let questionBytes = Fixtures.stable(questionWire)
+        let addresses = records.compactMap { record -> UInt32? in
+            if case .a(let a) = record.rdata { return a.rawValue } else { return nil }
+        }
+        let (a0, a1, a2) = (addresses[0], addresses[1], addresses[2])
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: 512, alignment: 16)
+        let table = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: 64)
+        let body = {
+            var writer = MessageWriter(buffer: output, limit: 512, compression: table)
+            do {
+                try writer.writeHeader(header)
+                try writer.writeBytes(questionBytes)
+                writer.registerName(at: Header.size)
+                for address in [a0, a1, a2] {
+                    try writer.writePointer(to: Header.size)
+                    try writer.writeUInt16(RecordType.a.rawValue)
+                    try writer.writeUInt16(RecordClass.in.rawValue)
+                    try writer.writeUInt32(5)
+                    try writer.writeUInt16(4)
+                    try writer.writeUInt32(address)
+                }
+            } catch {
+                blackHole(error)
+            }
+            writer.setCounts(question: 1, answer: 3, authority: 0, additional: 0)
+            blackHole(writer.position)
+        }
+        body()
+        let written = Array(UnsafeRawBufferPointer(output).prefix(95))
+        let decoded = try? Message(parsing: written)
+        Fixtures.require(decoded?.answers == records, "encode3ARaw does not write the 3 records in 95 octets")
         return body
     }
 
