@@ -1,4 +1,5 @@
 import Logging
+import Plugins
 
 /// Command-line options of `clusterdns serve` that shape the server rather than a plugin.
 public struct ServerOptions: Sendable {
@@ -11,6 +12,9 @@ public struct ServerOptions: Sendable {
     /// How long in-flight queries may take to finish on SIGTERM before the process exits.
     public var drainTimeout: Duration = .seconds(5)
     public var logger: Logger
+    /// Where `health`, `ready` and `prometheus` publish their HTTP endpoints (the executable links
+    /// the HTTP server; the server itself does not), and the build facts they report.
+    public var controlPlane = ControlPlane()
 
     public init(corefilePath: String, manifestsDirectory: String?, workers: Int, logger: Logger) {
         self.corefilePath = corefilePath
