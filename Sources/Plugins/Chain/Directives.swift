@@ -35,6 +35,11 @@ public enum Directives {
     /// The directives this build implements.
     public static let implemented: [String: DirectiveSpec] = [
         "whoami": DirectiveSpec(setup: WhoamiPlugin.setup),
+        "log": DirectiveSpec(allowsMultiple: true, setup: LogConfig.setup),
+        "errors": DirectiveSpec(setup: ErrorsConfig.setup),
+        "health": DirectiveSpec(setup: HealthConfig.setup),
+        "ready": DirectiveSpec(setup: ReadyConfig.setup),
+        "prometheus": DirectiveSpec(setup: PrometheusConfig.setup),
     ]
 
     /// Position of `name` in the plugin order.
