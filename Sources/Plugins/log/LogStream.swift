@@ -26,8 +26,9 @@ public final class LogStream: Sendable {
     let fd: Int32
     private let rings = Mutex<[Int: LogRing]>([:])
     private let pending = Mutex<(bytes: [UInt8], dropped: UInt64)>(([], 0))
-    /// Held while draining, so the writer thread and `flush()` never consume a ring at once.
-    private let drainLock = Mutex<Void>(())
+    /// Held while draining, so the writer thread and `flush()` never consume a ring at once;
+    /// true once `close()` ran: nothing is written after that.
+    private let drainLock = Mutex<Bool>(false)
     private let writerStarted = Atomic<Bool>(false)
     private let writeErrors = Atomic<UInt64>(0)
     private let writtenBytes = Atomic<UInt64>(0)
@@ -79,6 +80,13 @@ public final class LogStream: Sendable {
         drain()
     }
 
+    /// Writes what is queued, then stops writing for good (the writer thread ends at its next
+    /// wake-up): the descriptor may be closed once this returns. For streams on descriptors
+    /// that go away (tests); the standard output stream is never closed.
+    public func close() {
+        drain(closing: true)
+    }
+
     // MARK: Writer thread
 
     private func startWriter() {
@@ -108,13 +116,16 @@ public final class LogStream: Sendable {
             var request = sleep
             var remaining = timespec()
             while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
-            drain()
+            if !drain() { return }
         }
     }
 
-    /// Writes what every ring and the queue hold now.
-    func drain() {
-        drainLock.withLock { _ in
+    /// Writes what every ring and the queue hold now; false once the stream is closed.
+    @discardableResult
+    func drain(closing: Bool = false) -> Bool {
+        drainLock.withLock { closed in
+            if closed { return false }
+            defer { if closing { closed = true } }
             let all = rings.withLock { rings in rings.keys.sorted().compactMap { rings[$0] } }
             for ring in all {
                 ring.consume { bytes in write(bytes) }
@@ -125,6 +136,7 @@ public final class LogStream: Sendable {
                 return bytes
             }
             if !queued.isEmpty { queued.withUnsafeBytes { write($0) } }
+            return true
         }
     }
 

@@ -36,7 +36,13 @@ struct ExpositionWriter {
             rejected += 1
             return
         }
-        registry.makeCounter(descriptor: ExpositionWriter.descriptor(name, family), labels: labels).increment(by: value)
+        let counter = registry.makeCounter(descriptor: ExpositionWriter.descriptor(name, family), labels: labels)
+        // Whole counts go in as integers, so they print as `7`, not `7.0`.
+        if value == value.rounded(), value < 9.0e15 {
+            counter.increment(by: Int64(value))
+        } else {
+            counter.increment(by: value)
+        }
     }
 
     /// Adds to a gauge; equal names and labels are summed (per-worker values of one gauge).
