@@ -20,6 +20,11 @@ public struct ErrorsConfig: Sendable {
     /// Accepted for CoreDNS compatibility; Swift has no recoverable panics to print a stack for.
     public let stacktrace: Bool
 
+    public init(consolidations: [Consolidation] = [], stacktrace: Bool = false) {
+        self.consolidations = consolidations
+        self.stacktrace = stacktrace
+    }
+
     /// CoreDNS refuses longer expressions (their compilation could exhaust memory).
     public static let maxPatternLength = 10_000
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSystem
 import EventLoop
 import Logging
 import Synchronization
@@ -50,6 +51,7 @@ final class HealthProbe: Sendable {
 
     private func run() {
         Signals.blockProcessSignalsInCurrentThread()
+        _ = "clusterdns-health".withCString { CSystem_name_current_thread($0) }
         while !stopped.load(ordering: .relaxed) {
             for _ in 0..<10 {
                 usleep(100_000)

@@ -30,6 +30,11 @@ public struct LogConfig: Sendable, Equatable {
     /// False for the second and later `log` lines of a block: their rules are in the first one's.
     public let isPrimary: Bool
 
+    public init(rules: [LogRule], isPrimary: Bool = true) {
+        self.rules = rules
+        self.isPrimary = isPrimary
+    }
+
     public static let setup: PluginSetupFunction = { (directive, block) throws(CorefileError) in
         let config = try LogConfig.parse(directive, in: block.block)
         return LogPlugin(config: config)

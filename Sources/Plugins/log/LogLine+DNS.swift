@@ -118,8 +118,8 @@ extension LogLine {
     /// A type's mnemonic as miekg/dns names it, else `TYPEnnn`.
     mutating func appendType(_ type: RecordType) {
         let raw = Int(type.rawValue)
-        if raw < LogNames.types.count, !LogNames.types[raw].isEmpty {
-            LogNames.types[raw].withUnsafeBytes { append($0) }
+        if let name = LogNames.types.name(raw) {
+            append(name)
         } else if raw == 32768 {
             append("TA")
         } else if raw == 32769 {
@@ -146,8 +146,8 @@ extension LogLine {
 
     /// An rcode as miekg/dns's `RcodeToString` names it, else the number.
     mutating func appendRcode(_ rcode: Int) {
-        if rcode >= 0 && rcode < LogNames.rcodes.count, !LogNames.rcodes[rcode].isEmpty {
-            LogNames.rcodes[rcode].withUnsafeBytes { append($0) }
+        if let name = LogNames.rcodes.name(rcode) {
+            append(name)
         } else {
             appendDecimal(rcode)
         }
@@ -199,34 +199,59 @@ extension LogLine {
     }
 }
 
-/// Name tables built once, indexed by value.
+/// Names indexed by value in one flat buffer, built once and read-only afterwards, so a lookup on
+/// the query path costs a bounds check and no reference counting.
+final class LogNameTable: @unchecked Sendable {
+    // @unchecked: `bytes` and `ranges` are written in `init` only and never freed (process lifetime).
+    let bytes: UnsafeMutableRawBufferPointer
+    let ranges: UnsafeMutableBufferPointer<(offset: UInt32, length: UInt32)>
+
+    init(count: Int, names: [(Int, String)]) {
+        var flat: [UInt8] = []
+        var table = [(offset: UInt32, length: UInt32)](repeating: (0, 0), count: count)
+        for (value, name) in names where value >= 0 && value < count {
+            table[value] = (UInt32(flat.count), UInt32(name.utf8.count))
+            flat += Array(name.utf8)
+        }
+        bytes = .allocate(byteCount: max(1, flat.count), alignment: 1)
+        bytes.copyBytes(from: flat)
+        ranges = .allocate(capacity: count)
+        _ = ranges.initialize(from: table)
+    }
+
+    /// The name of `value`, nil when it has none.
+    @inline(__always)
+    func name(_ value: Int) -> UnsafeRawBufferPointer? {
+        guard value >= 0 && value < ranges.count else { return nil }
+        let range = ranges[value]
+        guard range.length > 0, let base = bytes.baseAddress else { return nil }
+        return UnsafeRawBufferPointer(start: base + Int(range.offset), count: Int(range.length))
+    }
+}
+
 enum LogNames {
-    /// miekg/dns's type mnemonics, indexed by type value (0…261); empty where it has none.
-    static let types: [[UInt8]] = {
-        var table = [[UInt8]](repeating: [], count: 262)
-        let names: [(Int, String)] = [
-            (1, "A"), (2, "NS"), (3, "MD"), (4, "MF"), (5, "CNAME"), (6, "SOA"), (7, "MB"), (8, "MG"), (9, "MR"),
-            (10, "NULL"), (12, "PTR"), (13, "HINFO"), (14, "MINFO"), (15, "MX"), (16, "TXT"), (17, "RP"),
-            (18, "AFSDB"), (19, "X25"), (20, "ISDN"), (21, "RT"), (23, "NSAPPTR"), (24, "SIG"), (25, "KEY"),
-            (26, "PX"), (27, "GPOS"), (28, "AAAA"), (29, "LOC"), (30, "NXT"), (31, "EID"), (32, "NIMLOC"),
-            (33, "SRV"), (34, "ATMA"), (35, "NAPTR"), (36, "KX"), (37, "CERT"), (39, "DNAME"), (41, "OPT"),
-            (42, "APL"), (43, "DS"), (44, "SSHFP"), (45, "IPSECKEY"), (46, "RRSIG"), (47, "NSEC"), (48, "DNSKEY"),
-            (49, "DHCID"), (50, "NSEC3"), (51, "NSEC3PARAM"), (52, "TLSA"), (53, "SMIMEA"), (55, "HIP"),
-            (56, "NINFO"), (57, "RKEY"), (58, "TALINK"), (59, "CDS"), (60, "CDNSKEY"), (61, "OPENPGPKEY"),
-            (62, "CSYNC"), (63, "ZONEMD"), (64, "SVCB"), (65, "HTTPS"), (99, "SPF"), (100, "UINFO"), (101, "UID"),
-            (102, "GID"), (103, "UNSPEC"), (104, "NID"), (105, "L32"), (106, "L64"), (107, "LP"), (108, "EUI48"),
-            (109, "EUI64"), (249, "TKEY"), (250, "TSIG"), (251, "IXFR"), (252, "AXFR"), (253, "MAILB"),
-            (254, "MAILA"), (255, "ANY"), (256, "URI"), (257, "CAA"), (258, "AVC"), (260, "AMTRELAY"),
-            (261, "RESINFO"),
-        ]
-        for (value, name) in names { table[value] = Array(name.utf8) }
-        return table
-    }()
+    /// miekg/dns's type mnemonics (0…261).
+    static let types = LogNameTable(count: 262, names: [
+        (1, "A"), (2, "NS"), (3, "MD"), (4, "MF"), (5, "CNAME"), (6, "SOA"), (7, "MB"), (8, "MG"), (9, "MR"),
+        (10, "NULL"), (12, "PTR"), (13, "HINFO"), (14, "MINFO"), (15, "MX"), (16, "TXT"), (17, "RP"),
+        (18, "AFSDB"), (19, "X25"), (20, "ISDN"), (21, "RT"), (23, "NSAPPTR"), (24, "SIG"), (25, "KEY"),
+        (26, "PX"), (27, "GPOS"), (28, "AAAA"), (29, "LOC"), (30, "NXT"), (31, "EID"), (32, "NIMLOC"),
+        (33, "SRV"), (34, "ATMA"), (35, "NAPTR"), (36, "KX"), (37, "CERT"), (39, "DNAME"), (41, "OPT"),
+        (42, "APL"), (43, "DS"), (44, "SSHFP"), (45, "IPSECKEY"), (46, "RRSIG"), (47, "NSEC"), (48, "DNSKEY"),
+        (49, "DHCID"), (50, "NSEC3"), (51, "NSEC3PARAM"), (52, "TLSA"), (53, "SMIMEA"), (55, "HIP"),
+        (56, "NINFO"), (57, "RKEY"), (58, "TALINK"), (59, "CDS"), (60, "CDNSKEY"), (61, "OPENPGPKEY"),
+        (62, "CSYNC"), (63, "ZONEMD"), (64, "SVCB"), (65, "HTTPS"), (99, "SPF"), (100, "UINFO"), (101, "UID"),
+        (102, "GID"), (103, "UNSPEC"), (104, "NID"), (105, "L32"), (106, "L64"), (107, "LP"), (108, "EUI48"),
+        (109, "EUI64"), (249, "TKEY"), (250, "TSIG"), (251, "IXFR"), (252, "AXFR"), (253, "MAILB"),
+        (254, "MAILA"), (255, "ANY"), (256, "URI"), (257, "CAA"), (258, "AVC"), (260, "AMTRELAY"),
+        (261, "RESINFO"),
+    ])
 
     /// miekg/dns's `RcodeToString` (16 is `BADSIG`, which shares its value with BADVERS).
-    static let rcodes: [[UInt8]] = [
-        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET",
-        "NOTAUTH", "NOTZONE", "", "", "", "", "", "BADSIG", "BADKEY", "BADTIME", "BADMODE", "BADNAME", "BADALG",
-        "BADTRUNC", "BADCOOKIE",
-    ].map { Array($0.utf8) }
+    static let rcodes = LogNameTable(count: 24, names: [
+        (0, "NOERROR"), (1, "FORMERR"), (2, "SERVFAIL"), (3, "NXDOMAIN"), (4, "NOTIMP"), (5, "REFUSED"),
+        (6, "YXDOMAIN"), (7, "YXRRSET"), (8, "NXRRSET"), (9, "NOTAUTH"), (10, "NOTZONE"), (16, "BADSIG"),
+        (17, "BADKEY"), (18, "BADTIME"), (19, "BADMODE"), (20, "BADNAME"), (21, "BADALG"), (22, "BADTRUNC"),
+        (23, "BADCOOKIE"),
+    ])
 }

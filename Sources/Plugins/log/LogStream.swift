@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSystem
 import EventLoop
 import Synchronization
 
@@ -110,6 +111,7 @@ public final class LogStream: Sendable {
 
     private func writerMain() {
         Signals.blockProcessSignalsInCurrentThread()
+        _ = "clusterdns-log".withCString { CSystem_name_current_thread($0) }
         let interval = LogStream.flushInterval.components
         let sleep = timespec(tv_sec: Int(interval.seconds), tv_nsec: Int(interval.attoseconds / 1_000_000_000))
         while true {
@@ -283,25 +285,27 @@ public struct LogLine {
         append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    /// Appends an unsigned decimal number. Allocation-free.
+    /// Appends an unsigned decimal number, written in place from its last digit. Allocation-free.
     @inline(__always)
     public mutating func appendDecimal(_ value: UInt64) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
-        var v = value
-        withUnsafeMutableBytes(of: &digits) { raw in
-            repeat {
-                raw[n] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-                n += 1
-            } while v > 0
-            while n > 0 {
-                n -= 1
-                append(raw[n])
-            }
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
         }
+        guard count + digits <= limit else {
+            overflowed = true
+            return
+        }
+        var v = value
+        var i = count + digits - 1
+        repeat {
+            storage[(start + i) & mask] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+            v /= 10
+            i -= 1
+        } while v > 0
+        count += digits
     }
 
     /// Appends a signed decimal number. Allocation-free.
