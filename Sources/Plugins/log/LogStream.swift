@@ -112,13 +112,17 @@ public final class LogStream: Sendable {
     private func writerMain() {
         Signals.blockProcessSignalsInCurrentThread()
         _ = "clusterdns-log".withCString { CSystem_name_current_thread($0) }
-        let interval = LogStream.flushInterval.components
-        let sleep = timespec(tv_sec: Int(interval.seconds), tv_nsec: Int(interval.attoseconds / 1_000_000_000))
+        // Every `flushInterval` while lines come; when idle, ten times less often, so an idle
+        // server does not wake a hundred times a second for nothing.
+        let busy = LogStream.flushInterval.components.attoseconds / 1_000_000_000 + LogStream.flushInterval.components.seconds * 1_000_000_000
+        var pause = busy
         while true {
-            var request = sleep
+            var request = timespec(tv_sec: Int(pause / 1_000_000_000), tv_nsec: Int(pause % 1_000_000_000))
             var remaining = timespec()
             while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
-            if !drain() { return }
+            let before = writtenBytes.load(ordering: .relaxed)
+            guard drain() else { return }
+            pause = writtenBytes.load(ordering: .relaxed) == before ? min(pause * 2, busy * 10) : busy
         }
     }
 
