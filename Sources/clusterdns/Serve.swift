@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlHTTP
 import Corefile
 import EventLoop
 import Logging
@@ -71,6 +72,9 @@ struct Serve: ParsableCommand {
                                     workers: workers ?? max(1, cores), logger: logger)
         options.drainTimeout = .seconds(5)
         options.maxTCPConnections = maxTCPConnections
+        // The HTTP endpoints of health/ready/prometheus run on the host's own threads, made now —
+        // after the signals were blocked above, so they inherit the mask.
+        options.controlPlane = ControlPlane(endpoints: ControlHTTPHost(logger: logger), version: BuildInfo.version)
         let server: DNSServer
         do {
             server = try DNSServer(configuration: configuration, options: options)

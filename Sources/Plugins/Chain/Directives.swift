@@ -48,6 +48,11 @@ public enum Directives {
         "rewrite": DirectiveSpec(allowsMultiple: true, setup: RewriteConfig.setup),
         "cache": DirectiveSpec(setup: CacheConfig.setup),
         "autopath": DirectiveSpec(setup: AutopathConfig.setup),
+        "log": DirectiveSpec(allowsMultiple: true, setup: LogConfig.setup),
+        "errors": DirectiveSpec(setup: ErrorsConfig.setup),
+        "health": DirectiveSpec(setup: HealthConfig.setup),
+        "ready": DirectiveSpec(setup: ReadyConfig.setup),
+        "prometheus": DirectiveSpec(setup: PrometheusConfig.setup),
     ]
 
     /// Position of `name` in the plugin order.

@@ -25,12 +25,16 @@ public final class ServerContext: Sendable {
     /// The running server, for plugins that report on it; nil when plugins run in-process
     /// (`clusterdns simulate`).
     public weak let introspection: (any ServerIntrospection)?
+    /// Where `health`, `ready` and `prometheus` publish their HTTP endpoints, and the build facts.
+    public let controlPlane: ControlPlane
 
     public init(logger: Logger, listeners: [Listener], manifestsDirectory: String?,
                 resources: SharedResources = SharedResources(),
                 introspection: (any ServerIntrospection)? = nil,
+                controlPlane: ControlPlane = ControlPlane(),
                 fatal: @escaping @Sendable (String) -> Void) {
         self.introspection = introspection
+        self.controlPlane = controlPlane
         self.logger = logger
         self.listeners = listeners
         self.manifestsDirectory = manifestsDirectory

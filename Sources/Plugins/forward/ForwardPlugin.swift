@@ -87,7 +87,7 @@ public final class ForwardPlugin: PluginFactory, MetricsReporting, Sendable {
             return
         }
         let probe = HealthCheckSettings(plugin: self, upstream: upstream)
-        control.loop.execute { HealthProbe(settings: probe, loop: control.loop).start() }
+        control.loop.execute { UpstreamProbe(settings: probe, loop: control.loop).start() }
     }
 
     public func reportMetrics(into report: inout MetricsReport) {

@@ -23,7 +23,7 @@ struct HealthCheckSettings: Sendable {
 /// A failed check adds one to the upstream's failure count and the next one follows after the
 /// `health_check` interval; a successful one resets the count and ends checking. Non-blocking
 /// throughout; the object keeps itself alive through its registration and timers.
-final class HealthProbe: IOHandler, TimerHandler {
+final class UpstreamProbe: IOHandler, TimerHandler {
     let settings: HealthCheckSettings
     let loop: EventLoop
     var fd: Int32 = -1
@@ -173,7 +173,7 @@ final class HealthProbe: IOHandler, TimerHandler {
             health.checkAbandoned()
             return
         }
-        let interval = max(settings.plugin.config.healthCheckInterval, HealthProbe.minimumInterval)
+        let interval = max(settings.plugin.config.healthCheckInterval, UpstreamProbe.minimumInterval)
         loop.schedule(after: interval) { [self] in start() }
     }
 }
