@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The stock kubeadm Corefile (ARCHITECTURE.md, both `cache` forms), byte for byte, served by the
+/// real binary with `--manifests`: cluster names from the registry, other names through
+/// `forward . /etc/resolv.conf` (with `loop` probing at start), and the health, ready and metrics
+/// endpoints on their kubeadm ports.
+///
+/// The Corefile's upstream is whatever /etc/resolv.conf names, and tests may only talk to
+/// loopback. So the test runs in its own network and mount namespaces (`unshare`): a private
+/// loopback, an NSD on 127.0.0.2:53 as the upstream, and a bind-mounted resolv.conf naming it.
+/// Nothing leaves the namespace.
+@Suite(.serialized) struct KubeadmCorefileTests {
+    static let kubeadm = """
+        .:53 {
+            errors
+            health {
+               lameduck 5s
+            }
+            ready
+            kubernetes cluster.local in-addr.arpa ip6.arpa {
+               pods insecure
+               fallthrough in-addr.arpa ip6.arpa
+               ttl 30
+            }
+            prometheus :9153
+            forward . /etc/resolv.conf {
+               max_concurrent 1000
+            }
+            cache 30 {
+               disable success cluster.local
+               disable denial cluster.local
+            }
+            loop
+            reload
+            loadbalance
+        }
+
+        """
+
+    static var canIsolate: Bool {
+        getuid() == 0
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare")
+            && FileManager.default.isExecutableFile(atPath: "/usr/sbin/nsd")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/dig")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/curl")
+    }
+
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Runs the scenario in fresh namespaces and returns what the script printed.
+    static func run(corefile: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kubeadm-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try corefile.write(to: dir.appendingPathComponent("Corefile"), atomically: true, encoding: .utf8)
+        try """
+            $ORIGIN example.test.
+            $TTL 300
+            @   IN SOA ns.example.test. hostmaster.example.test. 1 3600 600 86400 60
+                IN NS  ns.example.test.
+            ns  IN A   127.0.0.2
+            www IN A   192.0.2.80
+
+            """.write(to: dir.appendingPathComponent("example.test.zone"), atomically: true, encoding: .utf8)
+        try """
+            server:
+                ip-address: 127.0.0.2@53
+                reuseport: yes
+                server-count: 2
+                zonesdir: "\(dir.path)"
+                pidfile: "\(dir.path)/nsd.pid"
+                database: ""
+                username: ""
+                chroot: ""
+                xfrdfile: "\(dir.path)/xfrd.state"
+                zonelistfile: "\(dir.path)/zone.list"
+                logfile: "\(dir.path)/nsd.log"
+                verbosity: 0
+            remote-control:
+                control-enable: no
+            zone:
+                name: example.test
+                zonefile: example.test.zone
+
+            """.write(to: dir.appendingPathComponent("nsd.conf"), atomically: true, encoding: .utf8)
+        let script = """
+            set -u
+            ip link set lo up
+            echo "nameserver 127.0.0.2" > \(dir.path)/resolv.conf
+            mount --bind \(dir.path)/resolv.conf /etc/resolv.conf
+            nsd -d -c \(dir.path)/nsd.conf > \(dir.path)/nsd.out 2>&1 &
+            NSD=$!
+            for i in $(seq 100); do dig @127.0.0.2 www.example.test +short +time=1 +tries=1 | grep -q . && break; sleep 0.1; done
+            "\(ServerProcess.binary)" serve --conf \(dir.path)/Corefile --manifests \(root.path)/Zones/manifests > \(dir.path)/server.log 2>&1 &
+            SERVER=$!
+            for i in $(seq 200); do curl -sf http://127.0.0.1:8181/ready > /dev/null && break; sleep 0.1; done
+            echo "ready: $(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8181/ready)"
+            echo "health: $(curl -s http://127.0.0.1:8080/health)"
+            echo "cluster: $(dig @127.0.0.1 web-app.production.svc.cluster.local +short | tr '\\n' ' ')"
+            echo "srv: $(dig @127.0.0.1 _http._tcp.web-app.production.svc.cluster.local SRV +short | tr '\\n' ' ')"
+            echo "ptr: $(dig @127.0.0.1 -x 10.96.0.20 +short)"
+            echo "external: $(dig @127.0.0.1 www.example.test +short)"
+            echo "external-tcp: $(dig @127.0.0.1 www.example.test +tcp +short)"
+            echo "nxdomain: $(dig @127.0.0.1 nope.production.svc.cluster.local | grep -o 'status: [A-Z]*')"
+            echo "metrics: $(curl -s http://127.0.0.1:9153/metrics | grep -c '^coredns_dns_requests_total')"
+            kill -TERM $SERVER
+            wait $SERVER
+            echo "exit: $?"
+            kill $NSD 2>/dev/null
+            echo "--- log"
+            cat \(dir.path)/server.log
+            """
+        // A PID namespace too: when the script ends, the kernel ends everything it started (NSD
+        // forks server processes that would otherwise outlive it). Output goes through a file,
+        // not a pipe, so no leftover process can hold the reader open.
+        let output = dir.appendingPathComponent("output.txt")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = ["--net", "--mount", "--pid", "--fork", "--mount-proc", "/bin/bash", "-c", script]
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(120)
+        while process.isRunning && ContinuousClock.now < deadline { usleep(50_000) }
+        if process.isRunning { process.terminate() }
+        try handle.close()
+        return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+    }
+
+    @Test("the stock kubeadm Corefile runs unchanged with --manifests", .enabled(if: canIsolate))
+    func kubeadmCorefile() throws {
+        let output = try Self.run(corefile: Self.kubeadm)
+        #expect(output.contains("ready: 200"), "\(output)")
+        #expect(output.contains("health: OK"), "\(output)")
+        #expect(output.contains("cluster: 10.96.0.20"), "\(output)")
+        #expect(output.contains("srv: 0 50 80 web-app.production.svc.cluster.local."), "\(output)")
+        #expect(output.contains("ptr: web-app.production.svc.cluster.local."), "\(output)")
+        #expect(output.contains("external: 192.0.2.80"), "\(output)")
+        #expect(output.contains("external-tcp: 192.0.2.80"), "\(output)")
+        #expect(output.contains("nxdomain: status: NXDOMAIN"), "\(output)")
+        #expect(!output.contains("metrics: 0"), "\(output)")
+        #expect(output.contains("exit: 0"), "\(output)")
+    }
+
+    @Test("older kubeadm's bare `cache 30` runs too", .enabled(if: canIsolate))
+    func bareCache() throws {
+        let corefile = Self.kubeadm.replacingOccurrences(of: """
+            cache 30 {
+               disable success cluster.local
+               disable denial cluster.local
+            }
+        """, with: "    cache 30")
+        #expect(corefile.contains("    cache 30\n"))
+        let output = try Self.run(corefile: corefile)
+        #expect(output.contains("cluster: 10.96.0.20"), "\(output)")
+        #expect(output.contains("external: 192.0.2.80"), "\(output)")
+        #expect(output.contains("exit: 0"), "\(output)")
+    }
+}
