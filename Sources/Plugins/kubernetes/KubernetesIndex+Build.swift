@@ -1,0 +1,324 @@
+import ClusterRegistry
+import DNSWire
+
+extension KubernetesIndex {
+    /// Builds the index for `snapshot` under `config`. Runs on the registry's thread, never on
+    /// a worker; allocates freely but avoids a `String` per endpoint (labels are written straight
+    /// into the arena), because a large cluster has a million endpoint addresses.
+    /// - Parameters:
+    ///   - loaded: false while the registry has not finished loading (NXDOMAIN becomes SERVFAIL).
+    ///   - localAddresses: this server's addresses, for the zone's NS record and glue.
+    /// - Complexity: O(services + endpoint addresses + pods).
+    public static func build(snapshot: ClusterSnapshot, config: KubernetesConfig, loaded: Bool,
+                             localAddresses: [IPAddress]) -> KubernetesIndex {
+        var builder = Builder(config: config, snapshot: snapshot)
+        builder.addNamespacesAndServices()
+        builder.addPTR()
+        if config.pods == .verified { builder.addPods() }
+        let nameServers = builder.nameServers(localAddresses: localAddresses)
+        return KubernetesIndex(
+            config: config, generation: snapshot.generation, serial: snapshot.serial, loaded: loaded,
+            arena: builder.arena, namespaces: builder.namespaces, services: builder.services,
+            serviceEntries: builder.serviceEntries, endpoints: builder.endpoints, endpointNames: builder.endpointNames,
+            ports: builder.ports, ptr: builder.ptr, ptrEntries: builder.ptrEntries, verifiedPods: builder.verifiedPods,
+            nameServers: nameServers)
+    }
+
+    struct Builder {
+        let config: KubernetesConfig
+        let snapshot: ClusterSnapshot
+        var arena: [UInt8] = []
+        var namespaces = WireNameTable<Int32>()
+        /// Exposed namespaces by name, for pods.
+        var namespaceNumbers: [String: Int32] = [:]
+        var services: WireNameTable<Int32>
+        var serviceEntries: [ServiceEntry] = []
+        var endpoints: [EndpointEntry] = []
+        var endpointNames: ProbeTable
+        var ports: [PortEntry] = []
+        var ptr: ProbeTable
+        var ptrEntries: [PTREntry] = []
+        var verifiedPods: Set<PodKey> = []
+        /// `namespace/subdomain` of pods that set both `hostname` and `subdomain`: the services
+        /// whose endpoints may take the pod's hostname as their label.
+        let podSubdomains: Set<String>
+        /// Reused per service to find repeated addresses without allocating each time.
+        var seenAddresses = Set<IPAddress>()
+
+        init(config: KubernetesConfig, snapshot: ClusterSnapshot) {
+            self.config = config
+            self.snapshot = snapshot
+            let counts = snapshot.counts
+            let endpointCapacity = config.noEndpoints ? 0 : counts.endpointAddresses
+            services = WireNameTable(capacity: counts.services)
+            endpointNames = ProbeTable(capacity: endpointCapacity)
+            ptr = ProbeTable(capacity: endpointCapacity + 2 * counts.services)
+            arena.reserveCapacity(counts.services * 28 + endpointCapacity * 12)
+            endpoints.reserveCapacity(endpointCapacity)
+            serviceEntries.reserveCapacity(counts.services)
+            var subdomains = Set<String>()
+            for pod in snapshot.pods {
+                if pod.hostname != nil, let subdomain = pod.subdomain { subdomains.insert(pod.namespace + "/" + subdomain) }
+            }
+            podSubdomains = subdomains
+        }
+
+        func exposes(_ namespace: NamespaceInfo) -> Bool {
+            if let allowed = config.namespaces { return allowed.contains(namespace.name) }
+            if let selector = config.namespaceLabels { return selector.matches(namespace.labels) }
+            return true
+        }
+
+        /// Appends `[len]label`, lowercased; false (nothing appended) when it is not 1...63 octets.
+        @discardableResult
+        static func appendLabel(_ label: String, to bytes: inout [UInt8]) -> Bool {
+            let utf8 = label.utf8
+            guard !utf8.isEmpty, utf8.count <= 63 else { return false }
+            bytes.append(UInt8(utf8.count))
+            for b in utf8 { bytes.append(WireName.lowercase(b)) }
+            return true
+        }
+
+        mutating func addNamespacesAndServices() {
+            for info in snapshot.namespaces where exposes(info) {
+                var key: [UInt8] = []
+                guard Builder.appendLabel(info.name, to: &key) else { continue }
+                let number = Int32(namespaceNumbers.count)
+                namespaceNumbers[info.name] = number
+                namespaces.insert(key, number)
+                for position in info.services { addService(ServiceID(rawValue: position)) }
+            }
+        }
+
+        mutating func addService(_ id: ServiceID) {
+            let service = snapshot[id]
+            if let selector = config.labels, !selector.matches(service.labels) { return }
+            let kind: ServiceKind = service.type == .externalName ? .externalName : service.isHeadless ? .headless : .clusterIP
+            // An ExternalName without a usable target (an IP, as CoreDNS) has no record at all.
+            if kind == .externalName && service.externalName == nil { return }
+            let keyOffset = UInt32(arena.count)
+            guard Builder.appendLabel(service.name, to: &arena), Builder.appendLabel(service.namespace, to: &arena) else {
+                arena.removeSubrange(Int(keyOffset)...)
+                return
+            }
+            let keyLength = UInt8(arena.count - Int(keyOffset))
+            let index = Int32(serviceEntries.count)
+            let portStart = Int32(ports.count)
+            for port in service.ports { addPort(name: port.name, proto: port.protocol, port: port.port) }
+            let servicePorts = portStart..<Int32(ports.count)
+            var externalOffset: UInt32 = 0
+            var externalLength: UInt8 = 0
+            if kind == .externalName, let target = service.externalName {
+                externalOffset = UInt32(arena.count)
+                arena.append(contentsOf: target.lowercased().wire)
+                externalLength = UInt8(target.wireLength)
+            }
+            let endpointStart = Int32(endpoints.count)
+            var readyV4: Int32 = 0
+            var readyV6: Int32 = 0
+            if !config.noEndpoints && kind != .externalName {
+                seenAddresses.removeAll(keepingCapacity: true)
+                let podRule = !podSubdomains.isEmpty && podSubdomains.contains(service.namespace + "/" + service.name)
+                var lastPorts: [EndpointPort]? = nil
+                var lastRange: Range<Int32> = 0..<0
+                for endpoint in snapshot.endpoints(of: id) where endpoint.isReady {
+                    let nameOffset = UInt32(arena.count)
+                    guard appendEndpointLabel(endpoint, service: service, podRule: podRule) else { continue }
+                    let nameLength = UInt8(arena.count - Int(nameOffset))
+                    if lastPorts != endpoint.ports {
+                        let start = Int32(ports.count)
+                        for port in endpoint.ports {
+                            addPort(name: port.name, proto: port.protocol, port: port.port ?? 0, hasNumber: port.port != nil)
+                        }
+                        lastPorts = endpoint.ports
+                        lastRange = start..<Int32(ports.count)
+                    }
+                    let first = seenAddresses.insert(endpoint.address).inserted
+                    if first {
+                        if case .v4 = endpoint.address { readyV4 += 1 } else { readyV6 += 1 }
+                    }
+                    let number = Int32(endpoints.count)
+                    endpoints.append(EndpointEntry(
+                        nameOffset: nameOffset, nameLength: nameLength, firstWithAddress: first, sharesName: false,
+                        service: index, nextSameName: -1, address: endpoint.address, ports: lastRange))
+                    linkName(of: number, service: index)
+                }
+            }
+            serviceEntries.append(ServiceEntry(
+                keyOffset: keyOffset, keyLength: keyLength, kind: kind, hasReadyEndpoints: readyV4 + readyV6 > 0,
+                clusterIPv4: kind == .clusterIP ? service.clusterIPs.ipv4 : nil,
+                clusterIPv6: kind == .clusterIP ? service.clusterIPs.ipv6 : nil,
+                endpoints: endpointStart..<Int32(endpoints.count), readyV4: readyV4, readyV6: readyV6,
+                ports: servicePorts, externalOffset: externalOffset, externalLength: externalLength))
+            arena.withUnsafeBytes { raw in
+                _ = services.insert(UnsafeRawBufferPointer(rebasing: raw[Int(keyOffset)..<(Int(keyOffset) + Int(keyLength))]), index)
+            }
+        }
+
+        /// Enters endpoint `number` under its label, or chains it after the endpoints of the same
+        /// service that already have that label.
+        mutating func linkName(of number: Int32, service: Int32) {
+            let entry = endpoints[Int(number)]
+            let (hash, existing) = arena.withUnsafeBytes { arena -> (UInt64, Int32?) in
+                let label = UnsafeRawBufferPointer(rebasing: arena[Int(entry.nameOffset)..<(Int(entry.nameOffset) + Int(entry.nameLength))])
+                let hash = KubernetesIndex.endpointHash(service: service, label: label)
+                let found = endpointNames.find(hash: hash) { e in
+                    let other = endpoints[Int(e)]
+                    return other.service == service && other.nameLength == entry.nameLength
+                        && WireName.equalIgnoringCase(
+                            UnsafeRawBufferPointer(rebasing: arena[Int(other.nameOffset)..<(Int(other.nameOffset) + Int(other.nameLength))]), label)
+                }
+                return (hash, found)
+            }
+            guard var cursor = existing else {
+                endpointNames.insert(hash: hash, value: number)
+                return
+            }
+            endpoints[Int(number)].sharesName = true
+            while true {
+                endpoints[Int(cursor)].sharesName = true
+                let next = endpoints[Int(cursor)].nextSameName
+                if next < 0 { break }
+                cursor = next
+            }
+            endpoints[Int(cursor)].nextSameName = number
+        }
+
+        /// Writes the endpoint's label (no length octet) into the arena, by CoreDNS's rule: the
+        /// `hostname`; else the hostname of the backing pod when that pod's `subdomain` names
+        /// this service (what the EndpointSlice controller would have written, for hand-written
+        /// slices that omit it); else, with `endpoint_pod_names`, the `targetRef` name when
+        /// shorter than 64 octets; else the dashed address. False when the result is no label.
+        mutating func appendEndpointLabel(_ endpoint: ServiceEndpoint, service: Service, podRule: Bool) -> Bool {
+            if let hostname = endpoint.endpoint.hostname { return appendRaw(hostname) }
+            if podRule, let ref = endpoint.endpoint.targetRef, ref.kind == "Pod",
+               let pod = snapshot.pod(namespace: service.namespace, name: ref.name),
+               let hostname = pod.hostname, pod.subdomain == service.name {
+                return appendRaw(hostname)
+            }
+            if config.endpointPodNames, let ref = endpoint.endpoint.targetRef, !ref.name.isEmpty, ref.name.utf8.count < 64 {
+                return appendRaw(ref.name)
+            }
+            switch endpoint.address {
+            case .v4(let a):
+                for shift in stride(from: 24, through: 0, by: -8) {
+                    let octet = UInt8(truncatingIfNeeded: a.rawValue >> UInt32(shift))
+                    if octet >= 100 { arena.append(UInt8(ascii: "0") + octet / 100) }
+                    if octet >= 10 { arena.append(UInt8(ascii: "0") + octet / 10 % 10) }
+                    arena.append(UInt8(ascii: "0") + octet % 10)
+                    if shift > 0 { arena.append(UInt8(ascii: "-")) }
+                }
+                return true
+            case .v6:
+                return appendRaw(ServiceEndpoint.dashedName(endpoint.address))
+            }
+        }
+
+        mutating func appendRaw(_ label: String) -> Bool {
+            let utf8 = label.utf8
+            guard !utf8.isEmpty, utf8.count <= 63 else { return false }
+            for b in utf8 { arena.append(WireName.lowercase(b)) }
+            return true
+        }
+
+        mutating func addPort(name: String?, proto: TransportProtocol, port: UInt16, hasNumber: Bool = true) {
+            let offset = UInt32(arena.count)
+            var length: UInt8 = 0
+            if let name, !name.isEmpty, name.utf8.count <= 62 {
+                for b in name.utf8 { arena.append(WireName.lowercase(b)) }
+                length = UInt8(name.utf8.count)
+            }
+            ports.append(PortEntry(nameOffset: offset, nameLength: length, proto: proto, hasNumber: hasNumber, port: port))
+        }
+
+        // MARK: PTR
+
+        func ptrHead(_ address: IPAddress) -> Int32? {
+            ptr.find(hash: address.probeHash) { head in
+                let entry = ptrEntries[Int(head)]
+                if entry.endpoint >= 0 { return endpoints[Int(entry.endpoint)].address == address }
+                let service = serviceEntries[Int(entry.service)]
+                switch address {
+                case .v4(let a): return service.clusterIPv4 == a
+                case .v6(let a): return service.clusterIPv6 == a
+                }
+            }
+        }
+
+        /// PTR targets: a cluster IP names its service (the first service claiming it); any
+        /// other ready endpoint address names `<endpoint>.<svc>.<ns>.svc.<zone>`, once per
+        /// (service, endpoint name), in service order.
+        mutating func addPTR() {
+            for (index, entry) in serviceEntries.enumerated() {
+                for address in [entry.clusterIPv4.map(IPAddress.v4), entry.clusterIPv6.map(IPAddress.v6)] {
+                    guard let address, ptrHead(address) == nil else { continue }
+                    ptrEntries.append(PTREntry(service: Int32(index), endpoint: -1, next: -1))
+                    ptr.insert(hash: address.probeHash, value: Int32(ptrEntries.count - 1))
+                }
+            }
+            for (index, entry) in serviceEntries.enumerated() {
+                for e in entry.endpoints {
+                    let endpoint = endpoints[Int(e)]
+                    let new = PTREntry(service: Int32(index), endpoint: e, next: -1)
+                    guard var cursor = ptrHead(endpoint.address) else {
+                        ptrEntries.append(new)
+                        ptr.insert(hash: endpoint.address.probeHash, value: Int32(ptrEntries.count - 1))
+                        continue
+                    }
+                    if ptrEntries[Int(cursor)].endpoint < 0 { continue }   // a cluster IP wins
+                    var duplicate = false
+                    while true {
+                        let existing = ptrEntries[Int(cursor)]
+                        if existing.service == Int32(index) && sameName(endpoints[Int(existing.endpoint)], endpoint) {
+                            duplicate = true
+                            break
+                        }
+                        if existing.next < 0 { break }
+                        cursor = existing.next
+                    }
+                    if duplicate { continue }
+                    ptrEntries.append(new)
+                    ptrEntries[Int(cursor)].next = Int32(ptrEntries.count - 1)
+                }
+            }
+        }
+
+        func sameName(_ a: EndpointEntry, _ b: EndpointEntry) -> Bool {
+            a.nameLength == b.nameLength
+                && arena[Int(a.nameOffset)..<(Int(a.nameOffset) + Int(a.nameLength))]
+                    .elementsEqual(arena[Int(b.nameOffset)..<(Int(b.nameOffset) + Int(b.nameLength))])
+        }
+
+        // MARK: Pods and name servers
+
+        /// `pods verified`: every pod not Succeeded/Failed/Unknown and not being deleted (CoreDNS's
+        /// pod informer), in an exposed namespace, matching `labels` when set; all its IPs.
+        mutating func addPods() {
+            for pod in snapshot.pods where pod.isServable && !pod.isTerminating {
+                guard let ns = namespaceNumbers[pod.namespace] else { continue }
+                if let selector = config.labels, !selector.matches(pod.labels) { continue }
+                for address in pod.ips { verifiedPods.insert(PodKey(address: address, namespace: ns)) }
+            }
+        }
+
+        /// The zone's name servers (CoreDNS `nsAddrs`): every ClusterIP service with an endpoint
+        /// at one of this server's addresses (`kube-dns.kube-system` in a cluster), with its
+        /// cluster IPs as glue; else `ns.dns.<zone>` with this server's addresses.
+        func nameServers(localAddresses: [IPAddress]) -> [NameServer] {
+            var result: [NameServer] = []
+            for local in localAddresses {
+                guard var cursor = ptrHead(local) else { continue }
+                while cursor >= 0 {
+                    let entry = ptrEntries[Int(cursor)]
+                    cursor = entry.next
+                    guard entry.endpoint >= 0 else { continue }
+                    let service = serviceEntries[Int(entry.service)]
+                    guard service.kind == .clusterIP, !result.contains(where: { $0.service == entry.service }) else { continue }
+                    let addresses = [service.clusterIPv4.map(IPAddress.v4), service.clusterIPv6.map(IPAddress.v6)].compactMap { $0 }
+                    result.append(NameServer(service: entry.service, addresses: addresses))
+                }
+            }
+            return result.isEmpty ? [NameServer(service: -1, addresses: localAddresses)] : result
+        }
+    }
+}
