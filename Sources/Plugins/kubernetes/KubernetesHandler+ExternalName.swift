@@ -20,7 +20,8 @@ extension KubernetesHandler {
               let target = try? DomainName(wire: targetWire),
               engine.startSubrequest(parent: request, name: target, type: request.questionType, entry: .top) else {
             request.pluginObject = nil
-            appendCNAME(request, index: index, entry: entry)
+            request.response.authoritative = true
+            KubernetesAnswer.appendCNAME(index, entry: entry, &request.response)
             request.finishResponse()
             return .answered
         }
@@ -54,7 +55,7 @@ extension KubernetesHandler {
             return
         }
         parent.response.authoritative = true
-        appendCNAME(parent, index: index, entry: entry)
+        KubernetesAnswer.appendCNAME(index, entry: entry, &parent.response)
         if let reply {
             // The target's records, RRset by RRset, after the CNAME.
             var i = 0

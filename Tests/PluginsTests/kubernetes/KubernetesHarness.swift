@@ -18,13 +18,14 @@ final class KubernetesHarness {
     /// - Parameters:
     ///   - options: lines for the `kubernetes` block (`manifests` is added).
     ///   - localAddresses: this "server"'s addresses, for NS records.
+    ///   - handler: a handler to run instead of the plugin's (to measure the engine alone).
     init(snapshot: ClusterSnapshot, options: String = "", zones: String = "cluster.local in-addr.arpa ip6.arpa",
-         localAddresses: [IPAddress] = [.v4(IPv4Address(127, 0, 0, 1))]) throws {
+         localAddresses: [IPAddress] = [.v4(IPv4Address(127, 0, 0, 1))], handler replacement: (any PluginHandler)? = nil) throws {
         let config = try KubernetesHarness.config(options, zones: zones)
         plugin = KubernetesPlugin(config: config)
         plugin.indexes.publish(KubernetesIndex.build(snapshot: snapshot, config: config, loaded: true, localAddresses: localAddresses))
         let worker = WorkerContext(index: 0, workerCount: 1)
-        let handler = try #require(plugin.makeHandler(worker: worker))
+        let handler = try replacement ?? #require(plugin.makeHandler(worker: worker))
         let chain = ChainRuntime(zones: [.root], serverLabel: "dns://:53", names: ["kubernetes"], handlers: [handler])
         var table = ZoneTable()
         table.add(zone: .root, chain: chain)

@@ -211,7 +211,7 @@ import Testing
 
     @Test("SRV weight: CoreDNS's floor(100 / (100 n) × 100), at least 1")
     func weights() {
-        #expect([1, 2, 3, 4, 5, 6, 7, 100, 101, 1000].map { KubernetesHandler.srvWeight(candidates: $0) }
+        #expect([1, 2, 3, 4, 5, 6, 7, 100, 101, 1000].map { KubernetesAnswer.srvWeight(candidates: $0) }
                 == [100, 50, 33, 25, 20, 16, 14, 1, 1, 1])
     }
 

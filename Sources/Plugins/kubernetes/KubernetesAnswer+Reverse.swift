@@ -1,22 +1,18 @@
 import ClusterRegistry
 import DNSWire
 
-extension KubernetesHandler {
+extension KubernetesAnswer {
     /// A name in a reverse zone the plugin serves (`in-addr.arpa`, `ip6.arpa`, or a zone below
     /// them). The zone apex has SOA and NS; a full reverse name of a cluster IP or a ready
     /// endpoint address has PTR (other types: NODATA); anything else does not exist here (and
     /// goes to the next plugin under `fallthrough in-addr.arpa ip6.arpa`, as in kubeadm's
     /// Corefile).
-    func reverse(_ request: Request, index: KubernetesIndex, zoneOffset: Int) -> Outcome {
-        let type = request.questionType
-        if type == .axfr || type == .ixfr { return .refused }
-        if zoneOffset == 0 { return apex(request, index: index, zoneOffset: zoneOffset) }
-        guard let address = QueryTarget.reverseAddress(request.questionName), let head = index.ptrHead(for: address) else {
-            return .nxdomain
-        }
-        guard type == .ptr else { return .nodata }
+    static func reverse(_ q: Asked, _ index: KubernetesIndex, _ response: inout ResponseBuilder) -> Outcome {
+        if q.zoneOffset == 0 { return apex(q, index, &response) }
+        guard let address = QueryTarget.reverseAddress(q.name), let head = index.ptrHead(for: address) else { return .nxdomain }
+        guard q.type == .ptr else { return .nodata }
         let ttl = index.config.ttl
-        request.response.beginRRset()
+        response.beginRRset()
         index.arena.withUnsafeBytes { arena in
             index.primaryZoneWire.withUnsafeBytes { zone in
                 var cursor = head
@@ -29,7 +25,7 @@ extension KubernetesHandler {
                         let endpoint = index.endpoints[Int(target.endpoint)]
                         label = UnsafeRawBufferPointer(rebasing: arena[Int(endpoint.nameOffset)..<(Int(endpoint.nameOffset) + Int(endpoint.nameLength))])
                     }
-                    request.response.append(owner: .question, type: .ptr, ttl: ttl) { (w) throws(WriterFull) in
+                    response.append(owner: .question, type: .ptr, ttl: ttl) { (w) throws(WriterFull) in
                         if label.count > 0 {
                             try w.writeUInt8(UInt8(label.count))
                             try w.writeBytes(label)
@@ -42,7 +38,7 @@ extension KubernetesHandler {
                 }
             }
         }
-        request.response.endRRset()
+        response.endRRset()
         return .answered
     }
 }

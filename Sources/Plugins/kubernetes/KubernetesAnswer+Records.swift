@@ -1,17 +1,17 @@
 import ClusterRegistry
 import DNSWire
 
-extension KubernetesHandler {
+extension KubernetesAnswer {
     /// The zone apex (forward or reverse): SOA, NS with glue; every other type NODATA.
-    func apex(_ request: Request, index: KubernetesIndex, zoneOffset: Int) -> Outcome {
-        switch request.questionType {
+    static func apex(_ q: Asked, _ index: KubernetesIndex, _ response: inout ResponseBuilder) -> Outcome {
+        switch q.type {
         case .soa:
-            request.response.beginRRset()
-            appendSOA(request, index: index, zoneOffset: zoneOffset)
-            request.response.endRRset()
+            response.beginRRset()
+            appendSOA(index, zoneOffset: q.zoneOffset, &response)
+            response.endRRset()
             return .answered
         case .ns:
-            appendNameServers(request, index: index, zoneOffset: zoneOffset)
+            appendNameServers(q, index, &response)
             return .answered
         default:
             return .nodata
@@ -22,10 +22,10 @@ extension KubernetesHandler {
     /// `<zone> min(ttl,300) IN SOA ns.dns.<zone> hostmaster.<zone> <serial> 7200 1800 86400 <ttl>`.
     /// The zone's name is a pointer into the question, so it echoes the client's case; the serial
     /// is the registry's (the time of the last DNS-relevant change).
-    func appendSOA(_ request: Request, index: KubernetesIndex, zoneOffset: Int) {
+    static func appendSOA(_ index: KubernetesIndex, zoneOffset: Int, _ response: inout ResponseBuilder) {
         let ttl = index.config.ttl
         let serial = index.serial
-        request.response.append(owner: .questionSuffix(zoneOffset), type: .soa, ttl: min(ttl, 300)) { (w) throws(WriterFull) in
+        response.append(owner: .questionSuffix(zoneOffset), type: .soa, ttl: min(ttl, 300)) { (w) throws(WriterFull) in
             try w.writeBytes(WireConstants.nsDNSLabels)
             try w.writePointer(to: Header.size + zoneOffset)
             try w.writeBytes(WireConstants.hostmasterLabel)
@@ -41,16 +41,17 @@ extension KubernetesHandler {
     /// `<zone> NS`: one record per name server (`ns.dns.<zone>`, or the services fronting this
     /// server such as `kube-dns.kube-system.svc.<zone>`), their addresses as glue in the
     /// additional section.
-    func appendNameServers(_ request: Request, index: KubernetesIndex, zoneOffset: Int) {
+    static func appendNameServers(_ q: Asked, _ index: KubernetesIndex, _ response: inout ResponseBuilder) {
         let ttl = index.config.ttl
         let servers = index.nameServers
+        let zoneOffset = q.zoneOffset
         // A service-named server lives in the question's zone when that is a forward zone, else
         // in the primary zone.
-        let forwardZone = !KubernetesHandler.isReverseZone(request.questionName, zoneOffset: zoneOffset)
+        let forwardZone = !isReverseZone(q.name, zoneOffset: zoneOffset)
         withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, servers.count)) { offsets in
             index.arena.withUnsafeBytes { arena in
                 index.primaryZoneWire.withUnsafeBytes { primaryZone in
-                    request.response.beginRRset()
+                    response.beginRRset()
                     for (k, server) in servers.enumerated() {
                         offsets[k] = -1
                         var key = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -58,7 +59,7 @@ extension KubernetesHandler {
                             let entry = index.serviceEntries[Int(server.service)]
                             key = UnsafeRawBufferPointer(rebasing: arena[Int(entry.keyOffset)..<(Int(entry.keyOffset) + Int(entry.keyLength))])
                         }
-                        request.response.append(owner: .question, type: .ns, ttl: ttl) { (w) throws(WriterFull) in
+                        response.append(owner: .question, type: .ns, ttl: ttl) { (w) throws(WriterFull) in
                             offsets[k] = w.position
                             if server.service < 0 {
                                 try w.writeBytes(WireConstants.nsDNSLabels)
@@ -74,53 +75,40 @@ extension KubernetesHandler {
                             }
                         }
                     }
-                    request.response.endRRset()
+                    response.endRRset()
                 }
             }
-            request.response.startSection(.additional)
+            response.startSection(.additional)
             for (k, server) in servers.enumerated() where offsets[k] >= 0 {
-                _ = appendAddresses(request, server.addresses, type: .a, owner: .offset(offsets[k]), ttl: ttl)
-                _ = appendAddresses(request, server.addresses, type: .aaaa, owner: .offset(offsets[k]), ttl: ttl)
+                _ = appendAddresses(server.addresses, type: .a, owner: .offset(offsets[k]), ttl: ttl, &response)
+                _ = appendAddresses(server.addresses, type: .aaaa, owner: .offset(offsets[k]), ttl: ttl, &response)
             }
         }
     }
 
     /// Appends the addresses of `type`'s family as one RRset; false when there is none.
-    func appendAddresses(_ request: Request, _ addresses: [IPAddress], type: RecordType,
-                         owner: ResponseBuilder.Owner, ttl: UInt32) -> Bool {
+    static func appendAddresses(_ addresses: [IPAddress], type: RecordType, owner: ResponseBuilder.Owner, ttl: UInt32,
+                                _ response: inout ResponseBuilder) -> Bool {
         var wrote = false
-        request.response.beginRRset()
+        response.beginRRset()
         for address in addresses where address.recordType == type {
-            request.response.append(owner: owner, type: type, ttl: ttl, rdata: address.rdata)
+            response.append(owner: owner, type: type, ttl: ttl, rdata: address.rdata)
             wrote = true
         }
-        request.response.endRRset()
+        response.endRRset()
         return wrote
     }
 
     /// `<svc>.<ns>.svc.<zone> CNAME <externalName>` for an ExternalName service.
-    func appendCNAME(_ request: Request, index: KubernetesIndex, entry: KubernetesIndex.ServiceEntry) {
-        request.response.beginRRset()
+    static func appendCNAME(_ index: KubernetesIndex, entry: KubernetesIndex.ServiceEntry, _ response: inout ResponseBuilder) {
+        response.beginRRset()
         index.arena.withUnsafeBytes { arena in
             let target = UnsafeRawBufferPointer(rebasing: arena[Int(entry.externalOffset)..<(Int(entry.externalOffset) + Int(entry.externalLength))])
-            request.response.append(owner: .question, type: .cname, ttl: index.config.ttl) { (w) throws(WriterFull) in
+            response.append(owner: .question, type: .cname, ttl: index.config.ttl) { (w) throws(WriterFull) in
                 try w.writeName(wire: target)
             }
         }
-        request.response.endRRset()
-    }
-
-    /// NXDOMAIN or NODATA (or SERVFAIL before the registry loaded): AA set, the SOA in the
-    /// authority section; whatever was written before is discarded.
-    func writeNegative(_ request: Request, index: KubernetesIndex, zoneOffset: Int, rcode: ResponseCode) {
-        guard request.startResponse() else { return }
-        request.response.authoritative = true
-        request.response.rcode = rcode
-        request.response.startSection(.authority)
-        request.response.beginRRset()
-        appendSOA(request, index: index, zoneOffset: zoneOffset)
-        request.response.endRRset()
-        request.finishResponse()
+        response.endRRset()
     }
 }
 

@@ -43,7 +43,7 @@ extension KubernetesIndex.EndpointEntry {
     }
 }
 
-extension KubernetesHandler {
+extension KubernetesAnswer {
     /// The SRV weight CoreDNS gives each of `n` candidate records of priority 0:
     /// `floor(100 / (100 n) × 100)` in double precision, at least 1. The candidates are counted
     /// before duplicates are dropped, so a dual-stack ClusterIP service (two candidates, one
@@ -64,19 +64,19 @@ extension KubernetesHandler {
     /// - Returns: false when no record was written (the caller answers NODATA).
     /// - Complexity: O(endpoints × ports); endpoints sharing a label add a scan of the earlier
     ///   ones. Allocation-free.
-    func writeSRV(_ request: Request, index: KubernetesIndex, service s: Int32, suffix: Int, port: PortFilter,
-                  proto: PortFilter, chain: Int32?) -> Bool {
+    static func writeSRV(_ index: KubernetesIndex, _ response: inout ResponseBuilder, service s: Int32, suffix: Int,
+                         port: PortFilter, proto: PortFilter, chain: Int32?) -> Bool {
         let entry = index.serviceEntries[Int(s)]
         let ttl = index.config.ttl
         if entry.kind == .clusterIP && chain == nil {
-            return writeServiceSRV(request, index: index, entry: entry, suffix: suffix, port: port, proto: proto)
+            return writeServiceSRV(index, &response, entry: entry, suffix: suffix, port: port, proto: proto)
         }
         var walk = EndpointWalk(entry: entry, chain: chain)
         var candidates = 0
         while let e = walk.next(index) { candidates += index.endpoints[Int(e)].candidateCount(port, proto, in: index) }
-        let weight = KubernetesHandler.srvWeight(candidates: candidates)
+        let weight = KubernetesAnswer.srvWeight(candidates: candidates)
         var written = 0
-        request.response.beginRRset()
+        response.beginRRset()
         index.arena.withUnsafeBytes { arena in
             walk = EndpointWalk(entry: entry, chain: chain)
             while let e = walk.next(index) {
@@ -85,8 +85,8 @@ extension KubernetesHandler {
                 for p in endpoint.ports {
                     let portEntry = index.ports[Int(p)]
                     guard portEntry.hasNumber, portEntry.matches(port, proto, in: index),
-                          !KubernetesHandler.repeatsTarget(index, entry, endpoint: e, port: p, filters: (port, proto)) else { continue }
-                    request.response.append(owner: .question, type: .srv, ttl: ttl) { (w) throws(WriterFull) in
+                          !KubernetesAnswer.repeatsTarget(index, entry, endpoint: e, port: p, filters: (port, proto)) else { continue }
+                    response.append(owner: .question, type: .srv, ttl: ttl) { (w) throws(WriterFull) in
                         try w.writeUInt16(0)
                         try w.writeUInt16(weight)
                         try w.writeUInt16(portEntry.port)
@@ -97,28 +97,28 @@ extension KubernetesHandler {
                     written += 1
                 }
             }
-            request.response.endRRset()
+            response.endRRset()
             guard written > 0 else { return }
-            request.response.startSection(.additional)
+            response.startSection(.additional)
             walk = EndpointWalk(entry: entry, chain: chain)
             while let e = walk.next(index) {
                 let endpoint = index.endpoints[Int(e)]
                 guard endpoint.hasNumberedPort(port, proto, in: index) else { continue }
-                if endpoint.sharesName && KubernetesHandler.earlierEndpoint(in: index, entry, before: e, where: {
+                if endpoint.sharesName && KubernetesAnswer.earlierEndpoint(in: index, entry, before: e, where: {
                     $0.address == endpoint.address && index.sameLabel($0, endpoint) && $0.hasNumberedPort(port, proto, in: index)
                 }) { continue }
                 let label = UnsafeRawBufferPointer(rebasing: arena[Int(endpoint.nameOffset)..<(Int(endpoint.nameOffset) + Int(endpoint.nameLength))])
-                request.response.beginRRset()
-                request.response.append(owner: .labelBeforeQuestionSuffix(label: label, offset: suffix),
+                response.beginRRset()
+                response.append(owner: .labelBeforeQuestionSuffix(label: label, offset: suffix),
                                         type: endpoint.address.recordType, ttl: ttl, rdata: endpoint.address.rdata)
-                request.response.endRRset()
+                response.endRRset()
             }
         }
         return written > 0
     }
 
-    func writeServiceSRV(_ request: Request, index: KubernetesIndex, entry: KubernetesIndex.ServiceEntry, suffix: Int,
-                         port: PortFilter, proto: PortFilter) -> Bool {
+    static func writeServiceSRV(_ index: KubernetesIndex, _ response: inout ResponseBuilder, entry: KubernetesIndex.ServiceEntry,
+                                suffix: Int, port: PortFilter, proto: PortFilter) -> Bool {
         let ttl = index.config.ttl
         let addresses = max(1, (entry.clusterIPv4 == nil ? 0 : 1) + (entry.clusterIPv6 == nil ? 0 : 1))
         var matched = 0
@@ -127,9 +127,9 @@ extension KubernetesHandler {
         } else {
             for p in entry.ports where index.ports[Int(p)].matches(port, proto, in: index) { matched += 1 }
         }
-        let weight = KubernetesHandler.srvWeight(candidates: matched * addresses)
+        let weight = KubernetesAnswer.srvWeight(candidates: matched * addresses)
         var written = 0
-        request.response.beginRRset()
+        response.beginRRset()
         for p in entry.ports {
             let portEntry = index.ports[Int(p)]
             guard portEntry.matches(port, proto, in: index) else { continue }
@@ -145,7 +145,7 @@ extension KubernetesHandler {
                 q += 1
             }
             if repeated { continue }
-            request.response.append(owner: .question, type: .srv, ttl: ttl) { (w) throws(WriterFull) in
+            response.append(owner: .question, type: .srv, ttl: ttl) { (w) throws(WriterFull) in
                 try w.writeUInt16(0)
                 try w.writeUInt16(weight)
                 try w.writeUInt16(portEntry.port)
@@ -153,18 +153,18 @@ extension KubernetesHandler {
             }
             written += 1
         }
-        request.response.endRRset()
+        response.endRRset()
         guard written > 0 else { return false }
-        request.response.startSection(.additional)
+        response.startSection(.additional)
         if let v4 = entry.clusterIPv4 {
-            request.response.beginRRset()
-            request.response.append(owner: .questionSuffix(suffix), type: .a, ttl: ttl, rdata: .a(v4))
-            request.response.endRRset()
+            response.beginRRset()
+            response.append(owner: .questionSuffix(suffix), type: .a, ttl: ttl, rdata: .a(v4))
+            response.endRRset()
         }
         if let v6 = entry.clusterIPv6 {
-            request.response.beginRRset()
-            request.response.append(owner: .questionSuffix(suffix), type: .aaaa, ttl: ttl, rdata: .aaaa(v6))
-            request.response.endRRset()
+            response.beginRRset()
+            response.append(owner: .questionSuffix(suffix), type: .aaaa, ttl: ttl, rdata: .aaaa(v6))
+            response.endRRset()
         }
         return true
     }
