@@ -51,7 +51,16 @@ extension KubernetesIndex {
             let counts = snapshot.counts
             let endpointCapacity = config.noEndpoints ? 0 : counts.endpointAddresses
             services = WireNameTable(capacity: counts.services)
-            endpointNames = ProbeTable(capacity: endpointCapacity)
+            // Only services with more than `scannedEndpoints` endpoints put labels in the table.
+            var large = 0
+            if !config.noEndpoints {
+                for position in 0..<counts.services {
+                    var count = 0
+                    snapshot.forEachEndpointGroup(of: ServiceID(rawValue: Int32(position))) { count += $0.addresses.count }
+                    if count > Int(KubernetesIndex.scannedEndpoints) { large += count }
+                }
+            }
+            endpointNames = ProbeTable(capacity: large)
             ptr = ProbeTable(capacity: endpointCapacity + 2 * counts.services)
             arena.reserveCapacity(counts.services * 28 + endpointCapacity * 12)
             endpoints.reserveCapacity(endpointCapacity)
@@ -114,36 +123,12 @@ extension KubernetesIndex {
                 externalLength = UInt8(target.wireLength)
             }
             let endpointStart = Int32(endpoints.count)
-            var readyV4: Int32 = 0
-            var readyV6: Int32 = 0
+            var counts = (v4: Int32(0), v6: Int32(0))
             if !config.noEndpoints && kind != .externalName {
-                seenAddresses.removeAll(keepingCapacity: true)
-                let podRule = !podSubdomains.isEmpty && podSubdomains.contains(service.namespace + "/" + service.name)
-                var lastPorts: [EndpointPort]? = nil
-                var lastRange: Range<Int32> = 0..<0
-                for endpoint in snapshot.endpoints(of: id) where endpoint.isReady {
-                    let nameOffset = UInt32(arena.count)
-                    guard appendEndpointLabel(endpoint, service: service, podRule: podRule) else { continue }
-                    let nameLength = UInt8(arena.count - Int(nameOffset))
-                    if lastPorts != endpoint.ports {
-                        let start = Int32(ports.count)
-                        for port in endpoint.ports {
-                            addPort(name: port.name, proto: port.protocol, port: port.port ?? 0, hasNumber: port.port != nil)
-                        }
-                        lastPorts = endpoint.ports
-                        lastRange = start..<Int32(ports.count)
-                    }
-                    let first = seenAddresses.insert(endpoint.address).inserted
-                    if first {
-                        if case .v4 = endpoint.address { readyV4 += 1 } else { readyV6 += 1 }
-                    }
-                    let number = Int32(endpoints.count)
-                    endpoints.append(EndpointEntry(
-                        nameOffset: nameOffset, nameLength: nameLength, firstWithAddress: first, sharesName: false,
-                        service: index, nextSameName: -1, address: endpoint.address, ports: lastRange))
-                    linkName(of: number, service: index)
-                }
+                addEndpoints(of: id, service: service, number: index, counts: &counts)
             }
+            let readyV4 = counts.v4
+            let readyV6 = counts.v6
             serviceEntries.append(ServiceEntry(
                 keyOffset: keyOffset, keyLength: keyLength, kind: kind, hasReadyEndpoints: readyV4 + readyV6 > 0,
                 clusterIPv4: kind == .clusterIP ? service.clusterIPs.ipv4 : nil,
@@ -155,26 +140,84 @@ extension KubernetesIndex {
             }
         }
 
-        /// Enters endpoint `number` under its label, or chains it after the endpoints of the same
-        /// service that already have that label.
-        mutating func linkName(of number: Int32, service: Int32) {
-            let entry = endpoints[Int(number)]
-            let (hash, existing) = arena.withUnsafeBytes { arena -> (UInt64, Int32?) in
-                let label = UnsafeRawBufferPointer(rebasing: arena[Int(entry.nameOffset)..<(Int(entry.nameOffset) + Int(entry.nameLength))])
-                let hash = KubernetesIndex.endpointHash(service: service, label: label)
-                let found = endpointNames.find(hash: hash) { e in
-                    let other = endpoints[Int(e)]
-                    return other.service == service && other.nameLength == entry.nameLength
-                        && WireName.equalIgnoringCase(
-                            UnsafeRawBufferPointer(rebasing: arena[Int(other.nameOffset)..<(Int(other.nameOffset) + Int(other.nameLength))]), label)
+        /// Adds the ready endpoints of service `id` (index entry `number`), reading each
+        /// EndpointSlice's addresses in place: a label written straight into the arena, the slice's
+        /// ports entered once per slice, repeated addresses and shared labels found by a scan of
+        /// the service's earlier endpoints while it is small and through hash tables once large.
+        mutating func addEndpoints(of id: ServiceID, service: Service, number: Int32, counts: inout (v4: Int32, v6: Int32)) {
+            let start = Int32(endpoints.count)
+            let publishes = snapshot.publishesNotReadyAddresses(of: id)
+            let podRule = !podSubdomains.isEmpty && podSubdomains.contains(service.namespace + "/" + service.name)
+            seenAddresses.removeAll(keepingCapacity: true)
+            snapshot.forEachEndpointGroup(of: id) { group in
+                var portRange: Range<Int32>? = nil
+                group.addresses.withUnsafeBufferPointer { addresses in
+                    for i in addresses.indices where publishes || addresses[i].conditions.isReady {
+                        let nameOffset = UInt32(arena.count)
+                        guard appendEndpointLabel(addresses, i, service: service, podRule: podRule) else { continue }
+                        let nameLength = UInt8(arena.count - Int(nameOffset))
+                        if portRange == nil {
+                            let first = Int32(ports.count)
+                            for port in group.ports {
+                                addPort(name: port.name, proto: port.protocol, port: port.port ?? 0, hasNumber: port.port != nil)
+                            }
+                            portRange = first..<Int32(ports.count)
+                        }
+                        let address = addresses[i].address
+                        let first = isFirst(address, serviceStart: start)
+                        if first {
+                            if case .v4 = address { counts.v4 += 1 } else { counts.v6 += 1 }
+                        }
+                        endpoints.append(EndpointEntry(
+                            nameOffset: nameOffset, nameLength: nameLength, firstWithAddress: first, sharesName: false,
+                            service: number, nextSameName: -1, address: address, ports: portRange ?? 0..<0))
+                        linkName(of: Int32(endpoints.count - 1), service: number, serviceStart: start)
+                    }
                 }
-                return (hash, found)
             }
-            guard var cursor = existing else {
-                endpointNames.insert(hash: hash, value: number)
-                return
+        }
+
+        /// True when no earlier endpoint of the service has `address`.
+        mutating func isFirst(_ address: IPAddress, serviceStart start: Int32) -> Bool {
+            let count = endpoints.count - Int(start)
+            if count < 32 {
+                for e in Int(start)..<endpoints.count where endpoints[e].address == address { return false }
+                return true
             }
+            if count == 32 { for e in Int(start)..<endpoints.count { seenAddresses.insert(endpoints[e].address) } }
+            return seenAddresses.insert(address).inserted
+        }
+
+        /// Chains endpoint `number` after the earlier endpoints of its service with the same
+        /// label. While the service has at most `scannedEndpoints` endpoints they are scanned (as
+        /// queries will scan them); from the next one on, every label is in `endpointNames`.
+        mutating func linkName(of number: Int32, service: Int32, serviceStart start: Int32) {
+            let earlier = number - start
+            var head: Int32? = nil
+            if earlier < KubernetesIndex.scannedEndpoints {
+                var e = start
+                while e < number {
+                    if sameName(endpoints[Int(e)], endpoints[Int(number)]) {
+                        head = e
+                        break
+                    }
+                    e += 1
+                }
+            } else {
+                if earlier == KubernetesIndex.scannedEndpoints {
+                    for e in start..<number where !isChained(e, serviceStart: start) {
+                        endpointNames.insert(hash: labelHash(e, service: service), value: e)
+                    }
+                }
+                let hash = labelHash(number, service: service)
+                head = endpointNames.find(hash: hash) { e in
+                    endpoints[Int(e)].service == service && sameName(endpoints[Int(e)], endpoints[Int(number)])
+                }
+                if head == nil { endpointNames.insert(hash: hash, value: number) }
+            }
+            guard let head else { return }
             endpoints[Int(number)].sharesName = true
+            var cursor = head
             while true {
                 endpoints[Int(cursor)].sharesName = true
                 let next = endpoints[Int(cursor)].nextSameName
@@ -184,22 +227,42 @@ extension KubernetesIndex {
             endpoints[Int(cursor)].nextSameName = number
         }
 
+        /// True when `e` follows an earlier endpoint of its service with the same label.
+        func isChained(_ e: Int32, serviceStart start: Int32) -> Bool {
+            guard endpoints[Int(e)].sharesName else { return false }
+            var other = start
+            while other < e {
+                if endpoints[Int(other)].nextSameName == e { return true }
+                other += 1
+            }
+            return false
+        }
+
+        func labelHash(_ e: Int32, service: Int32) -> UInt64 {
+            let entry = endpoints[Int(e)]
+            return arena.withUnsafeBytes { arena in
+                KubernetesIndex.endpointHash(
+                    service: service, label: UnsafeRawBufferPointer(rebasing: arena[Int(entry.nameOffset)..<(Int(entry.nameOffset) + Int(entry.nameLength))]))
+            }
+        }
+
         /// Writes the endpoint's label (no length octet) into the arena, by CoreDNS's rule: the
         /// `hostname`; else the hostname of the backing pod when that pod's `subdomain` names
         /// this service (what the EndpointSlice controller would have written, for hand-written
         /// slices that omit it); else, with `endpoint_pod_names`, the `targetRef` name when
         /// shorter than 64 octets; else the dashed address. False when the result is no label.
-        mutating func appendEndpointLabel(_ endpoint: ServiceEndpoint, service: Service, podRule: Bool) -> Bool {
-            if let hostname = endpoint.endpoint.hostname { return appendRaw(hostname) }
-            if podRule, let ref = endpoint.endpoint.targetRef, ref.kind == "Pod",
+        mutating func appendEndpointLabel(_ addresses: UnsafeBufferPointer<EndpointAddress>, _ i: Int, service: Service,
+                                          podRule: Bool) -> Bool {
+            if let hostname = addresses[i].hostname { return appendRaw(hostname) }
+            if podRule, let ref = addresses[i].targetRef, ref.kind == "Pod",
                let pod = snapshot.pod(namespace: service.namespace, name: ref.name),
                let hostname = pod.hostname, pod.subdomain == service.name {
                 return appendRaw(hostname)
             }
-            if config.endpointPodNames, let ref = endpoint.endpoint.targetRef, !ref.name.isEmpty, ref.name.utf8.count < 64 {
+            if config.endpointPodNames, let ref = addresses[i].targetRef, !ref.name.isEmpty, ref.name.utf8.count < 64 {
                 return appendRaw(ref.name)
             }
-            switch endpoint.address {
+            switch addresses[i].address {
             case .v4(let a):
                 for shift in stride(from: 24, through: 0, by: -8) {
                     let octet = UInt8(truncatingIfNeeded: a.rawValue >> UInt32(shift))
@@ -210,7 +273,7 @@ extension KubernetesIndex {
                 }
                 return true
             case .v6:
-                return appendRaw(ServiceEndpoint.dashedName(endpoint.address))
+                return appendRaw(ServiceEndpoint.dashedName(addresses[i].address))
             }
         }
 

@@ -169,11 +169,31 @@ public final class KubernetesIndex: Sendable {
         WireName.hashIgnoringCase(label) ^ (UInt64(UInt32(bitPattern: service)) &* 0xD6E8_FEB8_6659_FD93)
     }
 
+    /// Services with at most this many ready endpoints have their labels found by a scan
+    /// rather than through `endpointNames`: most services are that small, and a scan of a few
+    /// labels (their lengths first) costs less than a hash probe's cache miss, while keeping a
+    /// million table slots out of the index.
+    static let scannedEndpoints: Int32 = 16
+
     /// The first ready endpoint of `service` whose label is `label` (any case), or nil; the rest
     /// follow through `nextSameName`.
-    /// - Complexity: O(label length). Allocation-free.
+    /// - Complexity: O(label length) (at most `scannedEndpoints` comparisons). Allocation-free.
     func endpoint(named label: UnsafeRawBufferPointer, inService service: Int32) -> Int32? {
         guard !label.isEmpty, label.count <= 63 else { return nil }
+        let range = serviceEntries[Int(service)].endpoints
+        if range.count <= Int(Self.scannedEndpoints) {
+            return arena.withUnsafeBytes { arena in
+                for e in range {
+                    let entry = endpoints[Int(e)]
+                    guard Int(entry.nameLength) == label.count else { continue }
+                    let start = Int(entry.nameOffset)
+                    if WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: arena[start..<(start + label.count)]), label) {
+                        return e
+                    }
+                }
+                return nil
+            }
+        }
         let hash = Self.endpointHash(service: service, label: label)
         return arena.withUnsafeBytes { arena in
             endpoints.withUnsafeBufferPointer { endpoints in

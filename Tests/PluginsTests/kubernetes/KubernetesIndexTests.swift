@@ -91,6 +91,26 @@ import Testing
         #expect(entries.map(\.sharesName) == [true, true, false, true])
     }
 
+    @Test("endpoint names in services of 16, 17 and 40 endpoints: scanned below the threshold, hashed above, chains across it")
+    func endpointNamesAtScale() throws {
+        for size in [16, 17, 40] {
+            let shared: Set<Int> = [3, 15, size - 1]
+            let endpoints = (0..<size).map { i in
+                "{addresses: [10.1.\(i / 200).\(i % 200 + 1)], hostname: \(shared.contains(i) ? "same" : "host-\(i)")}"
+            }
+            let index = try Self.index(Self.service("big", ip: "None") + Self.slice("big-1", service: "big", endpoints: endpoints))
+            let s = try #require(Self.lookup(index, service: "big"))
+            let expected = shared.sorted().map { "10.1.0.\($0 + 1)" }
+            #expect(Self.endpointChain(index, service: s, label: "same") == expected, "\(size) endpoints")
+            #expect(Self.endpointChain(index, service: s, label: "SAME") == expected, "\(size) endpoints, any case")
+            for i in [0, 14, 16, size - 2] where i < size && !shared.contains(i) {
+                #expect(Self.endpointChain(index, service: s, label: "host-\(i)") == ["10.1.0.\(i + 1)"], "\(size) endpoints: host-\(i)")
+            }
+            #expect(Self.endpointChain(index, service: s, label: "host-\(size)").isEmpty)
+            #expect(index.endpoints.filter(\.sharesName).count == shared.count)
+        }
+    }
+
     @Test("the same address twice (two slices) counts once for A/AAAA and once per PTR name")
     func repeatedAddress() throws {
         let yaml = Self.service("h", ip: "None")
