@@ -1,5 +1,8 @@
 import ClusterRegistry
 import DNSWire
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension KubernetesIndex {
     /// Builds the index for `snapshot` under `config`. Runs on the registry's thread, never on
@@ -280,7 +283,12 @@ extension KubernetesIndex {
         mutating func appendRaw(_ label: String) -> Bool {
             let utf8 = label.utf8
             guard !utf8.isEmpty, utf8.count <= 63 else { return false }
-            for b in utf8 { arena.append(WireName.lowercase(b)) }
+            let start = arena.count
+            arena.append(contentsOf: utf8)
+            // Kubernetes names are validated lowercase; fold anyway, in place.
+            arena.withUnsafeMutableBytes { bytes in
+                for i in start..<bytes.count { bytes[i] = WireName.lowercase(bytes[i]) }
+            }
             return true
         }
 
@@ -347,9 +355,11 @@ extension KubernetesIndex {
         }
 
         func sameName(_ a: EndpointEntry, _ b: EndpointEntry) -> Bool {
-            a.nameLength == b.nameLength
-                && arena[Int(a.nameOffset)..<(Int(a.nameOffset) + Int(a.nameLength))]
-                    .elementsEqual(arena[Int(b.nameOffset)..<(Int(b.nameOffset) + Int(b.nameLength))])
+            guard a.nameLength == b.nameLength else { return false }
+            return arena.withUnsafeBytes { raw in
+                guard let base = raw.baseAddress else { return a.nameLength == 0 }
+                return memcmp(base + Int(a.nameOffset), base + Int(b.nameOffset), Int(a.nameLength)) == 0
+            }
         }
 
         // MARK: Pods and name servers

@@ -81,8 +81,14 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
         if let token, let registry = source.withLock({ $0 }) { registry.snapshots.unsubscribe(token) }
     }
 
-    /// Builds and publishes the index for `snapshot` (on the registry's thread).
+    /// Builds and publishes the index for `snapshot` (on the registry's thread). A snapshot
+    /// whose DNS content equals the last one's (a file touched, a node name changed) keeps the
+    /// current index: it would answer every question the same way.
     func rebuild(_ snapshot: ClusterSnapshot) {
+        if let last = statistics.withLock({ $0.lastSnapshot }), indexes.load() != nil, snapshot.hasSameDNSContent(as: last) {
+            statistics.withLock { $0.lastSnapshot = snapshot }
+            return
+        }
         let started = monotonicNanoseconds()
         let index = KubernetesIndex.build(snapshot: snapshot, config: config, loaded: true,
                                           localAddresses: localAddresses.withLock { $0 })
