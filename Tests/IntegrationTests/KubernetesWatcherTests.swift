@@ -137,6 +137,31 @@ import Glibc
         #expect(try ServerProcess.eventually { try Self.addresses(server, "grow") == ["NXDOMAIN"] }, "no ready endpoint left")
     }
 
+    @Test("pods verified follows pods: one being deleted or finished stops answering; an unchanged rewrite keeps answering")
+    func podChanges() throws {
+        let server = try ServerProcess(corefile: KubernetesFixtures.corefile("pods verified"),
+                                       files: try KubernetesFixtures.files(["namespaces.yaml"]))
+        let directory = server.directory.appendingPathComponent("cluster")
+        func pod(_ extra: String = "", phase: String = "Running", node: String = "n1") -> String {
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: testns\(extra)}\nspec: {nodeName: \(node)}\nstatus: {phase: \(phase), podIP: 10.244.5.5}\n"
+        }
+        let name = "10-244-5-5.testns.pod.cluster.local."
+        func answered() throws -> Bool { try server.client.query(name, .a).answers.count == 1 }
+        try Self.write(pod(), to: "pod.yaml", in: directory)
+        #expect(try ServerProcess.eventually { try answered() })
+        // Same DNS content (another node): still answered.
+        try Self.write(pod(node: "n2"), to: "pod.yaml", in: directory)
+        try Self.write(pod(node: "n2") + "---\n" + Self.service("marker", ip: "10.0.8.1"), to: "pod.yaml", in: directory)
+        #expect(try ServerProcess.eventually { try Self.addresses(server, "marker") == ["10.0.8.1"] })
+        #expect(try answered())
+        try Self.write(pod(", deletionTimestamp: \"2024-05-01T10:00:00Z\""), to: "pod.yaml", in: directory)
+        #expect(try ServerProcess.eventually { try !answered() }, "a pod being deleted is no longer answered")
+        try Self.write(pod(), to: "pod.yaml", in: directory)
+        #expect(try ServerProcess.eventually { try answered() })
+        try Self.write(pod(phase: "Succeeded"), to: "pod.yaml", in: directory)
+        #expect(try ServerProcess.eventually { try !answered() }, "a finished pod is no longer answered")
+    }
+
     @Test("clusterdns check reports a kubernetes configuration error at file:line and exits 1")
     func checkReportsErrors() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("k8s-check-\(UUID().uuidString)")
