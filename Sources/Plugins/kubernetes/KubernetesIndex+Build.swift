@@ -24,7 +24,7 @@ extension KubernetesIndex {
             arena: builder.arena, namespaces: builder.namespaces, services: builder.services,
             serviceEntries: builder.serviceEntries, endpoints: builder.endpoints, endpointNames: builder.endpointNames,
             ports: builder.ports, ptr: builder.ptr, ptrEntries: builder.ptrEntries, verifiedPods: builder.verifiedPods,
-            nameServers: nameServers)
+            clientNamespaces: builder.clientNamespaces, searchPaths: builder.searchPaths, nameServers: nameServers)
     }
 
     struct Builder {
@@ -42,6 +42,8 @@ extension KubernetesIndex {
         var ptr: ProbeTable
         var ptrEntries: [PTREntry] = []
         var verifiedPods: Set<PodKey> = []
+        var clientNamespaces: [IPAddress: Int32] = [:]
+        var searchPaths: [[DomainName]] = []
         /// `namespace/subdomain` of pods that set both `hostname` and `subdomain`: the services
         /// whose endpoints may take the pod's hostname as their label.
         let podSubdomains: Set<String>
@@ -98,6 +100,7 @@ extension KubernetesIndex {
                 let number = Int32(namespaceNumbers.count)
                 namespaceNumbers[info.name] = number
                 namespaces.insert(key, number)
+                if config.pods == .verified { searchPaths.append(Builder.searchPath(namespace: info.name, zone: config.primaryZone)) }
                 for position in info.services { addService(ServiceID(rawValue: position)) }
             }
         }
@@ -370,8 +373,19 @@ extension KubernetesIndex {
             for pod in snapshot.pods where pod.isServable && !pod.isTerminating {
                 guard let ns = namespaceNumbers[pod.namespace] else { continue }
                 if let selector = config.labels, !selector.matches(pod.labels) { continue }
-                for address in pod.ips { verifiedPods.insert(PodKey(address: address, namespace: ns)) }
+                for address in pod.ips {
+                    verifiedPods.insert(PodKey(address: address, namespace: ns))
+                    if clientNamespaces[address] == nil { clientNamespaces[address] = ns }
+                }
             }
+        }
+
+        /// A pod's search path in `namespace` (what kubelet writes into its resolv.conf):
+        /// `<ns>.svc.<zone> svc.<zone> <zone>`; the zone alone if the names do not fit.
+        static func searchPath(namespace: String, zone: DomainName) -> [DomainName] {
+            guard let svc = try? zone.prepending(Array("svc".utf8)),
+                  let ns = try? svc.prepending(Array(namespace.utf8)) else { return [zone] }
+            return [ns, svc, zone]
         }
 
         /// The zone's name servers (CoreDNS `nsAddrs`): every ClusterIP service with an endpoint

@@ -100,6 +100,10 @@ public final class KubernetesIndex: Sendable {
     let ptrEntries: [PTREntry]
     /// `pods verified`: (address, namespace) of every running or pending pod.
     let verifiedPods: Set<PodKey>
+    /// `pods verified`: the namespace of the pod at each address (the first such pod), and
+    /// each namespace's search path, for `autopath @kubernetes`.
+    let clientNamespaces: [IPAddress: Int32]
+    let searchPaths: [[DomainName]]
     /// Wire names of the zones (lowercase), for suffix matching.
     let zoneWires: [[UInt8]]
     /// The first forward zone, where PTR targets live (lowercase wire form).
@@ -130,7 +134,8 @@ public final class KubernetesIndex: Sendable {
     init(config: KubernetesConfig, generation: UInt64, serial: UInt32, loaded: Bool, arena: [UInt8],
          namespaces: WireNameTable<Int32>, services: WireNameTable<Int32>, serviceEntries: [ServiceEntry],
          endpoints: [EndpointEntry], endpointNames: ProbeTable, ports: [PortEntry], ptr: ProbeTable,
-         ptrEntries: [PTREntry], verifiedPods: Set<PodKey>, nameServers: [NameServer]) {
+         ptrEntries: [PTREntry], verifiedPods: Set<PodKey>, clientNamespaces: [IPAddress: Int32],
+         searchPaths: [[DomainName]], nameServers: [NameServer]) {
         self.config = config
         self.generation = generation
         self.serial = serial
@@ -145,6 +150,8 @@ public final class KubernetesIndex: Sendable {
         self.ptr = ptr
         self.ptrEntries = ptrEntries
         self.verifiedPods = verifiedPods
+        self.clientNamespaces = clientNamespaces
+        self.searchPaths = searchPaths
         self.zoneWires = config.zones.map(\.wire)
         self.primaryZoneWire = config.primaryZone.wire
         self.nameServers = nameServers

@@ -141,14 +141,11 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
 
     /// `autopath @kubernetes`: the search path of the pod at `address` —
     /// `<ns>.svc.<zone> svc.<zone> <zone>` — when a pod with that address is known (needs
-    /// `pods verified`, as in CoreDNS).
+    /// `pods verified`, as in CoreDNS). Called on workers: one uncontended lock to read the
+    /// current index, one hash lookup, and an array precomputed per namespace (no allocation).
     public func searchPath(forClient address: IPAddress) -> [DomainName]? {
-        guard config.pods == .verified, let snapshot = statistics.withLock({ $0.lastSnapshot }) else { return nil }
-        guard let pod = snapshot.pods(withIP: address).first(where: { $0.isServable }) else { return nil }
-        let zone = config.primaryZone
-        guard let svcZone = try? zone.prepending(Array("svc".utf8)),
-              let nsZone = try? svcZone.prepending(Array(pod.namespace.utf8)) else { return nil }
-        return [nsZone, svcZone, zone]
+        guard config.pods == .verified, let index = indexes.load(), let ns = index.clientNamespaces[address] else { return nil }
+        return index.searchPaths[Int(ns)]
     }
 
     // MARK: MetricsReporting

@@ -229,6 +229,29 @@ import Testing
         #expect(other.nameServerAddresses == [.v4(IPv4Address(10, 244, 0, 9))])
     }
 
+    @Test("autopath: a known pod's search path with pods verified; nil for unknown addresses, finished pods, or other modes")
+    func searchPath() throws {
+        let yaml = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: a, namespace: prod}
+            status: {phase: Running, podIP: 10.244.0.1}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: b, namespace: prod}
+            status: {phase: Succeeded, podIP: 10.244.0.2}
+            """
+        let snapshot = Self.snapshot([("t.yaml", yaml)])
+        let verified = try KubernetesHarness(snapshot: snapshot, options: "pods verified")
+        #expect(verified.plugin.searchPath(forClient: .v4(IPv4Address(10, 244, 0, 1)))?.map(\.description)
+                == ["prod.svc.cluster.local.", "svc.cluster.local.", "cluster.local."])
+        #expect(verified.plugin.searchPath(forClient: .v4(IPv4Address(10, 244, 0, 2))) == nil)
+        #expect(verified.plugin.searchPath(forClient: .v4(IPv4Address(10, 244, 0, 3))) == nil)
+        let insecure = try KubernetesHarness(snapshot: snapshot, options: "pods insecure")
+        #expect(insecure.plugin.searchPath(forClient: .v4(IPv4Address(10, 244, 0, 1))) == nil)
+    }
+
     @Test("SRV weight: CoreDNS's floor(100 / (100 n) × 100), at least 1")
     func weights() {
         #expect([1, 2, 3, 4, 5, 6, 7, 100, 101, 1000].map { KubernetesAnswer.srvWeight(candidates: $0) }
