@@ -54,22 +54,26 @@ extension KubernetesIndex {
             self.config = config
             self.snapshot = snapshot
             let counts = snapshot.counts
-            let endpointCapacity = config.noEndpoints ? 0 : counts.endpointAddresses
-            services = WireNameTable(capacity: counts.services)
-            // Only services with more than `scannedEndpoints` endpoints put labels in the table.
+            // Table sizes come from the groups themselves (an upper bound: not-ready and filtered
+            // endpoints included), so no insert can exceed them. Only services with more than
+            // `scannedEndpoints` endpoints put labels in the endpoint-name table.
+            var all = 0
             var large = 0
             if !config.noEndpoints {
                 for position in 0..<counts.services {
                     var count = 0
                     snapshot.forEachEndpointGroup(of: ServiceID(rawValue: Int32(position))) { count += $0.addresses.count }
+                    all += count
                     if count > Int(KubernetesIndex.scannedEndpoints) { large += count }
                 }
             }
-            endpointNames = ProbeTable(capacity: large)
+            let endpointCapacity = all
+            services = WireNameTable(capacity: counts.services)
             ptr = ProbeTable(capacity: endpointCapacity + 2 * counts.services)
             arena.reserveCapacity(counts.services * 28 + endpointCapacity * 12)
             endpoints.reserveCapacity(endpointCapacity)
             serviceEntries.reserveCapacity(counts.services)
+            endpointNames = ProbeTable(capacity: large)
             var subdomains = Set<String>()
             for pod in snapshot.pods {
                 if pod.hostname != nil, let subdomain = pod.subdomain { subdomains.insert(pod.namespace + "/" + subdomain) }
