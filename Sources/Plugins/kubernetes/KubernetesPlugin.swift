@@ -12,8 +12,10 @@ import Glibc
 /// (1.1.0) and CoreDNS's `kubernetes` plugin, answered from the in-memory registry.
 ///
 /// Split three ways, as STYLE.md asks: the registry (`ClusterRegistry`) keeps the objects and
-/// watches the manifests; `KubernetesIndex` turns a snapshot into per-name lookup tables; the
-/// handler (`KubernetesHandler`) reads the query name (`QueryTarget`) and writes the answer.
+/// watches the manifests; `KubernetesIndex` turns a snapshot into per-name lookup tables;
+/// `QueryTarget` reads the query name, `KubernetesAnswer` writes the answer from the index, and
+/// the per-worker `KubernetesHandler` finishes it (negative answers, fallthrough, ExternalName
+/// chasing).
 /// This factory wires them: at `start` it obtains the registry for its manifest directory
 /// (shared with every other block and kept across reloads), builds an index for the current
 /// snapshot, and rebuilds one each time the registry publishes a new snapshot.
