@@ -60,9 +60,14 @@ final class KubernetesHandler: PluginHandler {
     }
 
     /// NXDOMAIN or NODATA (or SERVFAIL before the registry loaded): AA set, the SOA in the
-    /// authority section; whatever was written before is discarded.
+    /// authority section. The response started in `serve` is reused when nothing was written
+    /// into it (every negative outcome decides before writing a record), so the most common
+    /// answer in a cluster — NXDOMAIN for a search-path candidate — builds its header once.
     func writeNegative(_ request: Request, index: KubernetesIndex, zoneOffset: Int, rcode: ResponseCode) {
-        guard request.startResponse() else { return }
+        let counts = request.response.counts
+        if counts.answer != 0 || counts.authority != 0 || counts.additional != 0 {
+            guard request.startResponse() else { return }
+        }
         KubernetesHandler.negative(index, zoneOffset: zoneOffset, rcode: rcode, &request.response)
         request.finishResponse()
     }
