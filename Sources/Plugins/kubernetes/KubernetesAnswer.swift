@@ -99,14 +99,14 @@ enum KubernetesAnswer {
             guard index.config.pods != .disabled else { return .nxdomain }
             return index.namespaces.lookup(UnsafeRawBufferPointer(rebasing: name[label])) != nil ? .nodata : .nxdomain
         case .service(let key):
-            guard let s = index.services.lookup(UnsafeRawBufferPointer(rebasing: name[key])) else { return .nxdomain }
+            guard let s = index.service(key: UnsafeRawBufferPointer(rebasing: name[key])) else { return .nxdomain }
             return service(q, index, &response, service: s, suffix: 0)
         case .endpoint(let label, let serviceKey):
-            guard let s = index.services.lookup(UnsafeRawBufferPointer(rebasing: name[serviceKey])) else { return .nxdomain }
+            guard let s = index.service(key: UnsafeRawBufferPointer(rebasing: name[serviceKey])) else { return .nxdomain }
             return endpoint(q, index, &response, service: s, label: UnsafeRawBufferPointer(rebasing: name[label]),
                             suffix: serviceKey.lowerBound)
         case .port(let portName, let proto, let serviceKey):
-            guard let s = index.services.lookup(UnsafeRawBufferPointer(rebasing: name[serviceKey])) else { return .nxdomain }
+            guard let s = index.service(key: UnsafeRawBufferPointer(rebasing: name[serviceKey])) else { return .nxdomain }
             return port(q, index, &response, service: s, port: PortFilter(UnsafeRawBufferPointer(rebasing: name[portName])),
                         proto: PortFilter(UnsafeRawBufferPointer(rebasing: name[proto])), suffix: serviceKey.lowerBound)
         case .pod(let label, let namespace):

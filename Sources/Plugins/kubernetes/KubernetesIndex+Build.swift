@@ -34,7 +34,7 @@ extension KubernetesIndex {
         var namespaces = WireNameTable<Int32>()
         /// Exposed namespaces by name, for pods.
         var namespaceNumbers: [String: Int32] = [:]
-        var services: WireNameTable<Int32>
+        var services: ProbeTable
         var serviceEntries: [ServiceEntry] = []
         var endpoints: [EndpointEntry] = []
         var endpointNames: ProbeTable
@@ -68,7 +68,7 @@ extension KubernetesIndex {
                 }
             }
             let endpointCapacity = all
-            services = WireNameTable(capacity: counts.services)
+            services = ProbeTable(capacity: counts.services)
             ptr = ProbeTable(capacity: endpointCapacity + 2 * counts.services)
             arena.reserveCapacity(counts.services * 28 + endpointCapacity * 12)
             endpoints.reserveCapacity(endpointCapacity)
@@ -146,7 +146,8 @@ extension KubernetesIndex {
                 endpoints: endpointStart..<Int32(endpoints.count), readyV4: readyV4, readyV6: readyV6,
                 ports: servicePorts, externalOffset: externalOffset, externalLength: externalLength))
             arena.withUnsafeBytes { raw in
-                _ = services.insert(UnsafeRawBufferPointer(rebasing: raw[Int(keyOffset)..<(Int(keyOffset) + Int(keyLength))]), index)
+                services.insert(hash: WireName.hashIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[Int(keyOffset)..<(Int(keyOffset) + Int(keyLength))])),
+                                value: index)
             }
         }
 

@@ -89,7 +89,9 @@ public final class KubernetesIndex: Sendable {
     public let loaded: Bool
     let arena: [UInt8]
     let namespaces: WireNameTable<Int32>
-    let services: WireNameTable<Int32>
+    /// `[len]svc[len]ns` (any case) → its entry in `serviceEntries`; the keys are the entries'
+    /// own bytes in the arena, so the table holds no copy of them.
+    let services: ProbeTable
     let serviceEntries: [ServiceEntry]
     let endpoints: [EndpointEntry]
     /// (service, endpoint label) → the first endpoint with that label.
@@ -132,7 +134,7 @@ public final class KubernetesIndex: Sendable {
     public var endpointCount: Int { endpoints.count }
 
     init(config: KubernetesConfig, generation: UInt64, serial: UInt32, loaded: Bool, arena: [UInt8],
-         namespaces: WireNameTable<Int32>, services: WireNameTable<Int32>, serviceEntries: [ServiceEntry],
+         namespaces: WireNameTable<Int32>, services: ProbeTable, serviceEntries: [ServiceEntry],
          endpoints: [EndpointEntry], endpointNames: ProbeTable, ports: [PortEntry], ptr: ProbeTable,
          ptrEntries: [PTREntry], verifiedPods: Set<PodKey>, clientNamespaces: [IPAddress: Int32],
          searchPaths: [[DomainName]], nameServers: [NameServer]) {
@@ -174,6 +176,23 @@ public final class KubernetesIndex: Sendable {
     @inline(__always)
     static func endpointHash(service: Int32, label: UnsafeRawBufferPointer) -> UInt64 {
         WireName.hashIgnoringCase(label) ^ (UInt64(UInt32(bitPattern: service)) &* 0xD6E8_FEB8_6659_FD93)
+    }
+
+    /// The service whose key `[len]svc[len]ns` is `key` (any case), or nil.
+    /// - Complexity: O(key length). Allocation-free.
+    @inline(__always)
+    func service(key: UnsafeRawBufferPointer) -> Int32? {
+        let hash = WireName.hashIgnoringCase(key)
+        return arena.withUnsafeBytes { arena in
+            serviceEntries.withUnsafeBufferPointer { entries in
+                services.find(hash: hash) { s in
+                    let entry = entries[Int(s)]
+                    guard Int(entry.keyLength) == key.count else { return false }
+                    let start = Int(entry.keyOffset)
+                    return WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: arena[start..<(start + key.count)]), key)
+                }
+            }
+        }
     }
 
     /// Services with at most this many ready endpoints have their labels found by a scan

@@ -56,7 +56,7 @@ import Testing
     static func lookup(_ index: KubernetesIndex, service: String, ns: String = "prod") -> Int32? {
         var key: [UInt8] = [UInt8(service.utf8.count)] + Array(service.utf8) + [UInt8(ns.utf8.count)] + Array(ns.utf8)
         key = key.map { $0 }
-        return index.services.lookup(key)
+        return key.withUnsafeBytes { index.service(key: $0) }
     }
 
     static func endpointChain(_ index: KubernetesIndex, service s: Int32, label: String) -> [String] {
