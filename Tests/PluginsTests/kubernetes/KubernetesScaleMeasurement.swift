@@ -86,7 +86,7 @@ struct KubernetesScaleMeasurement {
         let headless = pick(.headless)
         var endpointIPs: [IPAddress] = []
         var endpointNames: [String] = []
-        for i in headless.prefix(512) {
+        for i in headless {
             let (ns, svcName) = cluster.name(ofService: i)
             guard let id = snapshot.serviceID(namespace: ns, name: svcName) else { continue }
             for endpoint in snapshot.endpoints(of: id) where endpoint.isReady {
