@@ -5,7 +5,7 @@ MANIFESTS  ?=
 FUZZ_SECONDS ?= 60
 RELEASE_BIN := .build/release/clusterdns
 
-.PHONY: all deps deps-test build build-debug serve test unit-tests integration-tests bench fuzz fuzz-long clean docs-check
+.PHONY: all deps deps-test build build-debug serve test bench fuzz clean
 
 all: build
 

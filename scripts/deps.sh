@@ -6,7 +6,7 @@
 set -euo pipefail
 want=(pkg-config libldns-dev)
 if [ "${1:-build}" = test ]; then
-  want+=(bind9-dnsutils knot-dnsutils ldnsutils nsd knot curl prometheus iproute2 procps valgrind)
+  want+=(bind9-dnsutils knot-dnsutils ldnsutils nsd knot curl prometheus iproute2 procps valgrind dnsmasq-base musl-tools util-linux)
 fi
 missing=()
 for p in "${want[@]}"; do

@@ -90,7 +90,8 @@ public final class DNSServer {
         introspection.chains = chains
         introspection.setConfiguration(configuration)
         let context = ServerContext(logger: logger, listeners: listeners, manifestsDirectory: options.manifestsDirectory,
-                                    resources: resources, introspection: introspection) { message in
+                                    resources: resources, introspection: introspection,
+                                    controlPlane: options.controlPlane) { message in
             fatal.record(message)
             control.execute { control.stop() }
         }
@@ -105,6 +106,7 @@ public final class DNSServer {
         if let idle = configuration.tcpIdleTimeout { workerConfiguration.tcp.idleTimeout = idle }
         let group = try WorkerGroup(count: options.workers, configuration: workerConfiguration)
         self.group = group
+        introspection.group = group
         var sinks: [WorkerResponseSink] = []
         for worker in group.workers {
             let workerContext = WorkerContext(index: worker.index, workerCount: options.workers, services: worker)
@@ -326,6 +328,8 @@ final class Introspection: ServerIntrospection, @unchecked Sendable {
     nonisolated(unsafe) var chains = WorkerChains()
     private let state = Mutex<ServerConfiguration?>(nil)
     nonisolated(unsafe) var engines: [QueryEngine] = []
+    /// Set once, before the workers start (and before any scrape can reach it).
+    nonisolated(unsafe) var group: WorkerGroup?
 
     func setConfiguration(_ configuration: ServerConfiguration) { state.withLock { $0 = configuration } }
 
@@ -348,4 +352,25 @@ final class Introspection: ServerIntrospection, @unchecked Sendable {
     }
 
     var engineCounters: [EngineCounters] { engines.map(\.counters) }
+
+    var runningBlocks: [ConfiguredBlock] {
+        state.withLock { $0?.blocks ?? [] }
+    }
+
+    var workerCounters: WorkerCounters? { group?.counters }
+
+    var droppedMetrics: [(serverLabel: String, workers: [BlockMetrics])] {
+        var grouped: [(serverLabel: String, workers: [BlockMetrics])] = []
+        for engine in engines {
+            for (port, metrics) in engine.droppedMetrics {
+                let label = "dns://:\(port)"
+                if let i = grouped.firstIndex(where: { $0.serverLabel == label }) {
+                    grouped[i].workers.append(metrics)
+                } else {
+                    grouped.append((label, [metrics]))
+                }
+            }
+        }
+        return grouped
+    }
 }

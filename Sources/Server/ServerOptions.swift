@@ -1,4 +1,5 @@
 import Logging
+import Plugins
 
 /// Command-line options of `clusterdns serve` that shape the server rather than a plugin.
 public struct ServerOptions: Sendable {
@@ -13,6 +14,9 @@ public struct ServerOptions: Sendable {
     /// Open TCP connections across all workers; at the cap the longest-idle one is closed.
     public var maxTCPConnections = 10_000
     public var logger: Logger
+    /// Where `health`, `ready` and `prometheus` publish their HTTP endpoints (the executable links
+    /// the HTTP server; the server itself does not), and the build facts they report.
+    public var controlPlane = ControlPlane()
 
     public init(corefilePath: String, manifestsDirectory: String?, workers: Int, logger: Logger) {
         self.corefilePath = corefilePath

@@ -7,7 +7,7 @@ struct ClusterDNS: ParsableCommand {
         commandName: "clusterdns",
         abstract: "A Kubernetes cluster-DNS server (a CoreDNS replacement) and the tools to understand it.",
         version: BuildInfo.version,
-        subcommands: [Serve.self, Check.self, Version.self]
+        subcommands: [Serve.self, Check.self, Simulate.self, Explain.self, Version.self]
     )
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlHTTP
 import Corefile
 import EventLoop
 import Logging
@@ -50,6 +51,7 @@ struct Serve: ParsableCommand {
         // Before any thread exists, so every thread inherits the mask and signals reach the signalfd.
         Signals.blockProcessSignalsInCurrentThread()
         Signals.ignoreSIGPIPE()
+        Serve.raiseOpenFileLimit()
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -70,6 +72,9 @@ struct Serve: ParsableCommand {
                                     workers: workers ?? max(1, cores), logger: logger)
         options.drainTimeout = .seconds(5)
         options.maxTCPConnections = maxTCPConnections
+        // The HTTP endpoints of health/ready/prometheus run on the host's own threads, made now —
+        // after the signals were blocked above, so they inherit the mask.
+        options.controlPlane = ControlPlane(endpoints: ControlHTTPHost(logger: logger), version: BuildInfo.version)
         let server: DNSServer
         do {
             server = try DNSServer(configuration: configuration, options: options)
@@ -79,6 +84,18 @@ struct Serve: ParsableCommand {
         }
         let code = server.run()
         if code != 0 { throw ExitCode(code) }
+    }
+}
+
+extension Serve {
+    /// Raises the soft limit on open files to the hard limit: every TCP client and every
+    /// outstanding upstream exchange holds a descriptor, and the default soft limit (1024) is
+    /// below kubeadm's `max_concurrent 1000` plus the listeners.
+    static func raiseOpenFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 }
 

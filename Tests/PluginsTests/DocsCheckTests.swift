@@ -48,6 +48,16 @@ import Testing
         }
     }
 
+    @Test("Docs/corefile.md holds every fragment of Docs/corefile.d (run scripts/docs-corefile.sh)")
+    func assembledReferenceIsCurrent() throws {
+        let reference = try String(contentsOf: Self.root.appendingPathComponent("Docs/corefile.md"), encoding: .utf8)
+        let fragments = Self.root.appendingPathComponent("Docs/corefile.d")
+        for file in try FileManager.default.contentsOfDirectory(atPath: fragments.path) where file.hasSuffix(".md") {
+            let text = try String(contentsOf: fragments.appendingPathComponent(file), encoding: .utf8)
+            #expect(reference.contains(text), "Docs/corefile.md is missing or has an old copy of corefile.d/\(file)")
+        }
+    }
+
     @Test("every Corefile example in Docs/ loads")
     func examplesLoad() throws {
         var checked = 0

@@ -117,12 +117,18 @@ extension RData {
             guard tokens.count == n else { throw fail("\(type) takes \(n) fields, found \(tokens.count)") }
         }
         if let first = tokens.first, first.text == "\\#", !first.quoted {
-            guard tokens.count >= 2, let length = Int(tokens[1].text) else { throw fail("\\# needs a length") }
+            // RDATA is at most 65535 octets; the bound also keeps `length * 2` from overflowing.
+            guard tokens.count >= 2, let length = Int(tokens[1].text), (0...65535).contains(length) else {
+                throw fail("\\# needs a length from 0 to 65535")
+            }
             let hex = tokens.dropFirst(2).map(\.text).joined()
             guard hex.utf8.count == length * 2, let bytes = RData.bytes(hex: hex) else {
                 throw fail("\\# length \(length) does not match the hex data")
             }
-            self = .unknown(bytes)
+            guard let rdata = RData(generic: bytes, type: type) else {
+                throw fail("\\# data is not valid \(type) RDATA")
+            }
+            self = rdata
             return
         }
         switch type {
@@ -168,6 +174,31 @@ extension RData {
         default:
             throw fail("\(type) must be written in RFC 3597 form (\\# length hex)")
         }
+    }
+
+    /// RFC 3597 §5: the generic form of a type this codec knows must mean the same as the
+    /// type's own form, so it is decoded exactly as the same octets on the wire would be (`\\# 4
+    /// 0A000001` of type A is `.a(10.0.0.1)`). Nil when the octets are not valid for the type, or
+    /// hold a compression pointer (generic RDATA is never compressed, RFC 3597 §4).
+    init?(generic bytes: [UInt8], type: RecordType) {
+        let decoded: RData? = bytes.withUnsafeBytes { raw in
+            var reader = WireReader(raw)
+            do throws(WireError) { return try RData.read(&reader, type: type, length: raw.count) } catch { return nil }
+        }
+        guard let decoded else { return nil }
+        // Written back uncompressed, the decoded data must give the same octets: that rules out
+        // pointers, which would otherwise be followed inside the RDATA itself.
+        var output = [UInt8](repeating: 0, count: bytes.count + 2)
+        var table: [UInt16] = []
+        let same: Bool = output.withUnsafeMutableBytes { out in
+            table.withUnsafeMutableBufferPointer { none in
+                var writer = MessageWriter(buffer: out, compression: none)
+                do throws(WriterFull) { try writer.writeRData(decoded) } catch { return false }
+                return writer.position == out.count
+            }
+        }
+        guard same, output.dropFirst(2).elementsEqual(bytes) else { return nil }
+        self = decoded
     }
 
     static func bytes(hex: String) -> [UInt8]? {

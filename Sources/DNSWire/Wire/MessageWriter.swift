@@ -258,10 +258,27 @@ public struct MessageWriter {
 
     /// Writes RDLENGTH and RDATA. Names are compressed where RFC 3597 §4 allows it (NS, CNAME,
     /// PTR, SOA, MX) and never in SRV (RFC 2782).
+    /// - Throws: `WriterFull` past the limit, or when the RDATA would exceed the 65535 octets
+    ///   RDLENGTH can express (nothing of it is left written).
     public mutating func writeRData(_ rdata: RData) throws(WriterFull) {
         let lengthOffset = position
+        let mark = checkpoint()
         try writeUInt16(0)
         let start = position
+        do {
+            try writeRDataFields(rdata)
+        } catch {
+            rollback(to: mark)
+            throw error
+        }
+        guard position - start <= Int(UInt16.max) else {
+            rollback(to: mark)
+            throw WriterFull()
+        }
+        setUInt16(UInt16(position - start), at: lengthOffset)
+    }
+
+    mutating func writeRDataFields(_ rdata: RData) throws(WriterFull) {
         switch rdata {
         case .a(let address):
             try writeUInt32(address.rawValue)
@@ -297,13 +314,14 @@ public struct MessageWriter {
         case .unknown(let bytes):
             try writeBytes(bytes)
         }
-        setUInt16(UInt16(position - start), at: lengthOffset)
     }
 
     /// Writes the OPT pseudo-record for `edns`.
+    /// - Throws: `WriterFull` past the limit, or when an option or the whole RDATA would exceed
+    ///   65535 octets (nothing of the record is left written).
     public mutating func writeOPT(_ edns: EDNS) throws(WriterFull) {
         let start = checkpoint()
-        do {
+        do throws(WriterFull) {
             try writeUInt8(0)
             try writeUInt16(RecordType.opt.rawValue)
             try writeUInt16(edns.udpPayloadSize)
@@ -313,10 +331,13 @@ public struct MessageWriter {
             let lengthOffset = position
             try writeUInt16(0)
             for option in edns.options {
+                // OPTION-LENGTH and RDLENGTH are 16 bits: larger data cannot be expressed.
+                guard option.data.count <= Int(UInt16.max) else { throw WriterFull() }
                 try writeUInt16(option.code.rawValue)
-                try writeUInt16(UInt16(truncatingIfNeeded: option.data.count))
+                try writeUInt16(UInt16(option.data.count))
                 try writeBytes(option.data)
             }
+            guard position - lengthOffset - 2 <= Int(UInt16.max) else { throw WriterFull() }
             setUInt16(UInt16(position - lengthOffset - 2), at: lengthOffset)
         } catch {
             rollback(to: start)

@@ -1,4 +1,6 @@
+import Corefile
 import DNSWire
+import EventLoop
 
 /// Small protocols through which plugins cooperate without importing each other's internals.
 
@@ -21,4 +23,29 @@ public protocol ServerIntrospection: AnyObject, Sendable {
     var blockMetrics: [(serverLabel: String, zones: [DomainName], workers: [BlockMetrics])] { get }
     /// Per-worker counters of queries dropped or refused before any block ran.
     var engineCounters: [EngineCounters] { get }
+    /// Every running server block with all its plugins (`ready` checks the blocks that enable it;
+    /// `prometheus` reports `coredns_plugin_enabled`).
+    var runningBlocks: [ConfiguredBlock] { get }
+    /// What the event loop counted (datagrams, batches, TCP connections), summed over the workers;
+    /// nil before the workers exist.
+    var workerCounters: WorkerCounters? { get }
+    /// Queries answered before any block ran that CoreDNS reports under `zone="dropped"` (refused
+    /// class, no zone, overload), per listening port: its `serverLabel` and one `BlockMetrics` per worker.
+    var droppedMetrics: [(serverLabel: String, workers: [BlockMetrics])] { get }
+}
+
+extension ServerIntrospection {
+    public var runningBlocks: [ConfiguredBlock] { [] }
+    public var workerCounters: WorkerCounters? { nil }
+    public var droppedMetrics: [(serverLabel: String, workers: [BlockMetrics])] { [] }
+}
+
+/// A plugin that works with another plugin of its own server block (`autopath @kubernetes`
+/// finds the `kubernetes` plugin's `AutoPathProvider`). `ServerConfiguration.build` shows it the
+/// block's plugins once all of them are set up, before any starts, so the link is made once per
+/// configuration (a reload links the new plugins to each other, never to the old ones) and a
+/// missing partner is a configuration error at the directive's line.
+public protocol BlockPluginsConsumer: AnyObject {
+    /// - Parameter blockPlugins: every plugin of the block, in chain order (this one included).
+    func connect(to blockPlugins: [any PluginFactory]) throws(CorefileError)
 }

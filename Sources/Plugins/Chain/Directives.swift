@@ -36,9 +36,23 @@ public enum Directives {
     public static let implemented: [String: DirectiveSpec] = [
         "bind": DirectiveSpec(allowsMultiple: true, setup: BindPlugin.setup),
         "kubernetes": DirectiveSpec(setup: KubernetesConfig.setup),
+        "forward": DirectiveSpec(allowsMultiple: true, setup: ForwardPlugin.setup),
+        "loop": DirectiveSpec(setup: LoopPlugin.setup),
         "reload": DirectiveSpec(setup: ReloadPlugin.setup),
         "timeouts": DirectiveSpec(setup: TimeoutsPlugin.setup),
         "whoami": DirectiveSpec(setup: WhoamiPlugin.setup),
+        "file": DirectiveSpec(allowsMultiple: true, setup: FileConfig.setup),
+        "hosts": DirectiveSpec(setup: HostsConfig.setup),
+        "any": DirectiveSpec(setup: AnyPlugin.setup),
+        "loadbalance": DirectiveSpec(setup: LoadbalancePlugin.setup),
+        "rewrite": DirectiveSpec(allowsMultiple: true, setup: RewriteConfig.setup),
+        "cache": DirectiveSpec(setup: CacheConfig.setup),
+        "autopath": DirectiveSpec(setup: AutopathConfig.setup),
+        "log": DirectiveSpec(allowsMultiple: true, setup: LogConfig.setup),
+        "errors": DirectiveSpec(setup: ErrorsConfig.setup),
+        "health": DirectiveSpec(setup: HealthConfig.setup),
+        "ready": DirectiveSpec(setup: ReadyConfig.setup),
+        "prometheus": DirectiveSpec(setup: PrometheusConfig.setup),
     ]
 
     /// Position of `name` in the plugin order.

@@ -18,6 +18,10 @@ public final class QueryEngine {
     public private(set) var ports: [(port: UInt16, zones: ZoneTable)]
     public weak var sink: (any ResponseSink)?
     public let counters = EngineCounters()
+    /// Per listening port, the queries CoreDNS reports under `zone="dropped"`: answered before any
+    /// block ran (REFUSED for a class other than IN or no zone, SERVFAIL when overloaded).
+    /// Fixed at start: a reload cannot change the ports.
+    public let droppedMetrics: [(port: UInt16, metrics: BlockMetrics)]
 
     var pool: [Request] = []
     var freeRequests: [Int] = []
@@ -37,6 +41,7 @@ public final class QueryEngine {
     public init(worker: WorkerContext, ports: [(port: UInt16, zones: ZoneTable)]) {
         self.worker = worker
         self.ports = ports
+        droppedMetrics = ports.map { ($0.port, BlockMetrics(pluginNames: [])) }
         pool.reserveCapacity(256)
         for _ in 0..<64 { freeRequests.append(newRequest()) }
     }
@@ -79,6 +84,7 @@ public final class QueryEngine {
         request.inSyncServe = false
         request.pendingResult = nil
         request.answeredBy = -1
+        request.failure = nil
         request.depth = 0
         freeRequests.append(request.poolIndex)
     }
@@ -150,16 +156,16 @@ public final class QueryEngine {
         }
         guard query.queryClass == .in else {
             counters.bump(.refusedClass)
-            return QueryEngine.simpleResponse(query: query, packet: packet, rcode: .refused, output: output, limit: limit)
+            return dropped(query: query, packet: packet, route: route, rcode: .refused, output: output, limit: limit, since: now)
         }
         let name = UnsafeRawBufferPointer(rebasing: packet[Header.size..<(Header.size + query.nameLength)])
         guard let table = zones(forPort: route.localPort), let (chain, _) = table.chain(for: name) else {
             counters.bump(.refusedNoZone)
-            return QueryEngine.simpleResponse(query: query, packet: packet, rcode: .refused, output: output, limit: limit)
+            return dropped(query: query, packet: packet, route: route, rcode: .refused, output: output, limit: limit, since: now)
         }
         guard let request = acquireRequest() else {
             counters.bump(.overloaded)
-            return QueryEngine.simpleResponse(query: query, packet: packet, rcode: .serverFailure, output: output, limit: limit)
+            return dropped(query: query, packet: packet, route: route, rcode: .serverFailure, output: output, limit: limit, since: now)
         }
         request.packet = packet
         request.query = query
@@ -178,6 +184,22 @@ public final class QueryEngine {
         }
         let length = finalize(request)
         release(request)
+        return length
+    }
+
+    /// Answers a query no block takes and counts it in `droppedMetrics`, as CoreDNS's
+    /// `errorAndMetricsFunc` does. Allocation-free.
+    func dropped(query: ParsedQuery, packet: UnsafeRawBufferPointer, route: Route, rcode: ResponseCode,
+                 output: UnsafeMutableRawBufferPointer, limit: Int, since start: UInt64) -> Int? {
+        let length = QueryEngine.simpleResponse(query: query, packet: packet, rcode: rcode, output: output, limit: limit)
+        guard let length, route.transport != .internal else { return length }
+        var metrics = droppedMetrics.first?.metrics
+        for entry in droppedMetrics where entry.port == route.localPort { metrics = entry.metrics }
+        let ipv6: Bool
+        if case .v6 = route.peerAddress { ipv6 = true } else { ipv6 = false }
+        metrics?.record(tcp: route.transport == .tcp, ipv6: ipv6, type: query.type, dnssecOK: query.edns?.dnssecOK ?? false,
+                        rcode: rcode, plugin: -1, durationNanoseconds: monotonicNanoseconds() &- start,
+                        requestSize: packet.count, responseSize: length)
         return length
     }
 
@@ -213,6 +235,8 @@ public final class QueryEngine {
         }
         request.position = handlers.count
         request.answeredBy = -1
+        // CoreDNS's `plugin.NextOrFailure` error, named after the last plugin that passed it on.
+        request.failure = RequestFailure(plugin: handlers.count - 1, reason: "no next plugin found")
         request.respond(rcode: .serverFailure)
         request.answeredBy = -1
         return .answered

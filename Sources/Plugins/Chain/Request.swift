@@ -33,6 +33,9 @@ public final class Request {
     public var response: ResponseBuilder
     /// Name of the plugin that wrote the response (for `coredns_dns_responses_total{plugin}`).
     public internal(set) var answeredBy: Int = -1
+    /// Why the request failed, when a plugin (or the engine) says so with `fail(_:detail:)`: what
+    /// CoreDNS plugins return as an `error` up the chain, and what the `errors` plugin logs.
+    public internal(set) var failure: RequestFailure?
 
     /// Plugins (by chain index) that asked to see the response, as bits.
     var hooks: UInt64 = 0
@@ -132,6 +135,14 @@ public final class Request {
         answeredBy = position
     }
 
+    /// Records why this request failed (an upstream timed out, no upstream is healthy), for the
+    /// `errors` plugin, attributed to the plugin now serving it. The plugin still writes the
+    /// response (usually SERVFAIL) itself. A later call replaces an earlier one.
+    /// Allocation-free unless `detail` is given; keep details for rare paths.
+    public func fail(_ reason: StaticString, detail: String? = nil) {
+        failure = RequestFailure(plugin: position, reason: reason, detail: detail)
+    }
+
     /// True for a background refresh started with `QueryEngine.startRefresh` (no client waits).
     public var isRefresh: Bool { parent == nil && route.transport == .internal && hooks != 0 && depth > 0 }
 
@@ -146,5 +157,32 @@ public final class Request {
         let n = min(packet.count, storage.count)
         if let src = packet.baseAddress, let dst = storage.baseAddress { dst.copyMemory(from: src, byteCount: n) }
         packet = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(storage)[0..<n])
+    }
+}
+
+/// Why a request failed: CoreDNS's `error` returned up the plugin chain, as the `errors` plugin
+/// logs it (`plugin/forward: no healthy upstreams`).
+public struct RequestFailure: Sendable {
+    /// Chain index of the plugin that failed; -1 when the engine itself did.
+    public var plugin: Int
+    /// What went wrong, a fixed text (no allocation on the failure path).
+    public var reason: StaticString
+    /// Specifics (an upstream address, an errno text), when worth their allocation.
+    public var detail: String?
+
+    public init(plugin: Int, reason: StaticString, detail: String? = nil) {
+        self.plugin = plugin
+        self.reason = reason
+        self.detail = detail
+    }
+
+    /// The error text CoreDNS would log: `plugin/<name>: <reason>[: <detail>]`, without the plugin
+    /// prefix when the engine failed.
+    public func message(pluginNames: [String]) -> String {
+        var text = ""
+        if plugin >= 0 && plugin < pluginNames.count { text = "plugin/\(pluginNames[plugin]): " }
+        text += reason.description
+        if let detail { text += ": " + detail }
+        return text
     }
 }

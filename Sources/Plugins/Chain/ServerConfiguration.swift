@@ -82,6 +82,9 @@ public struct ServerConfiguration: Sendable {
             }
             made.sort { $0.rank != $1.rank ? $0.rank < $1.rank : $0.line < $1.line }
             let factories = made.map(\.factory)
+            for case let consumer as any BlockPluginsConsumer in factories {
+                try consumer.connect(to: factories)
+            }
             var bind: [IPAddress] = []
             for factory in factories {
                 if let provider = factory as? any ListenAddressProvider { bind += provider.listenAddresses }

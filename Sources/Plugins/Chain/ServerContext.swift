@@ -25,12 +25,16 @@ public final class ServerContext: Sendable {
     /// The running server, for plugins that report on it; nil when plugins run in-process
     /// (`clusterdns simulate`).
     public weak let introspection: (any ServerIntrospection)?
+    /// Where `health`, `ready` and `prometheus` publish their HTTP endpoints, and the build facts.
+    public let controlPlane: ControlPlane
 
     public init(logger: Logger, listeners: [Listener], manifestsDirectory: String?,
                 resources: SharedResources = SharedResources(),
                 introspection: (any ServerIntrospection)? = nil,
+                controlPlane: ControlPlane = ControlPlane(),
                 fatal: @escaping @Sendable (String) -> Void) {
         self.introspection = introspection
+        self.controlPlane = controlPlane
         self.logger = logger
         self.listeners = listeners
         self.manifestsDirectory = manifestsDirectory
@@ -57,7 +61,9 @@ public final class SharedResources: Sendable {
 
     public func value<T: Sendable>(_ key: String, make: () throws -> T) rethrows -> T {
         try table.withLock { table in
-            if let existing = table[key] as? T { return existing }
+            // Unwrap the stored value first: casting a missing entry to an Optional `T` would
+            // succeed as `.some(nil)` and hide that nothing was stored yet.
+            if let stored = table[key], let existing = stored as? T { return existing }
             let made = try make()
             table[key] = made
             return made

@@ -1,4 +1,5 @@
 import ClusterRegistry
+import CSystem
 import DNSWire
 import Foundation
 import Logging

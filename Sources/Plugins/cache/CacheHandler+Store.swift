@@ -1,0 +1,126 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DNSWire
+
+extension CacheHandler {
+    /// The response hook: classify the final response, store it, and shape what the client gets.
+    ///
+    /// In CoreDNS's order (`ResponseWriter.WriteMsg`): every record's TTL becomes the duration
+    /// the response is cached for (so a client never sees 1799 then 8 for the same name); the
+    /// response is stored when it may be (right class, untruncated, matching question, zone not
+    /// disabled); then the AD bit is cleared unless the client set DO or AD. A background
+    /// refresh's response is only stored. Under `serve_stale … verify`, a failed fresh answer is
+    /// replaced by the stale entry. The engine's own SERVFAIL (no plugin answered) is never
+    /// stored: in CoreDNS that failure never reaches the cache's writer.
+    /// - Complexity: O(response length). Allocation-free.
+    func observe(_ request: Request, response: inout ResponseView) {
+        let bytes = response.bytes
+        var wallClock = time_t(0)
+        time(&wallClock)
+        guard let scanned = scanner.scan(bytes, wallClock: Int64(wallClock)) else { return }
+        let kind = ResponseClass(scanned)
+        let duration = CacheTTL.duration(for: kind, scanned, config: config)
+        let key = CacheKey(request)
+        let now = self.now
+        let matches = questionMatches(scanned, bytes, request)
+
+        // The entry this response refreshes: a stale one waiting under serve_stale, or the
+        // entry a prefetch was started for (its popularity carries over to the new entry).
+        if let (e, entryKind) = lookup(key, now: now), e.pointee.remainingTTL(at: now) <= 0 {
+            // Only a real refresh (RFC 8767 §4: NOERROR or NXDOMAIN) replaces a stale entry.
+            let refreshed = !scanned.truncated && matches && kind != .otherError && kind != .meta && kind != .update
+                && (scanned.rcode == .noError || scanned.rcode == .nameError) && request.answeredBy >= 0
+            if !refreshed {
+                e.pointee.refreshStartedAt = 0
+                e.pointee.retryAfter = now &+ recheck
+                if !request.isRefresh, config.serveStale?.refresh == .verify {
+                    replaceWithStale(e, kind: entryKind, request: request, response: &response)
+                }
+                return
+            }
+        }
+        var previous: (hits: UInt32, lastHit: UInt64)? = nil
+        if let e = denial.find(key) ?? success.find(key) {
+            if request.isRefresh { previous = (e.pointee.hits, e.pointee.lastHit) }
+            e.pointee.refreshStartedAt = 0
+        }
+        if !request.isRefresh { setTTLs(duration, in: response) }
+        if kind.isCacheable(scanned), duration > 0, scanned.optIsLast, request.answeredBy >= 0 {
+            if matches {
+                store(kind, scanned, key: key, bytes: bytes, duration: duration, now: now, hits: previous)
+            } else {
+                counters.bump(.drops)
+            }
+        }
+        if !request.isRefresh, bytes.count >= Header.size, response.buffer[3] & 0x20 != 0,
+           !request.dnssecOK, request.packet[3] & 0x20 == 0 {
+            response.buffer[3] &= ~0x20
+        }
+    }
+
+    /// CoreDNS's `Request.Match`: a response, one question, the same name (any case), type and class.
+    func questionMatches(_ scanned: ScannedResponse, _ bytes: UnsafeRawBufferPointer, _ request: Request) -> Bool {
+        // The question name must be written out (no pointer), so a hit can lay the client's
+        // bytes over it.
+        scanned.isResponse && scanned.questionCount == 1 && scanned.questionType == request.questionType
+            && scanned.questionClass == request.questionClass
+            && scanned.questionEnd == Header.size + request.query.nameLength + 4
+            && MessageName.equal(bytes, Header.size, wire: request.questionName)
+    }
+
+    /// Sets every record's TTL (OPT excluded) to `ttl`, at the offsets the last scan found.
+    func setTTLs(_ ttl: UInt32, in response: ResponseView) {
+        guard let base = response.buffer.baseAddress else { return }
+        let bigEndian = ttl.bigEndian
+        for offset in scanner.recordTTLOffsets where Int(offset) + 4 <= response.length {
+            (base + Int(offset)).storeBytes(of: bigEndian, as: UInt32.self)
+        }
+    }
+
+    /// Copies the scanned response into the store of its class, unless its zone is disabled.
+    func store(_ kind: ResponseClass, _ scanned: ScannedResponse, key: CacheKey, bytes: UnsafeRawBufferPointer,
+               duration: UInt32, now: UInt64, hits: (hits: UInt32, lastHit: UInt64)?) {
+        let target: CacheStore
+        let question = key.name
+        switch kind {
+        case .noError, .delegation:
+            guard !disabledSuccess.contains(question) else { return }
+            target = success
+        case .nameError, .noData, .serverError:
+            guard !disabledDenial.contains(question) else { return }
+            target = denial
+        default:
+            return
+        }
+        var record = CacheStore.Record(ttl: duration, storedAt: now, rcode: UInt8(truncatingIfNeeded: scanned.rcode.rawValue & 0x0F),
+                                       answerCount: UInt16(scanned.answerCount), authorityCount: UInt16(scanned.authorityCount),
+                                       additionalCount: UInt16(scanned.additionalCount),
+                                       questionEnd: UInt16(scanned.questionEnd))
+        if let hits {
+            record.hits = hits.hits
+            record.lastHit = hits.lastHit
+        }
+        let message = UnsafeRawBufferPointer(rebasing: bytes[0..<scanned.storedLength])
+        let evictionsBefore = target.evictions
+        target.insert(key, message: message, ttlOffsets: scanner.recordTTLOffsets, cuts: scanner.cutPoints,
+                      record: record, now: now)
+        if target === success {
+            // A fresh positive answer supersedes a denial (or SERVFAIL) stored for the same key.
+            denial.remove(key)
+            counters.bump(.evictionsSuccess, by: target.evictions &- evictionsBefore)
+        } else {
+            counters.bump(.evictionsDenial, by: target.evictions &- evictionsBefore)
+        }
+        updateGauges()
+    }
+
+    /// Rewrites a failed response (`serve_stale … verify`) as the stale entry's answer.
+    func replaceWithStale(_ e: UnsafeMutablePointer<CacheEntry>, kind: Kind, request: Request, response: inout ResponseView) {
+        let store = kind == .success ? success : denial
+        guard let length = write(e, from: store, answering: request, ttl: config.serveStale?.responseTTL ?? 0,
+                                 into: response.buffer, limit: response.limit) else { return }
+        response.length = length
+        counters.bump(.servedStale)
+    }
+}

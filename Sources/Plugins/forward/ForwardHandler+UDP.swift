@@ -1,0 +1,155 @@
+import EventLoop
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// UDP exchanges. Each upstream socket is connected, so the kernel picks a random ephemeral
+// source port for it and delivers only datagrams from the upstream's address and port: a forger
+// off the path must guess the port on top of the 16-bit ID, and cannot reach us from elsewhere.
+// A socket carries one exchange at a time and at most `udpExchangesPerSocket` (16) in its life,
+// then it is closed and a new one (a new port) takes its place; an idle one is closed after 2 s.
+// A fresh socket per exchange would cost four more system calls per query (socket, connect,
+// epoll_ctl ADD/DEL, close) — about as much CPU as the rest of the forwarded query (measured
+// figures at `udpExchangesPerSocket`). A socket whose exchange timed out is never reused.
+// Errno policy (STYLE.md §C):
+// - send EAGAIN/ENOBUFS, or any send error: the attempt fails at once (next upstream);
+// - recv ECONNREFUSED/EHOSTUNREACH/ENETUNREACH (an ICMP error for our query): the attempt fails at
+//   once, which is why a stopped upstream on a reachable host fails over without a timeout;
+// - recv of a datagram that is not the answer: counted by reason and dropped; keep waiting.
+
+extension ForwardHandler {
+    /// Opens (or takes an idle) socket to `upstream` and sends the query with the slot's ID.
+    func startUDP(_ slot: ExchangeSlot, upstream: Int, query: UnsafeRawBufferPointer) -> Bool {
+        guard query.count >= 2, query.count <= sendBuffer.count,
+              let socket = takeUDPSocket(upstream: upstream) else { return false }
+        if let source = query.baseAddress, let destination = sendBuffer.baseAddress {
+            destination.copyMemory(from: source, byteCount: query.count)
+        }
+        sendBuffer[0] = UInt8(slot.queryID >> 8)
+        sendBuffer[1] = UInt8(slot.queryID & 0xFF)
+        let message = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(sendBuffer)[0..<query.count])
+        do {
+            guard case .processed(let sent) = try Syscall.send(fd: socket.fd, buffer: message, flags: 0), sent == query.count else {
+                closeUDP(socket)
+                return false
+            }
+        } catch {
+            closeUDP(socket)
+            return false
+        }
+        socket.uses += 1
+        socket.slot = slot
+        slot.udp = socket
+        return true
+    }
+
+    /// An idle pooled socket to `upstream`, or a new connected one registered on the loop.
+    func takeUDPSocket(upstream: Int) -> UDPUpstreamSocket? {
+        if let socket = udpIdle[upstream].popLast() {
+            metrics.countConnection(upstream: upstream, tcp: false, reused: true)
+            return socket
+        }
+        guard let loop else { return nil }
+        metrics.countConnection(upstream: upstream, tcp: false, reused: false)
+        let address = addresses[upstream]
+        let fd: Int32
+        do {
+            fd = try Syscall.socket(domain: address.addressFamily,
+                                    type: Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+                                    protocol: 0)
+        } catch {
+            // EMFILE/ENFILE/ENOBUFS: no socket now; the attempt fails and the next one may fare better.
+            return nil
+        }
+        do {
+            _ = try Syscall.connect(fd: fd, address: address)
+        } catch {
+            // ENETUNREACH, EADDRNOTAVAIL: no route to this upstream.
+            Syscall.close(fd: fd)
+            return nil
+        }
+        let socket = spareUDPObjects.popLast() ?? UDPUpstreamSocket()
+        socket.handler = self
+        socket.fd = fd
+        socket.upstream = upstream
+        socket.uses = 0
+        socket.slot = nil
+        do {
+            try loop.register(fd: fd, events: .readable, handler: socket)
+        } catch {
+            Syscall.close(fd: fd)
+            socket.handler = nil
+            socket.fd = -1
+            spareUDPObjects.append(socket)
+            return nil
+        }
+        return socket
+    }
+
+    /// Closes a socket (idle or not) and keeps its object for the next one.
+    func closeUDP(_ socket: UDPUpstreamSocket) {
+        guard socket.fd >= 0 else { return }
+        loop?.unregister(fd: socket.fd)
+        Syscall.close(fd: socket.fd)
+        socket.fd = -1
+        socket.slot = nil
+        socket.handler = nil
+        spareUDPObjects.append(socket)
+    }
+
+    /// After an answer: back to the idle pool while it has uses left, else closed.
+    func recycleUDP(_ socket: UDPUpstreamSocket) {
+        guard socket.uses < ForwardHandler.udpExchangesPerSocket, expireNanoseconds > 0, !shutDown else {
+            closeUDP(socket)
+            return
+        }
+        if config.maxIdleConnections > 0 && udpIdle[socket.upstream].count >= config.maxIdleConnections {
+            closeUDP(socket)
+            return
+        }
+        socket.lastUsed = monotonicNanoseconds()
+        udpIdle[socket.upstream].append(socket)
+        scheduleSweep()
+    }
+
+    /// Reads every datagram waiting on the socket; the first that answers the outstanding query
+    /// completes it, anything else is counted and dropped.
+    func udpReadable(_ socket: UDPUpstreamSocket) {
+        while socket.fd >= 0 {
+            let result: IOResult<Int>
+            do {
+                result = try Syscall.recv(fd: socket.fd, buffer: receiveBuffer, flags: 0)
+            } catch {
+                // An ICMP error (ECONNREFUSED: nothing listens there) or another socket error.
+                let slot = socket.slot
+                if let index = udpIdle[socket.upstream].firstIndex(where: { $0 === socket }) {
+                    udpIdle[socket.upstream].remove(at: index)
+                }
+                if let slot {
+                    slot.udp = nil
+                }
+                closeUDP(socket)
+                if let slot { attemptFailed(slot) }
+                return
+            }
+            guard case .processed(let length) = result else { return }
+            let reply = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(receiveBuffer)[0..<length])
+            guard let slot = socket.slot, let request = slot.request, slot.udp === socket else {
+                metrics.countDropped(upstream: socket.upstream, .late)
+                continue
+            }
+            switch ReplyCheck.check(reply, id: slot.queryID, name: request.questionName,
+                                    type: request.questionType, recordClass: request.questionClass) {
+            case .dropped(let reason):
+                metrics.countDropped(upstream: socket.upstream, reason)
+            case .accepted:
+                socket.slot = nil
+                slot.udp = nil
+                recycleUDP(socket)
+                complete(slot, reply: reply)
+                return
+            }
+        }
+    }
+}

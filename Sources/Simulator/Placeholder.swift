@@ -1,1 +1,0 @@
-// Simulator: placeholder until the module lands.

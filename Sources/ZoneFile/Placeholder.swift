@@ -1,1 +1,0 @@
-// ZoneFile: placeholder until the module lands.

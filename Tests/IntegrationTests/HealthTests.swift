@@ -1,0 +1,93 @@
+import DNSWire
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite(.serialized) struct HealthTests {
+    @Test("GET /health answers 200 OK; other paths 404")
+    func healthy() throws {
+        let http = ControlPorts.make(1)[0]
+        let server = try ServerProcess(corefile: ".:{PORT} {\n    health 127.0.0.1:\(http)\n    whoami\n}\n")
+        let answer = try Curl.get("http://127.0.0.1:\(http)/health")
+        #expect(answer.status == 200)
+        #expect(answer.body == "OK")
+        #expect(try Curl.get("http://127.0.0.1:\(http)/nothing").status == 404)
+        _ = server
+    }
+
+    @Test("lameduck: after SIGTERM /health answers 503 while DNS is still answered, then the server exits 0")
+    func lameduck() throws {
+        let http = ControlPorts.make(1)[0]
+        let server = try ServerProcess(corefile: ".:{PORT} {\n    health 127.0.0.1:\(http) {\n        lameduck 3s\n    }\n    whoami\n}\n")
+        #expect(try Curl.get("http://127.0.0.1:\(http)/health").status == 200)
+        server.signal(SIGTERM)
+        let unhealthy = ServerProcess.eventually(timeout: .seconds(2)) {
+            (try? Curl.get("http://127.0.0.1:\(http)/health").status) == 503
+        }
+        #expect(unhealthy)
+        let reply = try server.client.query("during.lameduck.", .a)
+        #expect(reply.rcode == .noError)
+        #expect(try Curl.get("http://127.0.0.1:\(http)/health").body == "Lameduck")
+        #expect(server.waitForExit(timeout: .seconds(15)) == 0)
+        #expect(server.log.contains("going into lameduck mode"))
+    }
+
+    @Test("health, ready and prometheus can share one address: one HTTP server serves every path")
+    func sharedAddress() throws {
+        let http = ControlPorts.make(1)[0]
+        let server = try ServerProcess(corefile: """
+            .:{PORT} {
+                health 127.0.0.1:\(http)
+                ready 127.0.0.1:\(http)
+                prometheus 127.0.0.1:\(http)
+                whoami
+            }
+            """)
+        #expect(try Curl.get("http://127.0.0.1:\(http)/health").status == 200)
+        #expect(try Curl.get("http://127.0.0.1:\(http)/ready").status == 200)
+        #expect(try Curl.get("http://127.0.0.1:\(http)/metrics").body.contains("coredns_build_info"))
+        _ = server
+    }
+
+    @Test("an endpoint address that is taken stops the server with an error naming it")
+    func addressInUse() throws {
+        let http = ControlPorts.make(1)[0]
+        let holder = try ServerProcess(corefile: ".:{PORT} {\n    health 127.0.0.1:\(http)\n    whoami\n}\n")
+        let second = try ServerProcess(corefile: ".:{PORT} {\n    health 127.0.0.1:\(http)\n    whoami\n}\n", waitFor: false)
+        #expect(second.waitForExit(timeout: .seconds(20)) == 1)
+        #expect(second.log.contains("127.0.0.1:\(http)"))
+        _ = holder
+    }
+
+    @Test("every thread of a server with HTTP endpoints blocks SIGTERM, SIGINT and SIGHUP")
+    func signalMask() throws {
+        let ports = ControlPorts.make(3)
+        let server = try ServerProcess(corefile: """
+            .:{PORT} {
+                health 127.0.0.1:\(ports[0])
+                ready 127.0.0.1:\(ports[1])
+                prometheus 127.0.0.1:\(ports[2])
+                log
+                whoami
+            }
+            """)
+        // Make every kind of thread exist: HTTP handlers, the log writer, the health probe.
+        _ = try Curl.get("http://127.0.0.1:\(ports[2])/metrics")
+        _ = try server.client.query("threads.example.", .a)
+        usleep(1_200_000)
+        let pid = server.process.processIdentifier
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
+        #expect(tasks.count > 3)
+        let wanted: UInt64 = (1 << (UInt64(SIGTERM) - 1)) | (1 << (UInt64(SIGINT) - 1)) | (1 << (UInt64(SIGHUP) - 1))
+        for task in tasks {
+            let status = try String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8)
+            let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") })
+            let mask = try #require(UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16))
+            let name = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/comm", encoding: .utf8)) ?? task
+            #expect(mask & wanted == wanted, "thread \(name.trimmingCharacters(in: .whitespacesAndNewlines)) does not block the signals: \(line)")
+        }
+    }
+}
