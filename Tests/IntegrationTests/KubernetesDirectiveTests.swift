@@ -62,6 +62,37 @@ import Testing
         #expect(chain.answers.map(\.type) == [.cname, .cname, .a])
     }
 
+    @Test("ExternalName to a name outside the cluster: chased through forward to an upstream (another clusterdns on loopback)")
+    func externalNameThroughForward() throws {
+        let upstream = try ServerProcess(corefile: ".:{PORT} {\n    hosts {DIR}/db.hosts\n}\n",
+                                         files: ["db.hosts": "192.0.2.10 db.example.com\n2001:db8::10 db.example.com\n"])
+        var files = try KubernetesFixtures.files(["namespaces.yaml"])
+        files["cluster/db.yaml"] = """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: db, namespace: testns}
+            spec: {type: ExternalName, externalName: db.example.com}
+            """
+        let server = try ServerProcess(corefile: """
+            .:{PORT} {
+                kubernetes cluster.local {
+                    manifests {DIR}/cluster
+                }
+                forward . 127.0.0.1:\(upstream.port)
+            }
+            """, files: files)
+        let db = svc("db")
+        let rows = [
+            Row(db, .a, .noError, ["\(db) 5 IN CNAME db.example.com.", "db.example.com. 3600 IN A 192.0.2.10"]),
+            Row(db, .aaaa, .noError, ["\(db) 5 IN CNAME db.example.com.", "db.example.com. 3600 IN AAAA 2001:db8::10"]),
+            Row(db, .txt, .noError, ["\(db) 5 IN CNAME db.example.com."]),
+        ]
+        server.client.check(rows)
+        server.client.check(rows, tcp: true)
+        let reply = try server.client.query(db, .a)
+        #expect(reply.answers.map(\.type) == [.cname, .a], "CNAME first")
+    }
+
     @Test("namespaces: only the listed namespaces exist; their services, pods and PTRs; others NXDOMAIN")
     func namespaces() throws {
         let server = try Self.server("namespaces testns\npods insecure")
