@@ -37,7 +37,9 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
         var lastSnapshot: ClusterSnapshot?
     }
 
-    init(config: KubernetesConfig) {
+    /// A plugin for `config`; `start` (or publishing an index to `indexes` directly, as
+    /// benchmarks do) makes it answer.
+    public init(config: KubernetesConfig) {
         self.config = config
     }
 
