@@ -25,6 +25,8 @@ let package = Package(
         .executable(name: "clusterdns", targets: ["clusterdns"]),
         // For Benchmarks/, a separate package that depends on this one by path.
         .library(name: "DNSWire", targets: ["DNSWire"]),
+        .library(name: "ClusterRegistry", targets: ["ClusterRegistry"]),
+        .library(name: "Plugins", targets: ["Plugins"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

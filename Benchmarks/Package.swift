@@ -24,6 +24,8 @@ let package = Package(
             name: "ClusterDNSBenchmarks",
             dependencies: [
                 .product(name: "DNSWire", package: root),
+                .product(name: "ClusterRegistry", package: root),
+                .product(name: "Plugins", package: root),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],
             swiftSettings: [

@@ -118,6 +118,10 @@ extension Pod {
         hasher.combineText(name)
         for address in ips { hasher.combineAddress(address) }
         hasher.combine(isServable)
+        // `pods verified` leaves out pods being deleted; hostname + subdomain name endpoints.
+        hasher.combine(isTerminating)
+        hasher.combineText(hostname)
+        hasher.combineText(subdomain)
         hasher.combineLabels(labels)
     }
 }

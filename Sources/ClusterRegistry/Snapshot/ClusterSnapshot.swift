@@ -147,6 +147,21 @@ extension ClusterSnapshot {
             publishesNotReady: publishesNotReady(id))
     }
 
+    /// Calls `body` with each endpoint group (EndpointSlice, or legacy Endpoints subset) of a
+    /// service, in the order `endpoints(of:)` merges them, without building a `ServiceEndpoint`
+    /// per address: for bulk readers (the `kubernetes` plugin's answer index over a million
+    /// addresses) that read the addresses in place. An address is ready when
+    /// `conditions.isReady`, or always when the service publishes not-ready addresses
+    /// (`publishesNotReadyAddresses(of:)`).
+    /// - Complexity: O(groups of the service), no allocation.
+    public func forEachEndpointGroup(of id: ServiceID, _ body: (EndpointGroup) throws -> Void) rethrows {
+        let i = Int(id.rawValue)
+        for g in Int(groupStart[i])..<Int(groupStart[i + 1]) { try body(groups[g].group) }
+    }
+
+    /// `publishNotReadyAddresses` or the tolerate-unready annotation, read in place.
+    public func publishesNotReadyAddresses(of id: ServiceID) -> Bool { publishesNotReady(id) }
+
     /// Reads the flag in place: copying the whole `Service` would retain every buffer it holds.
     func publishesNotReady(_ id: ServiceID) -> Bool {
         let ref = serviceRefs[Int(id.rawValue)]

@@ -33,6 +33,21 @@ public struct KubernetesConfig: Sendable {
     public var fallthroughZones: [DomainName]? = nil
     public var ignoreEmptyService = false
 
+    /// CoreDNS's defaults for `zones` (lowercased; the first forward zone is primary), objects
+    /// from `manifests`: for embedding the plugin (benchmarks, in-process tools). A Corefile goes
+    /// through `setup`. Nil when no zone is a forward zone.
+    public init?(zones: [DomainName], manifests: String) {
+        let lowered = zones.map { $0.lowercased() }
+        guard let primary = lowered.first(where: { !KubernetesConfig.isReverse($0) }) else { return nil }
+        self.init(zones: lowered, primaryZone: primary, manifests: manifests)
+    }
+
+    init(zones: [DomainName], primaryZone: DomainName, manifests: String) {
+        self.zones = zones
+        self.primaryZone = primaryZone
+        self.manifests = manifests
+    }
+
     /// True when `name` is under a reverse zone (`in-addr.arpa.` or `ip6.arpa.`).
     static func isReverse(_ zone: DomainName) -> Bool {
         zone.isSubdomain(of: "in-addr.arpa.") || zone.isSubdomain(of: "ip6.arpa.")

@@ -13,8 +13,10 @@ import Glibc
 /// (1.1.0) and CoreDNS's `kubernetes` plugin, answered from the in-memory registry.
 ///
 /// Split three ways, as STYLE.md asks: the registry (`ClusterRegistry`) keeps the objects and
-/// watches the manifests; `KubernetesIndex` turns a snapshot into per-name lookup tables; the
-/// handler (`KubernetesHandler`) reads the query name (`QueryTarget`) and writes the answer.
+/// watches the manifests; `KubernetesIndex` turns a snapshot into per-name lookup tables;
+/// `QueryTarget` reads the query name, `KubernetesAnswer` writes the answer from the index, and
+/// the per-worker `KubernetesHandler` finishes it (negative answers, fallthrough, ExternalName
+/// chasing).
 /// This factory wires them: at `start` it obtains the registry for its manifest directory
 /// (shared with every other block and kept across reloads), builds an index for the current
 /// snapshot, and rebuilds one each time the registry publishes a new snapshot.
@@ -35,7 +37,9 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
         var lastSnapshot: ClusterSnapshot?
     }
 
-    init(config: KubernetesConfig) {
+    /// A plugin for `config`; `start` (or publishing an index to `indexes` directly, as
+    /// benchmarks do) makes it answer.
+    public init(config: KubernetesConfig) {
         self.config = config
     }
 
@@ -82,8 +86,14 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
         if let token, let registry = source.withLock({ $0 }) { registry.snapshots.unsubscribe(token) }
     }
 
-    /// Builds and publishes the index for `snapshot` (on the registry's thread).
+    /// Builds and publishes the index for `snapshot` (on the registry's thread). A snapshot
+    /// whose DNS content equals the last one's (a file touched, a node name changed) keeps the
+    /// current index: it would answer every question the same way.
     func rebuild(_ snapshot: ClusterSnapshot) {
+        if let last = statistics.withLock({ $0.lastSnapshot }), indexes.load() != nil, snapshot.hasSameDNSContent(as: last) {
+            statistics.withLock { $0.lastSnapshot = snapshot }
+            return
+        }
         let started = monotonicNanoseconds()
         let index = KubernetesIndex.build(snapshot: snapshot, config: config, loaded: true,
                                           localAddresses: localAddresses.withLock { $0 })
@@ -136,14 +146,11 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
 
     /// `autopath @kubernetes`: the search path of the pod at `address` —
     /// `<ns>.svc.<zone> svc.<zone> <zone>` — when a pod with that address is known (needs
-    /// `pods verified`, as in CoreDNS).
+    /// `pods verified`, as in CoreDNS). Called on workers: one uncontended lock to read the
+    /// current index, one hash lookup, and an array precomputed per namespace (no allocation).
     public func searchPath(forClient address: IPAddress) -> [DomainName]? {
-        guard config.pods == .verified, let snapshot = statistics.withLock({ $0.lastSnapshot }) else { return nil }
-        guard let pod = snapshot.pods(withIP: address).first(where: { $0.isServable }) else { return nil }
-        let zone = config.primaryZone
-        guard let svcZone = try? zone.prepending(Array("svc".utf8)),
-              let nsZone = try? svcZone.prepending(Array(pod.namespace.utf8)) else { return nil }
-        return [nsZone, svcZone, zone]
+        guard config.pods == .verified, let index = indexes.load(), let ns = index.clientNamespaces[address] else { return nil }
+        return index.searchPaths[Int(ns)]
     }
 
     // MARK: MetricsReporting
