@@ -46,7 +46,9 @@ extension CacheHandler {
             e.pointee.refreshStartedAt = 0
         }
         if !request.isRefresh { setTTLs(duration, in: response) }
-        if kind.isCacheable(scanned), duration > 0, scanned.optIsLast, request.answeredBy >= 0 {
+        // A failure a plugin made up itself (forward with no upstream left, say) is not an
+        // answer from anywhere: CoreDNS never sees it as a response, so it is not cached.
+        if kind.isCacheable(scanned), duration > 0, scanned.optIsLast, request.answeredBy >= 0, request.failure == nil {
             if matches {
                 store(kind, scanned, key: key, bytes: bytes, duration: duration, now: now, hits: previous)
             } else {

@@ -124,12 +124,14 @@ final class ForwardHandler: PluginHandler, TimerHandler {
     func serve(_ request: Request, engine: QueryEngine) -> PluginResult {
         guard matches(request.questionName) else { return .next }
         guard loop != nil, !shutDown else {
+            request.fail(loop == nil ? "no event loop to reach upstreams on (in-process)" : "plugin stopped")
             request.respond(rcode: .serverFailure)
             return .answered
         }
         self.engine = engine
         if concurrencyLimit > 0 && active >= concurrencyLimit {
             metrics.countReject()
+            request.fail("concurrent queries exceeded maximum")
             request.respond(rcode: .refused)
             return .answered
         }
@@ -238,7 +240,7 @@ final class ForwardHandler: PluginHandler, TimerHandler {
             // Nothing could even be sent (no socket, no route): an attempt that failed at once.
             guard noteFailure(slot, upstream: upstream) else { break }
         }
-        finish(slot, rcode: .serverFailure)
+        finish(slot, rcode: .serverFailure, reason: "no healthy upstream")
     }
 
     /// Records a failed attempt and says whether to try another upstream.
@@ -258,7 +260,7 @@ final class ForwardHandler: PluginHandler, TimerHandler {
         if noteFailure(slot, upstream: slot.upstream) {
             advance(slot)
         } else {
-            finish(slot, rcode: .serverFailure)
+            finish(slot, rcode: .serverFailure, reason: "every attempt failed (timeout, refused or connection lost)")
         }
     }
 
@@ -348,8 +350,11 @@ final class ForwardHandler: PluginHandler, TimerHandler {
     }
 
     /// Answers the client with `rcode` and settles the request.
-    func finish(_ slot: ExchangeSlot, rcode: ResponseCode) {
+    /// Answers the slot's query with `rcode` (SERVFAIL when every attempt failed); `reason` is
+    /// what the `errors` plugin logs, and keeps `cache` from storing a failure of our own making.
+    func finish(_ slot: ExchangeSlot, rcode: ResponseCode, reason: StaticString? = nil) {
         guard let request = slot.request else { return }
+        if let reason { request.fail(reason) }
         request.respond(rcode: rcode)
         release(slot)
         engine?.resume(request, .answered)
@@ -384,6 +389,7 @@ final class ForwardHandler: PluginHandler, TimerHandler {
             return
         }
         guard var message = try? Message(parsing: reply) else {
+            request.fail("malformed upstream answer")
             request.respond(rcode: .serverFailure)
             return
         }
@@ -392,6 +398,7 @@ final class ForwardHandler: PluginHandler, TimerHandler {
             message.questions[0].name = clientName
         }
         guard let encoded = message.encoded(maxSize: limit), encoded.count <= output.count else {
+            request.fail("upstream answer cannot be cut to the client's size")
             request.respond(rcode: .serverFailure)
             return
         }
@@ -455,7 +462,7 @@ final class ForwardHandler: PluginHandler, TimerHandler {
         shutDown = true
         for slot in slots where slot.request != nil {
             abandonAttempt(slot)
-            finish(slot, rcode: .serverFailure)
+            finish(slot, rcode: .serverFailure, reason: "plugin stopped")
         }
         for u in 0..<upstreamCount {
             for socket in udpIdle[u] { closeUDP(socket) }
