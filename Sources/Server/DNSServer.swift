@@ -160,33 +160,9 @@ public final class DNSServer {
     /// chains in `chains` for metrics; reuses the worker's counters of an unchanged block.
     static func zoneTables(_ configuration: ServerConfiguration, worker: WorkerContext,
                            chains: WorkerChains) -> [(port: UInt16, zones: ZoneTable)] {
-        var tables: [(port: UInt16, zones: ZoneTable)] = []
-        var built: [ChainRuntime] = []
-        let previous = chains.chains(of: worker.index)
-        for block in configuration.blocks {
-            var names: [String] = []
-            var handlers: [any PluginHandler] = []
-            for factory in block.factories {
-                if let handler = factory.makeHandler(worker: worker) {
-                    names.append(factory.name)
-                    handlers.append(handler)
-                }
-            }
-            let label = "dns://:\(block.port)"
-            let earlier = previous.first { $0.serverLabel == label && $0.zones == block.zones }
-            let chain = ChainRuntime(zones: block.zones, serverLabel: label, names: names, handlers: handlers,
-                                     metrics: earlier?.metrics)
-            built.append(chain)
-            if let i = tables.firstIndex(where: { $0.port == block.port }) {
-                for zone in block.zones { tables[i].zones.add(zone: zone, chain: chain) }
-            } else {
-                var table = ZoneTable()
-                for zone in block.zones { table.add(zone: zone, chain: chain) }
-                tables.append((block.port, table))
-            }
-        }
-        chains.set(built, for: worker.index)
-        return tables
+        let built = configuration.zoneTables(worker: worker, previous: chains.chains(of: worker.index))
+        chains.set(built.chains, for: worker.index)
+        return built.tables
     }
 
     // MARK: Signals, reload, stop

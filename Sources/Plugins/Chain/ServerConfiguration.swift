@@ -125,3 +125,39 @@ public protocol LameduckProvider {
     /// Called when shutdown starts: report unhealthy from now on.
     func enterLameduck()
 }
+
+extension ServerConfiguration {
+    /// What one worker runs for this configuration: one zone table per port, and the chains in
+    /// them (one per server block, with this worker's handlers). The server, the simulator and
+    /// in-process tests all build their chains here, so they run exactly the same plugins.
+    /// - Parameter previous: the worker's chains before a reload; a block that keeps its label
+    ///   and zones keeps its counters, so metrics never go backwards.
+    public func zoneTables(worker: WorkerContext, previous: [ChainRuntime] = [])
+        -> (tables: [(port: UInt16, zones: ZoneTable)], chains: [ChainRuntime]) {
+        var tables: [(port: UInt16, zones: ZoneTable)] = []
+        var built: [ChainRuntime] = []
+        for block in blocks {
+            var names: [String] = []
+            var handlers: [any PluginHandler] = []
+            for factory in block.factories {
+                if let handler = factory.makeHandler(worker: worker) {
+                    names.append(factory.name)
+                    handlers.append(handler)
+                }
+            }
+            let label = "dns://:\(block.port)"
+            let earlier = previous.first { $0.serverLabel == label && $0.zones == block.zones }
+            let chain = ChainRuntime(zones: block.zones, serverLabel: label, names: names, handlers: handlers,
+                                     metrics: earlier?.metrics)
+            built.append(chain)
+            if let i = tables.firstIndex(where: { $0.port == block.port }) {
+                for zone in block.zones { tables[i].zones.add(zone: zone, chain: chain) }
+            } else {
+                var table = ZoneTable()
+                for zone in block.zones { table.add(zone: zone, chain: chain) }
+                tables.append((block.port, table))
+            }
+        }
+        return (tables, built)
+    }
+}

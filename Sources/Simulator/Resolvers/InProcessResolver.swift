@@ -63,7 +63,7 @@ public final class InProcessResolver: Resolver {
             }
         }
         let worker = WorkerContext(index: 0, workerCount: 1, services: nil)
-        tables = InProcessResolver.zoneTables(configuration, worker: worker)
+        tables = configuration.zoneTables(worker: worker).tables
         engine = QueryEngine(worker: worker, ports: tables)
         port = configuration.blocks.first?.port ?? 53
         self.client = client
@@ -86,29 +86,6 @@ public final class InProcessResolver: Resolver {
         return logger
     }
 
-    /// The per-port zone tables `serve` would build for one worker.
-    static func zoneTables(_ configuration: ServerConfiguration, worker: WorkerContext) -> [(port: UInt16, zones: ZoneTable)] {
-        var tables: [(port: UInt16, zones: ZoneTable)] = []
-        for block in configuration.blocks {
-            var names: [String] = []
-            var handlers: [any PluginHandler] = []
-            for factory in block.factories {
-                if let handler = factory.makeHandler(worker: worker) {
-                    names.append(factory.name)
-                    handlers.append(handler)
-                }
-            }
-            let chain = ChainRuntime(zones: block.zones, serverLabel: "dns://:\(block.port)", names: names, handlers: handlers)
-            if let i = tables.firstIndex(where: { $0.port == block.port }) {
-                for zone in block.zones { tables[i].zones.add(zone: zone, chain: chain) }
-            } else {
-                var table = ZoneTable()
-                for zone in block.zones { table.add(zone: zone, chain: chain) }
-                tables.append((block.port, table))
-            }
-        }
-        return tables
-    }
 
     /// Every zone the configuration serves on the port queries go to.
     public var zones: [DomainName] {

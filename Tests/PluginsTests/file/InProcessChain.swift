@@ -29,21 +29,9 @@ final class InProcessChain {
         configuration = try ServerConfiguration.build(parsed, manifestsDirectory: nil, baseDirectory: directory.path,
                                                       implemented: implemented)
         let worker = WorkerContext(index: 0, workerCount: 1)
-        var table = ZoneTable()
-        for block in configuration.blocks {
-            var names: [String] = []
-            var handlers: [any PluginHandler] = []
-            for factory in block.factories {
-                if let handler = factory.makeHandler(worker: worker) {
-                    names.append(factory.name)
-                    handlers.append(handler)
-                }
-            }
-            let chain = ChainRuntime(zones: block.zones, serverLabel: "dns://:\(block.port)", names: names, handlers: handlers)
-            for zone in block.zones { table.add(zone: zone, chain: chain) }
-        }
-        port = configuration.blocks.first?.port ?? 53
-        engine = QueryEngine(worker: worker, ports: [(port, table)])
+        let built = configuration.zoneTables(worker: worker)
+        port = built.tables.first?.port ?? 53
+        engine = QueryEngine(worker: worker, ports: built.tables)
         if start { try startPlugins() }
     }
 
