@@ -226,6 +226,10 @@ struct ClusterSnapshotTests {
         let newService = snapshot([("a.yaml", (base + [serviceYAML(name: "api", clusterIP: "10.96.0.21")]).joined(separator: "\n---\n"))],
             previous: first, now: t0.addingTimeInterval(400))
         #expect(newService.serial == 1_700_000_400)
+        // A second change within the same second still moves the serial.
+        let sameSecond = snapshot([("a.yaml", (base + [serviceYAML(name: "api2", clusterIP: "10.96.0.22")]).joined(separator: "\n---\n"))],
+            previous: newService, now: t0.addingTimeInterval(400.5))
+        #expect(sameSecond.serial == 1_700_000_401)
     }
 
     @Test("a cluster IP claimed by two services is a warning and the first in order owns the PTR")

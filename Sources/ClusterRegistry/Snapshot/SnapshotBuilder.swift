@@ -194,6 +194,10 @@ enum SnapshotBuilder {
         let serial: UInt32
         if let previous, previous.contentDigest == digest.value {
             serial = previous.serial
+        } else if let previous, previous.serial >= nowSeconds, previous.serial < UInt32.max {
+            // Two changes within one second (or a clock step back) still move the serial, so a
+            // secondary or a cache comparing serials sees every change.
+            serial = previous.serial + 1
         } else {
             serial = nowSeconds
         }
