@@ -5,15 +5,20 @@ MANIFESTS  ?=
 FUZZ_SECONDS ?= 60
 RELEASE_BIN := .build/release/clusterdns
 
+# Debian packages: what building needs, and what the tests run against (real peers and clients).
+BUILD_PACKAGES := pkg-config libldns-dev
+TEST_PACKAGES  := $(BUILD_PACKAGES) bind9-dnsutils knot-dnsutils ldnsutils nsd knot curl prometheus \
+                  iproute2 procps valgrind dnsmasq-base musl-tools util-linux
+
 .PHONY: all deps deps-test build build-debug serve test bench fuzz clean
 
 all: build
 
 deps:
-	@scripts/deps.sh build
+	@scripts/deps.sh $(BUILD_PACKAGES)
 
 deps-test:
-	@scripts/deps.sh test
+	@scripts/deps.sh $(TEST_PACKAGES)
 
 ## build: release binary at .build/release/clusterdns
 build: deps

@@ -1,15 +1,10 @@
 #!/usr/bin/env bash
-# Installs, from Debian, what a build or a test run needs and this machine lacks.
-# Only packages that are absent are installed, so a ready machine does no apt work at all.
-#   scripts/deps.sh build   libldns (the C library ClusterDNS links)
-#   scripts/deps.sh test    + dig, kdig, drill, nsd, knot, curl, promtool, iproute2 (real peers for the tests)
+# Installs, from Debian, the packages named on the command line that this machine lacks; a ready
+# machine does no apt work at all. The Makefile holds the lists (BUILD_PACKAGES, TEST_PACKAGES).
+#   scripts/deps.sh pkg-config libldns-dev
 set -euo pipefail
-want=(pkg-config libldns-dev)
-if [ "${1:-build}" = test ]; then
-  want+=(bind9-dnsutils knot-dnsutils ldnsutils nsd knot curl prometheus iproute2 procps valgrind dnsmasq-base musl-tools util-linux)
-fi
 missing=()
-for p in "${want[@]}"; do
+for p in "$@"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

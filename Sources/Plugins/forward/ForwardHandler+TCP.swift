@@ -23,7 +23,7 @@ extension ForwardHandler {
         connection.output.appendFrame(query)
         // Patch the copied query's ID: the last frame starts `query.count` octets before the end.
         let frameStart = connection.output.readableBytes - query.count
-        connection.output.patchID(slot.queryID, messageOffset: frameStart)
+        connection.output.setUInt16(slot.queryID, atReadableOffset: frameStart)
         connection.pending.append(PendingTCPQuery(id: slot.queryID, slot: slot))
         connection.lastUsed = monotonicNanoseconds()
         slot.tcp = connection
@@ -159,7 +159,7 @@ extension ForwardHandler {
         while !connection.output.isEmpty {
             let result: IOResult<Int>
             do {
-                result = try Syscall.send(fd: connection.fd, buffer: connection.output.readable, flags: Int32(MSG_NOSIGNAL))
+                result = try Syscall.send(fd: connection.fd, buffer: connection.output.readableRegion, flags: Int32(MSG_NOSIGNAL))
             } catch {
                 return false
             }
@@ -232,7 +232,7 @@ extension ForwardHandler {
 
     func processFrames(_ connection: UpstreamTCPConnection) {
         while !connection.closed {
-            let readable = connection.input.readable
+            let readable = connection.input.readableRegion
             guard readable.count >= 2 else { return }
             let length = Int(readable[0]) << 8 | Int(readable[1])
             guard readable.count >= 2 + length else { return }

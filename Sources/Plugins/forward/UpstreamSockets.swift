@@ -39,8 +39,8 @@ final class UpstreamTCPConnection: IOHandler {
     let upstream: Int
     var connected = false
     var closed = false
-    var output = StreamBuffer()
-    var input = StreamBuffer()
+    var output = ByteQueue()
+    var input = ByteQueue()
     var pending: [PendingTCPQuery] = []
     let created: UInt64
     var lastUsed: UInt64
