@@ -19,7 +19,7 @@ extension CacheHandler {
         var wallClock = time_t(0)
         time(&wallClock)
         guard let scanned = scanner.scan(bytes, wallClock: Int64(wallClock)) else { return }
-        let kind = ResponseClass(scanned)
+        let kind = ResponseType(scanned)
         let duration = CacheTTL.duration(for: kind, scanned, config: config)
         let key = CacheKey(request)
         let now = self.now
@@ -81,7 +81,7 @@ extension CacheHandler {
     }
 
     /// Copies the scanned response into the store of its class, unless its zone is disabled.
-    func store(_ kind: ResponseClass, _ scanned: ScannedResponse, key: CacheKey, bytes: UnsafeRawBufferPointer,
+    func store(_ kind: ResponseType, _ scanned: ScannedResponse, key: CacheKey, bytes: UnsafeRawBufferPointer,
                duration: UInt32, now: UInt64, hits: (hits: UInt32, lastHit: UInt64)?) {
         let target: CacheStore
         let question = key.name

@@ -1,24 +1,6 @@
 import DNSWire
 
-/// What kind of answer a response is, as CoreDNS's `plugin/pkg/response` (`Typify`) sorts them:
-/// the `log` plugin's `class` filter and its `{/log/type}` field.
-public enum ResponseType: UInt8, Sendable, CaseIterable {
-    case noError, nameError, serverError, noData, delegation, meta, update, otherError
-
-    /// CoreDNS's names for the types.
-    public var name: StaticString {
-        switch self {
-        case .noError: "NOERROR"
-        case .nameError: "NXDOMAIN"
-        case .serverError: "SERVERERROR"
-        case .noData: "NODATA"
-        case .delegation: "DELEGATION"
-        case .meta: "META"
-        case .update: "UPDATE"
-        case .otherError: "OTHERERROR"
-        }
-    }
-
+extension ResponseType {
     /// The class a type belongs to (CoreDNS's `Classify`).
     public var responseClass: LogClass {
         switch self {

@@ -16,7 +16,7 @@ import Testing
         var truncated = false
         var dnssecOK = false
         var signature: Signature? = nil
-        let expected: ResponseClass
+        let expected: ResponseType
         let cacheable: Bool
         /// The cached duration with the default configuration, when cacheable.
         var duration: UInt32? = nil
@@ -119,7 +119,7 @@ import Testing
         let bytes = try #require(c.message().encoded())
         let scanner = ResponseScanner()
         let scanned = try #require(bytes.withUnsafeBytes { scanner.scan($0, wallClock: Int64(Date().timeIntervalSince1970)) })
-        let kind = ResponseClass(scanned)
+        let kind = ResponseType(scanned)
         #expect(kind == c.expected)
         #expect(kind.isCacheable(scanned) == c.cacheable)
         if let duration = c.duration {

@@ -1,51 +1,21 @@
 import DNSWire
 
-/// How the cache sees a response, CoreDNS's `response.Typify` plus the cache's own refinements
-/// (`cacheResponseType`, `key` in `plugin/cache/cache.go`).
-enum ResponseClass: Equatable, Sendable, CustomStringConvertible {
-    /// NOERROR with answers, or NOERROR with nothing that marks it otherwise.
-    case noError
-    /// NXDOMAIN without answers.
-    case nameError
-    /// SERVFAIL or NOTIMP: cached briefly (`servfail`).
-    case serverError
-    /// NOERROR with an SOA in the authority section and nothing answering the question.
-    case noData
-    /// NOERROR, no answer, NS records in the authority section (a referral).
-    case delegation
-    /// A transfer (AXFR/IXFR) or NOTIFY.
-    case meta
-    /// A dynamic update.
-    case update
-    /// Anything else (REFUSED, FORMERR, NXDOMAIN with answers, expired signatures): never cached.
-    case otherError
-
-    var description: String {
-        switch self {
-        case .noError: "NOERROR"
-        case .nameError: "NXDOMAIN"
-        case .serverError: "SERVERERROR"
-        case .noData: "NODATA"
-        case .delegation: "DELEGATION"
-        case .meta: "META"
-        case .update: "UPDATE"
-        case .otherError: "OTHERERROR"
-        }
-    }
-
+/// How the cache sees a response: CoreDNS's `response.Typify` (the shared `ResponseType`) plus the
+/// cache's own refinements (`cacheResponseType`, `key` in `plugin/cache/cache.go`).
+extension ResponseType {
     /// The success cache holds answers and referrals; the denial cache the rest it stores.
     var isSuccess: Bool { self == .noError || self == .delegation }
 
     /// Classifies a scanned response (`Typify`, then NOERROR answers that do not answer the
     /// question but carry an SOA count as NODATA).
     init(_ r: ScannedResponse) {
-        self = ResponseClass.typify(r)
+        self = ResponseType.typify(r)
         if self == .noError, r.soaInAuthority, r.answerCount > 0, !r.answersQuestion {
             self = .noData
         }
     }
 
-    static func typify(_ r: ScannedResponse) -> ResponseClass {
+    static func typify(_ r: ScannedResponse) -> ResponseType {
         if r.opcode == .update { return .update }
         if r.opcode == .notify { return .meta }
         if r.questionCount > 0, r.questionType == .axfr || r.questionType == .ixfr { return .meta }
@@ -86,7 +56,7 @@ enum CacheTTL {
     /// none, or for referrals), clamped to [MINTTL, MAXTTL] of their cache. Denials are further
     /// bounded by the SOA's MINIMUM field, as RFC 2308 §5 prescribes (CoreDNS does not read it:
     /// a difference documented in the plugin's doc). Server failures: the `servfail` duration.
-    static func duration(for kind: ResponseClass, _ r: ScannedResponse, config: CacheConfig) -> UInt32 {
+    static func duration(for kind: ResponseType, _ r: ScannedResponse, config: CacheConfig) -> UInt32 {
         switch kind {
         case .nameError, .noData:
             var ttl = minimal(kind, r, maximum: config.denial.maxTTL)
@@ -101,7 +71,7 @@ enum CacheTTL {
 
     /// The smallest record TTL, at most `maximum`; 5 s for responses of other kinds or with no
     /// record to read a TTL from.
-    static func minimal(_ kind: ResponseClass, _ r: ScannedResponse, maximum: UInt32) -> UInt32 {
+    static func minimal(_ kind: ResponseType, _ r: ScannedResponse, maximum: UInt32) -> UInt32 {
         guard kind == .noError || kind == .nameError || kind == .noData else { return minimalDefault }
         guard let smallest = r.minimumTTL else { return minimalDefault }
         return min(smallest, maximum)
