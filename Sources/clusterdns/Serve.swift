@@ -1,6 +1,7 @@
 import ArgumentParser
 import ControlHTTP
 import Corefile
+import KubernetesHTTP
 import EventLoop
 import Logging
 import Plugins
@@ -74,7 +75,9 @@ struct Serve: ParsableCommand {
         options.maxTCPConnections = maxTCPConnections
         // The HTTP endpoints of health/ready/prometheus run on the host's own threads, made now —
         // after the signals were blocked above, so they inherit the mask.
-        options.controlPlane = ControlPlane(endpoints: ControlHTTPHost(logger: logger), version: BuildInfo.version)
+        // The Kubernetes API source's HTTP client is handed in the same way (KubernetesHTTP).
+        options.controlPlane = ControlPlane(endpoints: ControlHTTPHost(logger: logger), apiTransports: AsyncHTTPTransportFactory(),
+                                            version: BuildInfo.version)
         let server: DNSServer
         do {
             server = try DNSServer(configuration: configuration, options: options)

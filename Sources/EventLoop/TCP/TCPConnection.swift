@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 /// Why a connection closed (each reason has its counter; all count in `tcpClosed`).
 enum TCPCloseReason {

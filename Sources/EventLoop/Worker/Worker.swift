@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 /// One worker thread with its own `EventLoop`, UDP and TCP sockets, buffers and counters: nothing on its query
 /// path is shared with another worker, so it takes no lock.

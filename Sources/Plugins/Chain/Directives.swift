@@ -77,4 +77,9 @@ public struct BlockSetup: Sendable {
         self.manifestsDirectory = manifestsDirectory
         self.baseDirectory = baseDirectory
     }
+
+    /// `path` as given when absolute, else relative to the Corefile's directory.
+    public func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : baseDirectory + "/" + path
+    }
 }
