@@ -564,6 +564,14 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error_status(e)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
             self.close_connection = True
+        except Exception as e:  # a bug or a malformed control body: say so, keep serving
+            import traceback
+            traceback.print_exc()
+            self.close_connection = True
+            try:
+                self.send_json(500, status_obj(500, "InternalError", f"fake-apiserver: {e!r}"))
+            except OSError:
+                pass
 
     def authenticate(self):
         fake = self.server.fake
@@ -700,7 +708,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(422, "Invalid", "allowWatchBookmarks: Forbidden: sendInitialEvents requires "
                                "allowWatchBookmarks=true")
             watchlist = True
-        elif match and fake.watchlist != "ignore":
+        elif match and send_initial is None and fake.watchlist != "ignore":
             raise ApiError(422, "Invalid", "resourceVersionMatch: Forbidden: resourceVersionMatch is "
                            "forbidden for watch unless sendInitialEvents is provided")
         if rvp not in ("", "0"):
