@@ -317,9 +317,12 @@ class Fake:
             raise ApiError(504, "Timeout", f"Too large resource version: {n}, current: {self.rv}")
 
     # -- watch control
-    def _close_conn(self, conn):
+    @staticmethod
+    def _close_conn(conn):
+        # socket.socket.shutdown, not SSLSocket.shutdown: the latter drops the TLS state under the
+        # feet of the thread writing to it; this way that thread just gets an OSError.
         try:
-            conn.shutdown(socket.SHUT_RDWR)
+            socket.socket.shutdown(conn, socket.SHUT_RDWR)
         except OSError:
             pass
 
@@ -831,10 +834,7 @@ class Handler(BaseHTTPRequestHandler):
                         w.closed = True
             if w.closed:
                 self.close_connection = True
-                try:
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                Fake._close_conn(self.connection)
                 return
             if not out:          # deadline: end the stream cleanly
                 self.end_chunks()
@@ -884,12 +884,11 @@ class Handler(BaseHTTPRequestHandler):
             mode = str(data.get("mode", "refuse"))
             if mode not in ("refuse", "503", "429"):
                 raise ApiError(400, "BadRequest", "mode must be refuse, 503 or 429")
-            self.send_json(200, {"down": float(data.get("seconds", 5)), "mode": mode})
-            if not self.server.control_only:
-                self.close_connection = True
             fake.go_down(float(data.get("seconds", 5)), mode, int(data.get("retryAfter", 1)),
                          bool(data.get("dropWatches")), self.connection)
-            return
+            if not self.server.control_only:
+                self.close_connection = True
+            return self.send_json(200, {"down": float(data.get("seconds", 5)), "mode": mode})
         if parts == ["token"]:
             fake.set_token(data.get("token") or None)
             return self.send_json(200, {"ok": True})

@@ -85,9 +85,9 @@ def client_ctx(cert=False):
 class Stream:
     """One raw HTTP/1.1 GET over TLS that exposes the chunk framing."""
 
-    def __init__(self, port, path, token=TOKEN, cert=False, timeout=10):
+    def __init__(self, port, path, token=TOKEN, cert=False, timeout=10, tls=True):
         s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock = client_ctx(cert).wrap_socket(s, server_hostname="127.0.0.1")
+        self.sock = client_ctx(cert).wrap_socket(s, server_hostname="127.0.0.1") if tls else s
         req = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {UA}\r\nAccept: application/json\r\n"
         if token:
             req += f"Authorization: Bearer {token}\r\n"
@@ -170,15 +170,17 @@ class Stream:
 
 class FakeCase(unittest.TestCase):
     extra_args = ("--bookmark-interval", "0.3")
+    secure = True     # TLS, bearer token and client CA
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="fakeapi-")
         self.addCleanup(shutil.rmtree, self.dir, True)
         pf, cf = os.path.join(self.dir, "port"), os.path.join(self.dir, "control-port")
+        security = ["--tls-cert", pki("server.crt"), "--tls-key", pki("server.key"),
+                    "--client-ca", pki("ca.crt"), "--token", TOKEN] if self.secure else []
         self.proc = subprocess.Popen(
             [sys.executable, FAKE, "--port", "0", "--port-file", pf, "--control-port-file", cf,
-             "--tls-cert", pki("server.crt"), "--tls-key", pki("server.key"), "--client-ca", pki("ca.crt"),
-             "--token", TOKEN, *self.extra_args])
+             *security, *self.fake_args()])
         self.addCleanup(self.stop_fake)
 
         def ports():
@@ -188,6 +190,9 @@ class FakeCase(unittest.TestCase):
             except (OSError, ValueError):
                 return None
         self.port, self.cport = wait_until(ports, what="fake port files")
+
+    def fake_args(self):
+        return list(self.extra_args)
 
     def stop_fake(self):
         self.proc.terminate()
@@ -526,6 +531,40 @@ class ProtocolTests(FakeCase):
         self.assertEqual(st["lists"]["services"], 6)
         self.assertEqual(st["pages"]["services"], 7)
         self.assertEqual(st["byClient"][UA]["lists"]["services"], 6)
+
+
+class PlainSeededTests(FakeCase):
+    """No TLS, no token, objects from --seed; read with http.client, a stock HTTP/1.1 client."""
+    secure = False
+
+    def fake_args(self):
+        seed = os.path.join(self.dir, "seed.json")
+        with open(seed, "w") as f:
+            json.dump({"items": [ns_("default"), svc("a"), svc("b", "kube-system"), slice_("a-1", "a")]}, f)
+        return ["--seed", seed, "--watchlist", "reject", "--chunk-max", "5"]
+
+    def test_seeded_objects_over_plain_http_keepalive(self):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        self.addCleanup(c.close)
+        for path, names in (("/api/v1/services", ["a", "b"]), ("/api/v1/namespaces", ["default"]),
+                            ("/apis/discovery.k8s.io/v1/endpointslices", ["a-1"])):
+            c.request("GET", path)     # the same connection each time: keep-alive after chunked bodies
+            r = c.getresponse()
+            self.assertEqual((r.status, r.getheader("Transfer-Encoding")), (200, "chunked"))
+            self.assertEqual([i["metadata"]["name"] for i in json.loads(r.read())["items"]], names)
+        c.request("GET", "/api/v1/services?watch=1&timeoutSeconds=1")
+        r = c.getresponse()
+        lines = r.read().splitlines()
+        self.assertEqual([json.loads(x)["type"] for x in lines], ["ADDED", "ADDED"])
+        c.request("GET", "/api/v1/services?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+                         "&allowWatchBookmarks=true")
+        r = c.getresponse()
+        self.assertEqual(r.status, 422)
+        self.assertEqual(json.loads(r.read())["reason"], "Invalid")
+        s = Stream(self.port, "/api/v1/namespaces", token=None, tls=False)
+        self.addCleanup(s.close)
+        s.json()
+        self.assertLessEqual(max(len(x) for x in s.chunks), 5)
 
 
 def kubeconfig(dirname, port, token=TOKEN):
