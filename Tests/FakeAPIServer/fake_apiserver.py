@@ -80,6 +80,23 @@ def dumps(obj):
     return json.dumps(obj, separators=(",", ":"))
 
 
+class Obj(dict):
+    """A stored object (never mutated once stored), with its two JSON forms serialized once:
+    `full` (with kind/apiVersion, for watch events and GET) and `item` (without, for LIST)."""
+    __slots__ = ("full", "item")
+
+
+def freeze(d, fresh=False):
+    o = Obj(d if fresh else json.loads(dumps(d)))   # json round trip: a faster deep copy
+    o.full = dumps(o).encode()
+    o.item = dumps({k: v for k, v in o.items() if k not in ("kind", "apiVersion")}).encode()
+    return o
+
+
+def thaw(o):
+    return json.loads(o.full)
+
+
 def status_obj(code, reason, message, details=None):
     s = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
          "message": message, "reason": reason, "code": code}
@@ -119,6 +136,8 @@ def parse_label_selector(text):
             reqs.append(("absent" if m.group(1) else "exists", m.group(2), None))
             continue
         raise ApiError(400, "BadRequest", f"unable to parse requirement: {term!r}")
+    if not reqs:
+        return lambda labels: True
 
     def pred(labels):
         labels = labels or {}
@@ -153,6 +172,8 @@ def parse_field_selector(text, resource):
             raise ApiError(400, "BadRequest",
                            f'field label not supported: {field}')
         reqs.append((field.split("."), m.group(2) == "!=", m.group(3)))
+    if not reqs:
+        return None
 
     def pred(obj):
         for path, negate, val in reqs:
@@ -251,7 +272,7 @@ class Fake:
         if res is None:
             raise ApiError(400, "BadRequest", f"unsupported kind {obj.get('kind')!r}")
         kind, api_version, _, namespaced = RESOURCES[res]
-        o = copy.deepcopy(obj)
+        o = json.loads(dumps(obj))
         o.pop("apiVersion", None)
         o = {"kind": kind, "apiVersion": api_version, **o}
         md = o.setdefault("metadata", {})
@@ -270,6 +291,7 @@ class Fake:
             md.setdefault("creationTimestamp", prev["metadata"].get("creationTimestamp") if prev
                           else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
             md["resourceVersion"] = str(self._bump())
+            o = freeze(o, fresh=True)
             self.objects[key] = o
             self.history.append(Event(self.rv, res, key, "MODIFIED" if prev else "ADDED", o, prev))
             self.cond.notify_all()
@@ -281,8 +303,9 @@ class Fake:
             prev = self.objects.pop(key, None)
             if prev is None:
                 raise ApiError(404, "NotFound", f'{res} "{name}" not found')
-            last = copy.deepcopy(prev)
+            last = thaw(prev)
             last["metadata"]["resourceVersion"] = str(self._bump())
+            last = freeze(last, fresh=True)
             self.history.append(Event(self.rv, res, key, "DELETED", last, prev))
             self.cond.notify_all()
             return last
@@ -520,17 +543,20 @@ class Handler(BaseHTTPRequestHandler):
     def write_chunks(self, data):
         """Writes data as HTTP chunks of random sizes (1..chunk-max bytes), cut anywhere."""
         f = self.server.fake
-        frames = []
-        i = 0
+        cuts, i, sizes = [], 0, range(1, f.chunk_max + 1)
         while i < len(data):
-            n = random.randint(1, f.chunk_max)
-            piece = data[i:i + n]
-            i += n
-            frames.append(b"%x\r\n%s\r\n" % (len(piece), piece))
-            if f.chunk_pause:
-                self.wfile.write(frames.pop())
+            for n in random.choices(sizes, k=len(data) // max(1, f.chunk_max // 2) + 8):
+                cuts.append(i)
+                i += n
+                if i >= len(data):
+                    break
+        cuts.append(len(data))
+        frames = [b"%x\r\n%s\r\n" % (b - a, data[a:b]) for a, b in zip(cuts, cuts[1:])]
+        if f.chunk_pause:
+            for fr in frames:
+                self.wfile.write(fr)
                 time.sleep(f.chunk_pause)
-        if frames:
+        elif frames:
             self.wfile.write(b"".join(frames))
 
     def end_chunks(self):
@@ -665,8 +691,9 @@ class Handler(BaseHTTPRequestHandler):
             objs = [(k, state[k]) for k in keys]
         if after is not None:
             objs = [(k, o) for k, o in objs if k > after]
-        objs = [(k, o) for k, o in objs
-                if labels(o.get("metadata", {}).get("labels")) and fields(o)]
+        if q.get("labelSelector") or fields:
+            objs = [(k, o) for k, o in objs
+                    if labels(o.get("metadata", {}).get("labels")) and (fields is None or fields(o))]
         meta = {"resourceVersion": str(snap)}
         if limit > 0 and len(objs) > limit:
             meta["continue"] = continue_token(snap, epoch, objs[limit - 1][0])
@@ -678,7 +705,7 @@ class Handler(BaseHTTPRequestHandler):
         for i, (_, o) in enumerate(objs):
             if i:
                 parts.append(b",")
-            parts.append(dumps({k: v for k, v in o.items() if k not in ("kind", "apiVersion")}).encode())
+            parts.append(o.item)
         parts.append(b"]}\n")
         self.start_chunked()
         self.write_chunks(b"".join(parts))
@@ -724,7 +751,7 @@ class Handler(BaseHTTPRequestHandler):
 
         def visible(o):
             return (o is not None and (not ns or o["metadata"].get("namespace", "") == ns)
-                    and labels(o["metadata"].get("labels")) and fields(o))
+                    and labels(o["metadata"].get("labels")) and (fields is None or fields(o)))
 
         error = None
         initial = []
@@ -764,6 +791,8 @@ class Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
 
         def ev(t, obj):
+            if isinstance(obj, Obj):
+                return b'{"type":"%s","object":%s}\n' % (t.encode(), obj.full)
             return (dumps({"type": t, "object": obj}) + "\n").encode()
 
         def bookmark(rv, end=False):
@@ -811,7 +840,7 @@ class Handler(BaseHTTPRequestHandler):
                         elif new_ok:
                             out.append(ev("MODIFIED" if old_ok else "ADDED", e.obj))
                         elif old_ok:
-                            gone = copy.deepcopy(e.prev)
+                            gone = thaw(e.prev)
                             gone["metadata"]["resourceVersion"] = str(e.rv)
                             out.append(ev("DELETED", gone))
                     last = fake.rv
