@@ -97,6 +97,17 @@ def thaw(o):
     return json.loads(o.full)
 
 
+def parse_bool(v, name):
+    """As Go's strconv.ParseBool, which the API server uses ("True" comes from older Python clients)."""
+    if v is None or v == "":
+        return None
+    if v in ("1", "t", "T", "true", "TRUE", "True"):
+        return True
+    if v in ("0", "f", "F", "false", "FALSE", "False"):
+        return False
+    raise ApiError(400, "BadRequest", f"invalid boolean value {v!r} for {name}")
+
+
 def status_obj(code, reason, message, details=None):
     s = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
          "message": message, "reason": reason, "code": code}
@@ -624,7 +635,7 @@ class Handler(BaseHTTPRequestHandler):
         res, ns, name = route(path)
         if name is not None:
             return self.get_one(res, ns, name)
-        if q.get("watch") in ("1", "true"):
+        if parse_bool(q.get("watch"), "watch"):
             return self.serve_watch(res, ns, q, auth)
         return self.serve_list(res, ns, q)
 
@@ -717,10 +728,10 @@ class Handler(BaseHTTPRequestHandler):
         kind, api_version, _, _ = RESOURCES[res]
         labels = parse_label_selector(q.get("labelSelector"))
         fields = parse_field_selector(q.get("fieldSelector"), res)
-        allow_bm = q.get("allowWatchBookmarks") in ("1", "true")
+        allow_bm = bool(parse_bool(q.get("allowWatchBookmarks"), "allowWatchBookmarks"))
         rvp = q.get("resourceVersion") or ""
         match = q.get("resourceVersionMatch") or ""
-        send_initial = q.get("sendInitialEvents")
+        send_initial = parse_bool(q.get("sendInitialEvents"), "sendInitialEvents")
         try:
             timeout = float(q["timeoutSeconds"]) if q.get("timeoutSeconds") else random.uniform(1800, 3600)
         except ValueError:
@@ -730,7 +741,7 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(422, "Invalid", 'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: '
                            'Forbidden: sendInitialEvents is forbidden for watch unless the WatchList '
                            'feature gate is enabled')
-        if send_initial == "true" and fake.watchlist == "on":
+        if send_initial and fake.watchlist == "on":
             if match != "NotOlderThan":
                 raise ApiError(422, "Invalid", "resourceVersionMatch: Forbidden: sendInitialEvents requires "
                                "setting resourceVersionMatch to NotOlderThan")
