@@ -301,6 +301,10 @@ class Fake:
             md.setdefault("uid", prev["metadata"]["uid"] if prev else str(uuid.uuid4()))
             md.setdefault("creationTimestamp", prev["metadata"].get("creationTimestamp") if prev
                           else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+            if prev is not None:
+                md["resourceVersion"] = prev["metadata"]["resourceVersion"]
+                if o == prev:      # a no-op update: the real server keeps the RV and sends no event
+                    return prev
             md["resourceVersion"] = str(self._bump())
             o = freeze(o, fresh=True)
             self.objects[key] = o

@@ -325,6 +325,8 @@ class ProtocolTests(FakeCase):
         self.assertEqual(evs[2]["object"]["metadata"]["resourceVersion"], gone["metadata"]["resourceVersion"])
         self.assertNotEqual(evs[2]["object"]["metadata"]["resourceVersion"],
                             evs[0]["object"]["metadata"]["resourceVersion"])
+        same = self.apply(dict(svc("a"), spec={"clusterIP": "10.96.1.1"}))[0]   # unchanged: no new RV, no event
+        self.assertEqual(same["metadata"]["resourceVersion"], evs[1]["object"]["metadata"]["resourceVersion"])
         self.apply(svc("live"))
         e = w.event()
         self.assertEqual((e["type"], e["object"]["metadata"]["name"]), ("ADDED", "live"))
