@@ -262,6 +262,9 @@ class Fake:
         with self.cond:
             out = copy.deepcopy(self.stats)
             out["openWatches"] = len(self.watches)
+            out["openWatchesByResource"] = {}
+            for w in self.watches:
+                out["openWatchesByResource"][w.res] = out["openWatchesByResource"].get(w.res, 0) + 1
             clients = copy.deepcopy(self.by_client)
             for w in self.watches:
                 clients.setdefault(w.ua, new_counters())
@@ -433,6 +436,7 @@ def parse_continue(tok):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128
 
     def __init__(self, addr, fake, control_only, sslctx):
         self.fake, self.control_only, self.sslctx = fake, control_only, sslctx

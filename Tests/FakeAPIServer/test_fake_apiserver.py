@@ -446,7 +446,8 @@ class ProtocolTests(FakeCase):
         a = self.api("/api/v1/services?watch=1&allowWatchBookmarks=true&timeoutSeconds=30")
         b = self.api("/api/v1/namespaces?watch=1&allowWatchBookmarks=true&timeoutSeconds=30")
         self.assertEqual(a.event()["type"], "BOOKMARK")
-        wait_until(lambda: self.ctl("GET", "stats")["openWatches"] == 2, what="watches open")
+        wait_until(lambda: self.ctl("GET", "stats")["openWatchesByResource"] == {"services": 1, "namespaces": 1},
+                   what="watches open")
         self.assertEqual(self.ctl("POST", "watches/drop", {"resource": "services"})["dropped"], 1)
         with self.assertRaises(EOFError):
             while True:
