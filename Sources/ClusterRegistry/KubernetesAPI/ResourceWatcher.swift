@@ -264,7 +264,15 @@ struct ResourceWatcher: Sendable {
         let deadline = initialEvents ? started.advanced(by: source.options.watchListDeadline) : nil
         try await withStallWatchdog(limit: stallLimit, deadline: deadline, deadlineError: Failure.watchListUnsupported) { progress in
             var framer = JSONStreamFramer(shape: .stream)
-            while let chunk = try await response.body.next() {
+            while true {
+                // A watch cut mid-stream (server restart, proxy, dropped connection) ends like a
+                // timeout: re-watch from the last resourceVersion, no relist, no alarm.
+                let next: [UInt8]?
+                do { next = try await response.body.next() } catch {
+                    if (error as? APITransportError)?.kind == .cancelled || Task.isCancelled { throw CancellationError() }
+                    break
+                }
+                guard let chunk = next else { break }
                 progress.touch()
                 if !chunk.isEmpty { session.receivedBytes = true }
                 var events: [[UInt8]] = []

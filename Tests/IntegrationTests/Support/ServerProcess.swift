@@ -58,7 +58,7 @@ final class ServerProcess {
     ///   - arguments: extra arguments to `serve`.
     ///   - waitFor: a name to query until the server answers it; nil to wait for the log line instead.
     init(corefile text: String, files: [String: String] = [:], arguments: [String] = [], workers: Int = 2,
-         waitFor: Bool = true) throws {
+         environment: [String: String] = [:], waitFor: Bool = true) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("clusterdns-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         port = ServerProcess.freePort()
@@ -73,6 +73,9 @@ final class ServerProcess {
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: ServerProcess.binary)
         process.arguments = ["serve", "--conf", corefile.path, "--workers", String(workers)] + arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let handle = try FileHandle(forWritingTo: logFile)
         process.standardOutput = handle
         process.standardError = handle
