@@ -35,11 +35,13 @@ import Glibc
             \(start) > \(dir.path)/server.log 2>&1 &
             SERVER=$!
             for i in $(seq 150); do
-                dig @127.0.0.1 -p 53 a.example +short +time=1 +tries=1 | grep -q . && break
+                # dig prints its errors on stdout too: wait for an A record, not just output.
+                dig @127.0.0.1 -p 53 a.example +noall +additional +time=1 +tries=1 | awk '$4 == "A"' | grep -q . && break
                 kill -0 $SERVER 2>/dev/null || break
                 sleep 0.1
             done
-            echo "answer: $(dig @127.0.0.1 -p 53 a.example +short +time=2 +tries=1 | head -1)"
+            # whoami answers in the additional section: the client's address.
+            echo "answer: $(dig @127.0.0.1 -p 53 a.example +noall +additional +time=2 +tries=1 | awk '$4 == "A" { print $5 }')"
             grep -E '^(Uid|Gid|Groups|CapEff|CapPrm|CapAmb):' /proc/$SERVER/status 2>/dev/null | tr '\\t' ' ' | tr -s ' '
             kill -TERM $SERVER 2>/dev/null
             wait $SERVER

@@ -81,7 +81,7 @@ import Glibc
             mount -t proc proc $ROOT/proc
             touch $ROOT/probe 2>/dev/null && echo "root is writable" || echo "root is read-only"
             nsd -d -c $D/nsd.conf > $D/nsd.out 2>&1 &
-            for i in $(seq 100); do dig @127.0.0.2 www.example.test +short +time=1 +tries=1 | grep -q . && break; sleep 0.1; done
+            for i in $(seq 100); do dig @127.0.0.2 www.example.test +short +time=1 +tries=1 | grep -q '^[0-9]' && break; sleep 0.1; done
             # As the Deployment runs it: uid/gid 65534 from the start (runAsUser), nothing else.
             chroot --userspec=65534:65534 $ROOT /clusterdns serve --conf /etc/clusterdns/Corefile \\
                 --manifests /etc/clusterdns/manifests > $D/server.log 2>&1 &
