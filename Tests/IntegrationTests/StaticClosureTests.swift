@@ -42,14 +42,16 @@ import Glibc
         try """
             server:
                 ip-address: 127.0.0.2@53
+                reuseport: yes
+                server-count: 2
                 zonesdir: "\(dir.path)"
-                pidfile: "\(dir.path)/nsd.pid"
+                pidfile: "\(dir.path)/nsd/nsd.pid"
                 database: ""
                 username: ""
                 chroot: ""
-                xfrdfile: "\(dir.path)/xfrd.state"
-                zonelistfile: "\(dir.path)/zone.list"
-                logfile: "\(dir.path)/nsd.log"
+                xfrdfile: "\(dir.path)/nsd/xfrd.state"
+                zonelistfile: "\(dir.path)/nsd/zone.list"
+                logfile: "\(dir.path)/nsd/nsd.log"
                 verbosity: 0
             remote-control:
                 control-enable: no
@@ -80,7 +82,12 @@ import Glibc
             mount --bind $ROOT $ROOT && mount -o remount,bind,ro $ROOT
             mount -t proc proc $ROOT/proc
             touch $ROOT/probe 2>/dev/null && echo "root is writable" || echo "root is read-only"
-            nsd -d -c $D/nsd.conf > $D/nsd.out 2>&1 &
+            # NSD as the same user as the server: Linux shares a port between SO_REUSEPORT sockets
+            # (NSD's 127.0.0.2:53, the server's 0.0.0.0:53) only within one user, and NSD sets
+            # SO_REUSEPORT only with more than one server process.
+            mkdir -p $D/nsd && chown 65534:65534 $D/nsd && chmod 755 $D
+            setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+net_bind_service \\
+                --ambient-caps=+net_bind_service nsd -d -c $D/nsd.conf > $D/nsd/nsd.out 2>&1 &
             for i in $(seq 100); do dig @127.0.0.2 www.example.test +short +time=1 +tries=1 | grep -q '^[0-9]' && break; sleep 0.1; done
             # As the Deployment runs it: uid/gid 65534 from the start (runAsUser), nothing else.
             chroot --userspec=65534:65534 $ROOT /clusterdns serve --conf /etc/clusterdns/Corefile \\
