@@ -96,17 +96,19 @@ public struct ResourceLimits: Sendable, Equatable {
         return (count, source)
     }
 
-    /// Bytes the process is expected to use besides its caches: code, the Swift runtime, the
-    /// HTTP endpoints' threads, the registry of a mid-sized cluster, and per worker its socket
-    /// buffers and TCP connections. Measured with the release binary (Docs/deploy.md, sizing);
-    /// rounded up generously, since the kernel kills rather than throttles.
+    /// Bytes the process is expected to use besides its caches and its registry: code, the
+    /// Swift runtime, the HTTP endpoints' threads, and per worker its stack, socket buffers and
+    /// cache tables. Measured with the release binary on an empty cluster (Docs/deploy.md,
+    /// "Sizing"): 29 MiB with one worker, about 1.4 MiB more per worker; rounded up
+    /// generously, since the kernel kills rather than throttles.
     public static func baseFootprint(workers: Int) -> Int {
         40 << 20 + workers * (4 << 20)
     }
 
     /// The bytes all caches together may take by default: half of what the memory limit leaves
-    /// after the base footprint, so registry growth and bursts of TCP clients still fit; nil
-    /// without a memory limit (the caches keep CoreDNS's default sizes).
+    /// after the base footprint. The other half is for the registry (about 1.5 MiB per 1 000
+    /// Services, measured), which is not known at start and grows with the cluster, and for
+    /// bursts of TCP clients. nil without a memory limit (the caches keep CoreDNS's sizes).
     public func cacheBudget(workers: Int) -> Int? {
         guard let memory else { return nil }
         return max(0, (memory.bytes - ResourceLimits.baseFootprint(workers: workers)) / 2)
