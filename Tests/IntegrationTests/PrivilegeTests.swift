@@ -43,6 +43,9 @@ import Glibc
             # whoami answers in the additional section: the client's address.
             echo "answer: $(dig @127.0.0.1 -p 53 a.example +noall +additional +time=2 +tries=1 | awk '$4 == "A" { print $5 }')"
             grep -E '^(Uid|Gid|Groups|CapEff|CapPrm|CapAmb):' /proc/$SERVER/status 2>/dev/null | tr '\\t' ' ' | tr -s ' '
+            # Every thread (workers, HTTP, control), not only the main one, must have changed.
+            echo "threads: $(ls /proc/$SERVER/task | wc -l)"
+            echo "threads still privileged: $(grep -L -E '^Uid:[[:space:]]+[1-9][0-9]*[[:space:]]+[1-9]' /proc/$SERVER/task/*/status | wc -l)"
             kill -TERM $SERVER 2>/dev/null
             wait $SERVER
             echo "exit: $?"
@@ -76,6 +79,8 @@ import Glibc
         #expect(output.contains("CapEff: 0000000000000000"), "\(output)")
         #expect(output.contains("CapPrm: 0000000000000000"), "\(output)")
         #expect(output.contains("dropped privileges"), "\(output)")
+        #expect(output.contains("threads still privileged: 0"), "\(output)")
+        #expect(!output.contains("threads: 0\n") && !output.contains("threads: 1\n"), "\(output)")
         #expect(output.contains("exit: 0"), "\(output)")
     }
 
