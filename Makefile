@@ -4,13 +4,18 @@ CONF       ?= Zones/Corefile
 MANIFESTS  ?=
 FUZZ_SECONDS ?= 60
 RELEASE_BIN := .build/release/clusterdns
+# `make static`: its own build tree, so the flag does not rebuild the normal release tree.
+STATIC_SCRATCH := .build-static
+STATIC_BIN := $(STATIC_SCRATCH)/release/clusterdns
+# The Kubernetes schema validator for deploy/kubernetes (PyPI; ships its schemas, works offline).
+PYTHON ?= python3
 
 # Debian packages: what building needs, and what the tests run against (real peers and clients).
 BUILD_PACKAGES := pkg-config libldns-dev
-TEST_PACKAGES  := $(BUILD_PACKAGES) bind9-dnsutils knot-dnsutils ldnsutils nsd knot curl prometheus \
+TEST_PACKAGES  := $(BUILD_PACKAGES) bind9-dnsutils knot-dnsutils ldnsutils nsd knot curl prometheus libcap2-bin \
                   iproute2 procps valgrind dnsmasq-base musl-tools util-linux
 
-.PHONY: all deps deps-test build build-debug serve test bench fuzz clean
+.PHONY: all deps deps-test build build-debug static validate-manifests serve test bench fuzz clean
 
 all: build
 
@@ -27,14 +32,28 @@ build: deps
 build-debug: deps
 	$(SWIFT) build
 
+## static: a self-contained release binary (Swift runtime linked in) at .build-static/release/clusterdns,
+## and what it still loads from the system (scripts/closure.sh copies exactly that into an image)
+static: deps
+	$(SWIFT) build -c release --product clusterdns --static-swift-stdlib --scratch-path $(STATIC_SCRATCH)
+	@ls -l $(STATIC_BIN)
+	ldd $(STATIC_BIN)
+
+## validate-manifests: deploy/kubernetes against the Kubernetes API schemas (installs the validator if missing)
+# (Debian's own python3 refuses a plain pip install (PEP 668); the retry says it is meant.)
+validate-manifests:
+	@$(PYTHON) -c 'import kubernetes_validate' 2>/dev/null || $(PYTHON) -m pip install -q kubernetes-validate \
+		|| $(PYTHON) -m pip install -q --break-system-packages kubernetes-validate
+	$(PYTHON) -m kubernetes_validate --strict deploy/kubernetes/*.yaml
+
 ## serve: the server on the embedded default Corefile (port 53)
 serve: build
 	$(RELEASE_BIN) serve --conf $(CONF) $(if $(MANIFESTS),--manifests $(MANIFESTS))
 
 ## test: the whole suite (unit, cross-checks against libldns, integration against real processes) and a short fuzz pass
-test: deps-test
+test: deps-test validate-manifests static
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --parallel --num-workers 2
+	CLUSTERDNS_REQUIRE_STATIC=1 $(SWIFT) test --skip-build --parallel --num-workers 2
 	$(MAKE) fuzz FUZZ_SECONDS=$(if $(CI),60,20)
 
 ## bench: microbenchmarks (ns/op, mallocs/op) from the Benchmarks package

@@ -129,6 +129,7 @@ let package = Package(
         .testTarget(name: "ClusterRegistryTests", dependencies: ["ClusterRegistry", "DNSWire"], swiftSettings: swiftSettings),
         .testTarget(name: "ZoneFileTests", dependencies: ["ZoneFile", "DNSWire"], swiftSettings: swiftSettings),
         .testTarget(name: "PluginsTests", dependencies: ["Plugins", "DNSWire", "ClusterRegistry", "Corefile"], swiftSettings: swiftSettings),
+        .testTarget(name: "ServerTests", dependencies: ["Server"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "DNSWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
