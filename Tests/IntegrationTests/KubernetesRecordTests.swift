@@ -88,6 +88,28 @@ import Testing
         ])
     }
 
+    @Test("SRV targets and their additional records: the registry's lowercase names, only the zone in the question's case (CoreDNS)")
+    func srvTargetCase() throws {
+        let server = try Self.server()
+        let asked = "SVC1.TestNS.svc.Cluster.Local."
+        let target = "svc1.testns.svc.Cluster.Local."
+        let headless = "HDLS1.TESTNS.svc.Cluster.LOCAL."
+        let headlessTarget = "hdls1.testns.svc.Cluster.LOCAL."
+        server.client.check([
+            Row(asked, .srv, .noError, ["\(asked) 5 IN SRV 0 100 80 \(target)"], additional: ["\(target) 5 IN A 10.0.0.1"]),
+            Row("_HTTP._TCP." + asked, .srv, .noError, ["_HTTP._TCP.\(asked) 5 IN SRV 0 100 80 \(target)"],
+                additional: ["\(target) 5 IN A 10.0.0.1"]),
+            Row("Dup-Name." + headless, .srv, .noError, ["Dup-Name.\(headless) 5 IN SRV 0 50 80 dup-name.\(headlessTarget)"],
+                additional: ["dup-name.\(headlessTarget) 5 IN A 172.0.0.4", "dup-name.\(headlessTarget) 5 IN A 172.0.0.5"]),
+        ])
+        // Exact case: the presentation comparison above keeps case, and so does this one.
+        let reply = try server.client.query(headless, .srv)
+        let targets = reply.answers.compactMap { record -> String? in
+            if case .srv(_, _, _, let t) = record.rdata { return t.description } else { return nil }
+        }
+        #expect(!targets.isEmpty && targets.allSatisfy { $0.hasSuffix(".hdls1.testns.svc.Cluster.LOCAL.") }, "\(reply)")
+    }
+
     @Test("headless services: ready endpoints only, readiness rules, NXDOMAIN without ready endpoints, SRV per endpoint")
     func headless() throws {
         let server = try Self.server()

@@ -268,4 +268,20 @@ import Testing
         #expect(try harness.query("1.0.96.10.in-addr.arpa.", .ptr).answers.first?.rdata
                 == .ptr(try DomainName("web.prod.svc.cluster.local.")))
     }
+
+    @Test("names the API server admits that start with a digit: Service (RelaxedServiceNameValidation), namespace, hostname and subdomain answer")
+    func digitFirstNames() throws {
+        let yaml = "apiVersion: v1\nkind: Namespace\nmetadata: {name: 9ns}\n---\n"
+            + Self.service("1kubernetes", ns: "9ns", ip: "10.96.0.7")
+            + Self.service("2sub", ns: "9ns", ip: "None")
+            + Self.slice("2sub-1", service: "2sub", ns: "9ns", endpoints: ["{addresses: [10.244.3.3], hostname: 3host}"])
+        let harness = try KubernetesHarness(snapshot: Self.snapshot([("t.yaml", yaml)]))
+        #expect(try harness.query("1kubernetes.9ns.svc.cluster.local.", .a).answers.map(\.rdata) == [.a(IPv4Address(10, 96, 0, 7))])
+        #expect(try harness.query("3host.2sub.9ns.svc.cluster.local.", .a).answers.map(\.rdata) == [.a(IPv4Address(10, 244, 3, 3))])
+        #expect(try harness.query("7.0.96.10.in-addr.arpa.", .ptr).answers.first?.rdata
+                == .ptr(try DomainName("1kubernetes.9ns.svc.cluster.local.")))
+        // Still refused: what the API server refuses (a trailing '-', uppercase).
+        let refused = Self.snapshot([("t.yaml", Self.service("web-", ip: "10.96.0.8") + Self.service("Web", ip: "10.96.0.9"))])
+        #expect(refused.errors.count == 2)
+    }
 }
