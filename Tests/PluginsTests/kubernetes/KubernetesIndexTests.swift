@@ -284,4 +284,25 @@ import Testing
         let refused = Self.snapshot([("t.yaml", Self.service("web-", ip: "10.96.0.8") + Self.service("Web", ip: "10.96.0.9"))])
         #expect(refused.errors.count == 2)
     }
+
+    @Test("NS: a headless service fronting this server is named per endpoint (CoreDNS nsAddrs), glue in additional, ns.dns answers the same addresses")
+    func headlessNameServers() throws {
+        let yaml = Self.service("kube-dns", ns: "kube-system", ip: "None")
+            + Self.slice("kube-dns-1", service: "kube-dns", ns: "kube-system", endpoints: ["{addresses: [10.244.0.2]}", "{addresses: [10.244.0.3]}"])
+        let harness = try KubernetesHarness(snapshot: Self.snapshot([("t.yaml", yaml)]), localAddresses: [.v4(IPv4Address(10, 244, 0, 2))])
+        let reply = try harness.query("Cluster.Local.", .ns)
+        #expect(reply.answers.map(\.description).sorted() == [
+            "Cluster.Local.\t5\tIN\tNS\t10-244-0-2.kube-dns.kube-system.svc.Cluster.Local.",
+            "Cluster.Local.\t5\tIN\tNS\t10-244-0-3.kube-dns.kube-system.svc.Cluster.Local.",
+        ], "\(reply)")
+        #expect(reply.additionals.filter { $0.type == .a }.map(\.description).sorted() == [
+            "10-244-0-2.kube-dns.kube-system.svc.Cluster.Local.\t5\tIN\tA\t10.244.0.2",
+            "10-244-0-3.kube-dns.kube-system.svc.Cluster.Local.\t5\tIN\tA\t10.244.0.3",
+        ], "\(reply)")
+        #expect(try harness.query("ns.dns.cluster.local.", .a).answers.map(\.rdata).sorted { "\($0)" < "\($1)" }
+                == [.a(IPv4Address(10, 244, 0, 2)), .a(IPv4Address(10, 244, 0, 3))])
+        // Not fronting this server: the fallback name with the server's own address.
+        let other = try KubernetesHarness(snapshot: Self.snapshot([("t.yaml", yaml)]), localAddresses: [.v4(IPv4Address(10, 244, 9, 9))])
+        #expect(try other.query("cluster.local.", .ns).answers.map(\.description) == ["cluster.local.\t5\tIN\tNS\tns.dns.cluster.local."])
+    }
 }
