@@ -53,6 +53,7 @@ public enum Directives {
         "health": DirectiveSpec(setup: HealthConfig.setup),
         "ready": DirectiveSpec(setup: ReadyConfig.setup),
         "prometheus": DirectiveSpec(setup: PrometheusConfig.setup),
+        "transfer": DirectiveSpec(setup: TransferConfig.setup),
     ]
 
     /// Position of `name` in the plugin order.
