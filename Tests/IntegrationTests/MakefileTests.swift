@@ -28,7 +28,7 @@ import Glibc
         #expect(try Self.text("README.md").contains("a 20-second fuzz pass (60 s when `CI` is set"))
     }
 
-    @Test("TEST_PACKAGES installs python3, which the glibc cross-check runs, and nothing no test or doc uses")
+    @Test("TEST_PACKAGES installs python3, which the glibc cross-check runs, and not valgrind or procps, which no test runs")
     func testPackages() throws {
         let packages = try #require(try Self.variable("TEST_PACKAGES")).split(separator: " ").map(String.init)
         #expect(packages.contains("python3"))
@@ -37,16 +37,18 @@ import Glibc
     }
 
     /// A fake `dpkg-query` (nothing is installed) and `apt-get` (records whether policy-rc.d is
-    /// there while it "installs") in front of PATH.
+    /// there while it "installs") in front of PATH, and the policy file moved to the test's
+    /// directory (DEPS_POLICY_RC_D), so the machine's /usr/sbin is not touched.
     @Test("scripts/deps.sh keeps daemons from starting during its install only: the policy-rc.d it wrote is gone afterwards",
-          .enabled(if: getuid() == 0 && !FileManager.default.fileExists(atPath: "/usr/sbin/policy-rc.d")))
+          .enabled(if: getuid() == 0))
     func policyRcd() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("deps-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let seen = dir.appendingPathComponent("seen")
+        let policy = dir.appendingPathComponent("policy-rc.d")
         try "#!/bin/sh\nexit 1\n".write(to: dir.appendingPathComponent("dpkg-query"), atomically: true, encoding: .utf8)
-        try "#!/bin/sh\n[ -x /usr/sbin/policy-rc.d ] && echo present > \(seen.path)\nexit 0\n"
+        try "#!/bin/sh\n[ -x \(policy.path) ] && echo present > \(seen.path)\nexit 0\n"
             .write(to: dir.appendingPathComponent("apt-get"), atomically: true, encoding: .utf8)
         for tool in ["dpkg-query", "apt-get"] {
             chmod(dir.appendingPathComponent(tool).path, 0o755)
@@ -56,12 +58,13 @@ import Glibc
         process.arguments = [Transcript.root.appendingPathComponent("scripts/deps.sh").path, "no-such-package-for-test"]
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = dir.path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        environment["DEPS_POLICY_RC_D"] = policy.path
         process.environment = environment
         process.standardError = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         #expect((try? String(contentsOf: seen, encoding: .utf8)) == "present\n")
-        #expect(!FileManager.default.fileExists(atPath: "/usr/sbin/policy-rc.d"))
+        #expect(!FileManager.default.fileExists(atPath: policy.path))
     }
 }
