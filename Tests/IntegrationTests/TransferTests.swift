@@ -105,4 +105,16 @@ import Testing
         let older = try Self.dig(server, from: "127.0.0.2", ["IXFR=\(serial - 1)", "example.test"])
         #expect(older.count == 27 && older.first == soa && older.last == soa, "\(older)")
     }
+
+    @Test("a zone larger than one 64 KiB message gets SERVFAIL and a logged reason (multi-message transfers: not supported yet)")
+    func tooLarge() throws {
+        let zone = "$ORIGIN big.test.\n$TTL 300\n@ IN SOA ns.big.test. h.big.test. 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\n"
+            + (1...3000).map { "host\($0) IN A 10.0.\($0 / 250).\($0 % 250 + 1)\n" }.joined()
+        let server = try ServerProcess(corefile: ".:{PORT} {\n    bind 127.0.0.1\n    errors\n    transfer {\n        to *\n    }\n    file {DIR}/big.zone big.test\n}\n",
+                                       files: ["big.zone": zone])
+        #expect(try server.client.queryTCP("big.test.", .axfr).rcode == .serverFailure)
+        #expect(ServerProcess.eventually {
+            server.log.contains("plugin/transfer: zone too large for one message: 3004 records; multi-message transfers are not supported yet")
+        }, "\(server.log)")
+    }
 }
