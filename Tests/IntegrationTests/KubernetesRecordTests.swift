@@ -88,6 +88,27 @@ import Testing
         ])
     }
 
+    @Test("a Service whose name starts with a digit answers (RelaxedServiceNameValidation; Kubernetes' DNS e2e test)")
+    func digitFirstService() throws {
+        var files = try KubernetesFixtures.files()
+        files["cluster/digit.yaml"] = """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: 1kubernetes, namespace: testns}
+            spec:
+              clusterIP: 10.0.0.99
+              ports: [{name: https, port: 443}]
+            """
+        let server = try ServerProcess(corefile: KubernetesFixtures.corefile("pods insecure"), files: files)
+        let name = svc("1kubernetes")
+        server.client.check([
+            Row(name, .a, .noError, ["\(name) 5 IN A 10.0.0.99"]),
+            Row("_https._tcp." + name, .srv, .noError, ["_https._tcp.\(name) 5 IN SRV 0 100 443 \(name)"], additional: ["\(name) 5 IN A 10.0.0.99"]),
+            Row("99.0.0.10.in-addr.arpa.", .ptr, .noError, ["99.0.0.10.in-addr.arpa. 5 IN PTR \(name)"]),
+        ])
+        #expect(!server.log.contains("1kubernetes: metadata.name"), "\(server.log)")
+    }
+
     @Test("SRV targets and their additional records: the registry's lowercase names, only the zone in the question's case (CoreDNS)")
     func srvTargetCase() throws {
         let server = try Self.server()
