@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Shell transcripts in the repository's Markdown: a `$ command` line inside a fenced block and
+/// Shell transcripts in the repository's Markdown: a `$ command` line inside a fenced block (``` or ~~~) and
 /// the lines after it, up to the next `$ ` line or the end of the block, as its output.
 struct Transcript: CustomStringConvertible, Sendable {
     let file: String
@@ -29,7 +29,7 @@ struct Transcript: CustomStringConvertible, Sendable {
             current = nil
         }
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if line.hasPrefix("```") {
+            if line.hasPrefix("```") || line.hasPrefix("~~~") {
                 if inBlock { flush() }
                 inBlock.toggle()
                 continue
@@ -47,10 +47,16 @@ struct Transcript: CustomStringConvertible, Sendable {
 
     /// True when `actual` is this transcript's output: lines compared after `normalise`, a line
     /// `...` standing for any number of lines, and (with `anyOrder`) as multisets.
-    func matches(_ actual: String, normalise: (String) -> String, anyOrder: Bool = false) -> Bool {
+    /// With `dropEmpty`, lines that normalise to nothing are left out on both sides (for
+    /// transcripts "trimmed of blank lines").
+    func matches(_ actual: String, normalise: (String) -> String, anyOrder: Bool = false, dropEmpty: Bool = false) -> Bool {
         var have = actual.split(separator: "\n", omittingEmptySubsequences: false).map { normalise(String($0)) }
         while have.last?.isEmpty == true { have.removeLast() }
-        let want = output.map(normalise)
+        var want = output.map(normalise)
+        if dropEmpty {
+            have.removeAll { $0.isEmpty }
+            want.removeAll { $0.isEmpty }
+        }
         if anyOrder { return have.sorted() == want.sorted() }
         return Self.match(want[...], have[...])
     }
