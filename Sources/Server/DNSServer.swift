@@ -281,11 +281,16 @@ public final class DNSServer {
             guard let self, let index = self.retired.firstIndex(where: { $0.corefile == previous.corefile }) else { return }
             self.stopPlugins(self.retired.remove(at: index))
         }
+        // The old watcher goes whatever the new Corefile says: a Corefile without `reload` is
+        // reloaded by SIGHUP only, as in CoreDNS.
+        reloadWatcher?.stop()
+        reloadWatcher = nil
         if let interval = next.reloadInterval {
-            reloadWatcher?.stop()
             reloadWatcher = CorefileWatcher(files: next.corefile.files, interval: interval, jitter: next.reloadJitter,
                                             loop: control) { [weak self] in self?.reload(reason: "Corefile changed") }
         }
+        logger.info(reloadWatcher == nil ? "Corefile watcher off: no reload directive" : "Corefile watcher on",
+                    metadata: ["reason": .string(reason)])
         ReloadStatistics.shared.succeeded()
         logger.info("reloaded configuration", metadata: ["reason": .string(reason)])
     }

@@ -165,6 +165,14 @@ final class TCPConnection: IOHandler {
         serviceFromOutside()
     }
 
+    /// Queues one leading message of a reply made of several (a zone transfer), sent while its query
+    /// is still being answered: written in order before the reply's last message, settling no query.
+    func deliverPart(_ bytes: UnsafeRawBufferPointer) {
+        output.appendFrame(bytes)
+        worker.counters.tcpFramesSent &+= 1
+        serviceFromOutside()
+    }
+
     /// Forgets one in-flight query that will never be answered (called by `Worker.abandonFrame`).
     func abandon() {
         if inFlight > 0 { inFlight -= 1 }

@@ -24,7 +24,7 @@ public enum Directives {
     /// CoreDNS 1.12 `plugin.cfg`, including plugins this server does not implement, so their
     /// position is known and they can be reported as unsupported rather than unknown.
     public static let order: [String] = [
-        "metadata", "cancel", "tls", "timeouts", "multisocket", "reload", "nsid", "bufsize", "root", "bind",
+        "metadata", "geoip", "cancel", "tls", "quic", "timeouts", "multisocket", "reload", "nsid", "bufsize", "root", "bind",
         "debug", "trace", "ready", "health", "pprof", "prometheus", "errors", "log", "dnstap", "local", "dns64",
         "acl", "any", "chaos", "loadbalance", "tsig", "cache", "rewrite", "header", "dnssec", "autopath",
         "minimal", "template", "transfer", "hosts", "route53", "azure", "clouddns", "k8s_external",
@@ -53,6 +53,7 @@ public enum Directives {
         "health": DirectiveSpec(setup: HealthConfig.setup),
         "ready": DirectiveSpec(setup: ReadyConfig.setup),
         "prometheus": DirectiveSpec(setup: PrometheusConfig.setup),
+        "transfer": DirectiveSpec(setup: TransferConfig.setup),
     ]
 
     /// Position of `name` in the plugin order.
