@@ -19,7 +19,7 @@ BUILD_PACKAGES := pkg-config libldns-dev
 TEST_PACKAGES  := $(BUILD_PACKAGES) bind9-dnsutils knot-dnsutils ldnsutils nsd knot curl prometheus libcap2-bin \
                   iproute2 dnsmasq-base musl-tools util-linux python3 openssl
 
-.PHONY: all deps deps-test deps-kubectl build build-debug static validate-manifests serve test bench fuzz clean
+.PHONY: all deps deps-test deps-kubectl bench-api build build-debug static validate-manifests serve test bench fuzz clean
 
 all: build
 
@@ -71,6 +71,10 @@ deps-kubectl:
 ## bench: microbenchmarks (ns/op, mallocs/op) from the Benchmarks package
 bench: deps
 	cd Benchmarks && $(SWIFT) run -c release ClusterDNSBenchmarks
+
+## bench-api: convergence of three replicas watching the fake Kubernetes API (Docs/kubernetes-api.md)
+bench-api: build
+	$(PYTHON) scripts/api-convergence.py --binary $(RELEASE_BIN)
 
 ## fuzz: libFuzzer on the message parser for FUZZ_SECONDS seconds
 fuzz: deps
