@@ -89,6 +89,7 @@ import Glibc
                 username: ""
                 chroot: ""
                 xfrdfile: "\(dir.path)/xfrd.state"
+                xfrdir: "\(dir.path)"
                 zonelistfile: "\(dir.path)/zone.list"
                 logfile: "\(dir.path)/nsd.log"
                 verbosity: 0
@@ -100,6 +101,9 @@ import Glibc
 
             """.write(to: dir.appendingPathComponent("nsd.conf"), atomically: true, encoding: .utf8)
         var apiSetup = ""
+        // Sockets sharing a port through SO_REUSEPORT must belong to one uid: when the server runs
+        // as 65534, so does the upstream NSD (on 127.0.0.2:53) beside it.
+        var nsdPrefix = ""
         var serveCommand = "\"\(ServerProcess.binary)\" serve --conf \(dir.path)/Corefile --manifests \(root.path)/Zones/manifests"
         if inCluster {
             try FakeAPIServer.makeCertificates(in: dir)
@@ -114,9 +118,17 @@ import Glibc
                 echo -n sa-token > \(sa)/token
                 cp \(dir.path)/ca.crt \(sa)/ca.crt
                 echo -n kube-system > \(sa)/namespace
+                chmod 0644 \(sa)/token \(sa)/ca.crt
+                chmod 0777 \(dir.path)
                 export KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT=6443
                 """
-            serveCommand = "\"\(ServerProcess.binary)\" serve --conf \(dir.path)/Corefile"
+            // The Deployment's container (deploy/kubernetes/03-deployment.yaml): its arguments, as
+            // uid/gid 65534 with no capability but NET_BIND_SERVICE.
+            nsdPrefix = "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+net_bind_service "
+                + "--ambient-caps=-all,+net_bind_service "
+            serveCommand = "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+net_bind_service "
+                + "--ambient-caps=-all,+net_bind_service --bounding-set=-all,+net_bind_service "
+                + "\"\(ServerProcess.binary)\" serve --conf \(dir.path)/Corefile"
         }
         let script = """
             set -u
@@ -124,7 +136,7 @@ import Glibc
             \(apiSetup)
             echo "nameserver 127.0.0.2" > \(dir.path)/resolv.conf
             mount --bind \(dir.path)/resolv.conf /etc/resolv.conf
-            nsd -d -c \(dir.path)/nsd.conf > \(dir.path)/nsd.out 2>&1 &
+            \(nsdPrefix)nsd -d -c \(dir.path)/nsd.conf > \(dir.path)/nsd.out 2>&1 &
             NSD=$!
             for i in $(seq 100); do dig @127.0.0.2 www.example.test +short +time=1 +tries=1 | grep -q . && break; sleep 0.1; done
             \(serveCommand) > \(dir.path)/server.log 2>&1 &
@@ -143,6 +155,7 @@ import Glibc
             wait $SERVER
             echo "exit: $?"
             kill $NSD 2>/dev/null
+            echo "--- nsd"; cat \(dir.path)/nsd.out \(dir.path)/nsd.log 2>/dev/null
             echo "--- log"
             cat \(dir.path)/server.log
             """
@@ -180,10 +193,12 @@ import Glibc
         #expect(output.contains("exit: 0"), "\(output)")
     }
 
-    @Test("the stock kubeadm Corefile runs unchanged in a pod's environment: in-cluster config, HTTPS, service-account token",
+    @Test("the Deployment's container serves the stock kubeadm Corefile from in-cluster config: HTTPS, service-account token, uid 65534",
           .enabled(if: canIsolate && FakeAPIServer.available))
     func kubeadmInCluster() throws {
-        let output = try Self.run(corefile: Self.kubeadm, inCluster: true)
+        // deploy/Corefile is what the ConfigMap mounts; DeployManifestTests holds it to kubeadm's.
+        let corefile = try String(contentsOf: Self.root.appendingPathComponent("deploy/Corefile"), encoding: .utf8)
+        let output = try Self.run(corefile: corefile, inCluster: true)
         #expect(output.contains("ready: 200"), "\(output)")
         #expect(output.contains("cluster: 10.96.0.20"), "\(output)")
         #expect(output.contains("ptr: web-app.production.svc.cluster.local."), "\(output)")
