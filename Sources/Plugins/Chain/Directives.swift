@@ -45,6 +45,7 @@ public enum Directives {
         "whoami": DirectiveSpec(setup: WhoamiPlugin.setup),
         "file": DirectiveSpec(allowsMultiple: true, setup: FileConfig.setup),
         "hosts": DirectiveSpec(setup: HostsConfig.setup),
+        "acl": DirectiveSpec(allowsMultiple: true, setup: ACLPlugin.setup),
         "any": DirectiveSpec(setup: AnyPlugin.setup),
         "loadbalance": DirectiveSpec(setup: LoadbalancePlugin.setup),
         "rewrite": DirectiveSpec(allowsMultiple: true, setup: RewriteConfig.setup),
