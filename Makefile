@@ -41,7 +41,7 @@ test: deps-test
 bench: deps
 	cd Benchmarks && $(SWIFT) run -c release ClusterDNSBenchmarks
 
-## fuzz: libFuzzer on the message parser for FUZZ_SECONDS seconds
+## fuzz: every libFuzzer target (message, corefile, manifest) for FUZZ_SECONDS seconds each
 fuzz: deps
 	Fuzz/run.sh $(FUZZ_SECONDS)
 
