@@ -63,13 +63,13 @@ build_manifest() {
       clang -c -O1 -g -fsanitize=fuzzer-no-link,address -DYAML_DECLARE_STATIC -I "$yams/CYaml/include" \
         -o "$m/cyaml-$(basename "$c" .c).o" "$c"
     done
-    swiftc -sanitize=address -sanitize-coverage=edge,indirect-calls,trace-cmp -parse-as-library -O -g -swift-version 5 -D SWIFT_PACKAGE \
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 5 -D SWIFT_PACKAGE \
       -Xcc -DYAML_DECLARE_STATIC -I "$yams/CYaml/include" -module-name Yams -emit-module -emit-module-path "$m/Yams.swiftmodule" \
       -emit-library -static -o "$m/libYams.a" "${yamsSwift[@]}"
   fi
   if stale "$m/libDNSWire.a" "${dnswire[@]}"; then
     echo "fuzz: building DNSWire" >&2
-    swiftc -sanitize=address -sanitize-coverage=edge,indirect-calls,trace-cmp -parse-as-library -O -g -swift-version 6 \
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 \
       -enable-upcoming-feature ExistentialAny -module-name DNSWire -emit-module -emit-module-path "$m/DNSWire.swiftmodule" \
       -emit-library -static -o "$m/libDNSWire.a" "${dnswire[@]}"
   fi
