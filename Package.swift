@@ -35,13 +35,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0", traits: []),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The Kubernetes API source's HTTP client (control plane only, module KubernetesHTTP).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
     ],
     targets: [
         // One C shim for every system header we need (epoll, recvmmsg, inotify, signalfd, libldns):
         // all of them must see the same _GNU_SOURCE, or Clang reports conflicting `fd_set` definitions.
-        // The target is named ClusterDNSCSystem because swift-nio (under Hummingbird) pulls in swift-system,
-        // whose C target is also called CSystem, and SwiftPM wants target names unique across the graph.
-        // The module keeps its name through include/module.modulemap, so `import CSystem` is unchanged.
+        // Target and Clang module are named ClusterDNSCSystem (the folder stays Sources/CSystem):
+        // swift-nio pulls in swift-system, whose C target and module are called CSystem; SwiftPM wants
+        // target names unique, and Clang refuses two module maps of one name in a module that sees both
+        // (the executable, which links EventLoop and the async-http-client transport).
         .target(
             name: "ClusterDNSCSystem",
             path: "Sources/CSystem",
@@ -52,7 +57,11 @@ let package = Package(
         .target(name: "EventLoop", dependencies: ["ClusterDNSCSystem"], swiftSettings: swiftSettings),
         .target(
             name: "ClusterRegistry",
-            dependencies: ["DNSWire", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "DNSWire",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(name: "ZoneFile", dependencies: ["ClusterDNSCSystem", "DNSWire"], swiftSettings: swiftSettings),
@@ -77,6 +86,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The HTTP client of the Kubernetes API source (async-http-client, swift-nio-ssl), kept out
+        // of the DNS data path's modules like ControlHTTP: only the executable links it.
+        .target(
+            name: "KubernetesHTTP",
+            dependencies: [
+                "ClusterRegistry",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Server",
             dependencies: [
@@ -93,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "clusterdns",
             dependencies: [
-                "Server", "Simulator", "Corefile", "DNSWire", "Plugins", "EventLoop", "ControlHTTP",
+                "Server", "Simulator", "Corefile", "DNSWire", "Plugins", "EventLoop", "ControlHTTP", "KubernetesHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -107,6 +129,7 @@ let package = Package(
         .testTarget(name: "ClusterRegistryTests", dependencies: ["ClusterRegistry", "DNSWire"], swiftSettings: swiftSettings),
         .testTarget(name: "ZoneFileTests", dependencies: ["ZoneFile", "DNSWire"], swiftSettings: swiftSettings),
         .testTarget(name: "PluginsTests", dependencies: ["Plugins", "DNSWire", "ClusterRegistry", "Corefile"], swiftSettings: swiftSettings),
+        .testTarget(name: "ServerTests", dependencies: ["Server"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "DNSWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",

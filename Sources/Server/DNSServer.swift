@@ -62,6 +62,19 @@ public final class DNSServer {
             stopPlugins(configuration)
             return 1
         }
+        if let drop = options.privilegeDrop {
+            do {
+                try drop.apply()
+            } catch {
+                logger.critical("\(error)")
+                shutdown()
+                return 1
+            }
+            logger.info("dropped privileges", metadata: [
+                "user": .string(drop.user), "uid": .stringConvertible(drop.uid), "gid": .stringConvertible(drop.gid),
+                "groups": .string(drop.groups.map(String.init).joined(separator: ",")),
+            ])
+        }
         logger.info("ClusterDNS serving", metadata: [
             "listen": .string(boundEndpoints.joined(separator: " ")),
             "workers": .stringConvertible(options.workers),
@@ -105,11 +118,16 @@ public final class DNSServer {
         workerConfiguration.tcp.maxConnections = options.maxTCPConnections
         if let idle = configuration.tcpIdleTimeout { workerConfiguration.tcp.idleTimeout = idle }
         let group = try WorkerGroup(count: options.workers, configuration: workerConfiguration)
+        // The budget is split at start by the caches the Corefile has then; a reload that adds
+        // `cache` directives shares the same per-worker figure (documented in Docs/deploy.md).
+        let cacheCount = configuration.blocks.reduce(0) { $0 + $1.factories.count { $0 is CachePlugin } }
+        let cacheBudgetPerWorker = options.cacheMemoryBudget.map { $0 / max(options.workers, 1) / max(cacheCount, 1) }
         self.group = group
         introspection.group = group
         var sinks: [WorkerResponseSink] = []
         for worker in group.workers {
-            let workerContext = WorkerContext(index: worker.index, workerCount: options.workers, services: worker)
+            let workerContext = WorkerContext(index: worker.index, workerCount: options.workers, services: worker,
+                                              cacheMemoryBudget: cacheBudgetPerWorker)
             let engine = QueryEngine(worker: workerContext,
                                      ports: Self.zoneTables(configuration, worker: workerContext, chains: chains))
             engine.cookies = configuration.cookies
@@ -265,11 +283,16 @@ public final class DNSServer {
             guard let self, let index = self.retired.firstIndex(where: { $0.corefile == previous.corefile }) else { return }
             self.stopPlugins(self.retired.remove(at: index))
         }
+        // The old watcher goes whatever the new Corefile says: a Corefile without `reload` is
+        // reloaded by SIGHUP only, as in CoreDNS.
+        reloadWatcher?.stop()
+        reloadWatcher = nil
         if let interval = next.reloadInterval {
-            reloadWatcher?.stop()
             reloadWatcher = CorefileWatcher(files: next.corefile.files, interval: interval, jitter: next.reloadJitter,
                                             loop: control) { [weak self] in self?.reload(reason: "Corefile changed") }
         }
+        logger.info(reloadWatcher == nil ? "Corefile watcher off: no reload directive" : "Corefile watcher on",
+                    metadata: ["reason": .string(reason)])
         ReloadStatistics.shared.succeeded()
         logger.info("reloaded configuration", metadata: ["reason": .string(reason)])
     }

@@ -13,6 +13,13 @@ public struct ServerOptions: Sendable {
     public var drainTimeout: Duration = .seconds(5)
     /// Open TCP connections across all workers; at the cap the longest-idle one is closed.
     public var maxTCPConnections = 10_000
+    /// Bytes all `cache` plugins on all workers may take together when their Corefile leaves
+    /// the capacity at its default (`ResourceLimits.cacheBudget`, from the memory limit); nil
+    /// for no limit. Shared evenly among workers and the Corefile's `cache` directives.
+    public var cacheMemoryBudget: Int?
+    /// `--user`: the identity taken for good once every listener is bound; nil to keep the
+    /// starting one.
+    public var privilegeDrop: PrivilegeDrop?
     public var logger: Logger
     /// Where `health`, `ready` and `prometheus` publish their HTTP endpoints (the executable links
     /// the HTTP server; the server itself does not), and the build facts they report.

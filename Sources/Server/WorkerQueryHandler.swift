@@ -17,6 +17,11 @@ final class WorkerResponseSink: ResponseSink {
             _ = worker.sendFrame(response, to: target)
         }
     }
+
+    func deliverPart(_ response: UnsafeRawBufferPointer, route: Route) -> Bool {
+        guard let target = route.tcpTarget else { return false }
+        return worker.sendFramePart(response, to: target)
+    }
 }
 
 /// One listener of one worker: hands every UDP datagram and TCP frame it reads to the worker's

@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 import DNSWire
 
 /// Turns libldns records into DNSWire's typed records by way of the wire format: libldns writes

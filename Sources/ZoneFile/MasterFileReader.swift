@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 import DNSWire
 
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ControlHTTP
 import Corefile
+import KubernetesHTTP
 import EventLoop
 import Logging
 import Plugins
@@ -26,8 +27,13 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Manifest directory for a `kubernetes` block that names no source.")
     var manifests: String?
 
-    @Option(name: .long, help: "Worker threads (default: one per core).")
+    @Option(name: .long, help: "Worker threads (default: the cgroup CPU quota rounded up, else one per online CPU).")
     var workers: Int?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "After binding the listeners, become this user for good (NAME, UID or UID:GID).",
+        discussion: "Needs root at start; the groups become the user's own."))
+    var user: String?
 
     @Option(name: .customLong("max-tcp-connections"), help: "Open TCP connections before the longest-idle is closed.")
     var maxTCPConnections: Int = 10_000
@@ -67,14 +73,34 @@ struct Serve: ParsableCommand {
             throw ExitCode(1)
         }
         for warning in configuration.corefile.warnings { logger.warning("\(warning)") }
+        var drop: PrivilegeDrop?
+        if let user {
+            do {
+                drop = try PrivilegeDrop.resolve(user)
+            } catch {
+                printError("\(error)")
+                throw ExitCode(1)
+            }
+        }
         let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let limits = ResourceLimits.detect()
+        let sizing = limits.defaultWorkers(onlineCPUs: cores)
+        let workerCount = workers ?? sizing.count
+        logger.info("workers=\(workerCount) (\(workers == nil ? sizing.source : "--workers"))")
         var options = ServerOptions(corefilePath: conf, manifestsDirectory: manifests,
-                                    workers: workers ?? max(1, cores), logger: logger)
+                                    workers: workerCount, logger: logger)
+        options.privilegeDrop = drop
+        if let memory = limits.memory, let budget = limits.cacheBudget(workers: workerCount) {
+            options.cacheMemoryBudget = budget
+            logger.info("cache memory budget=\(budget) bytes (\(memory.kind) \(memory.bytes) at \(memory.directory))")
+        }
         options.drainTimeout = .seconds(5)
         options.maxTCPConnections = maxTCPConnections
         // The HTTP endpoints of health/ready/prometheus run on the host's own threads, made now —
         // after the signals were blocked above, so they inherit the mask.
-        options.controlPlane = ControlPlane(endpoints: ControlHTTPHost(logger: logger), version: BuildInfo.version)
+        // The Kubernetes API source's HTTP client is handed in the same way (KubernetesHTTP).
+        options.controlPlane = ControlPlane(endpoints: ControlHTTPHost(logger: logger), apiTransports: AsyncHTTPTransportFactory(),
+                                            version: BuildInfo.version)
         let server: DNSServer
         do {
             server = try DNSServer(configuration: configuration, options: options)

@@ -18,7 +18,7 @@ struct ExampleClusterTests {
         let snap = try load()
         #expect(snap.issues.isEmpty, "\(snap.issues.map(\.description))")
         #expect(snap.unknownKinds == ["Deployment": 1, "StatefulSet": 1])
-        #expect(snap.namespaces.map(\.name) == ["kube-system", "production", "staging"])
+        #expect(snap.namespaces.map(\.name) == ["default", "kube-system", "production", "staging"])
         #expect(snap.namespaces.allSatisfy { $0.isDeclared })
     }
 
@@ -51,10 +51,15 @@ struct ExampleClusterTests {
         #expect(snap.endpoints(of: broken).count == 0)
     }
 
-    @Test("kube-dns and staging are there, and every pod IP is in the pod range")
+    @Test("kubernetes.default and kube-dns.kube-system (both with endpoints) and staging are there, and every pod IP is in the pod range")
     func rest() throws {
         let snap = try load()
-        #expect(snap.serviceID(clusterIP: ip("10.96.0.10")).map { snap[$0].name } == "kube-dns")
+        let kubernetes = try #require(snap.serviceID(namespace: "default", name: "kubernetes"))
+        #expect(Array(snap[kubernetes].clusterIPs) == [ip("10.96.0.1")])
+        #expect(snap.endpoints(of: kubernetes).ready.map(\.address) == [ip("172.18.0.2")])
+        let kubeDNS = try #require(snap.serviceID(namespace: "kube-system", name: "kube-dns"))
+        #expect(snap.serviceID(clusterIP: ip("10.96.0.10")) == kubeDNS)
+        #expect(snap.endpoints(of: kubeDNS).ready.map(\.address) == [ip("10.244.0.2"), ip("10.244.0.3")])
         #expect(snap.serviceIDs(inNamespace: "staging").map { snap[$0].name } == ["cache", "web-app"])
         for pod in snap.pods {
             for address in pod.ips {

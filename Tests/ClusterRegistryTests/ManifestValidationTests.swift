@@ -77,20 +77,20 @@ struct ManifestValidationTests {
             spec: {clusterIP: 10.96.0.1}
             """, code: .missingField,
             expected: "test.yaml#2 Service/prod/?: metadata.name: required field is missing (line 7)"),
-        Case(label: "service name that is not an RFC 1035 label", yaml: """
+        Case(label: "service name that is not an RFC 1123 label", yaml: """
             apiVersion: v1
             kind: Service
-            metadata: {name: 1web, namespace: prod}
+            metadata: {name: web-, namespace: prod}
             spec: {clusterIP: 10.96.0.1}
             """, code: .invalidName,
-            expected: #"test.yaml#2 Service/prod/1web: metadata.name: "1web" is not a valid name (a Service name must be an RFC 1035 label: a lowercase letter first, then lowercase letters, digits and '-', at most 63) (line 7)"#),
+            expected: #"test.yaml#2 Service/prod/web-: metadata.name: "web-" is not a valid name (a Service name must be an RFC 1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63) (line 7)"#),
         Case(label: "uppercase service name", yaml: """
             apiVersion: v1
             kind: Service
             metadata: {name: Web, namespace: prod}
             spec: {clusterIP: 10.96.0.1}
             """, code: .invalidName,
-            expected: #"test.yaml#2 Service/prod/Web: metadata.name: "Web" is not a valid name (a Service name must be an RFC 1035 label: a lowercase letter first, then lowercase letters, digits and '-', at most 63) (line 7)"#),
+            expected: #"test.yaml#2 Service/prod/Web: metadata.name: "Web" is not a valid name (a Service name must be an RFC 1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63) (line 7)"#),
         Case(label: "invalid namespace", yaml: """
             apiVersion: v1
             kind: Service

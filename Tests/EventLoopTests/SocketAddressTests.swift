@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 import Testing
 
 @testable import EventLoop

@@ -1,11 +1,12 @@
-import CSystem
+import ClusterDNSCSystem
 import Synchronization
 import Testing
 
 @testable import EventLoop
 
 /// Answers frames by their text: "later N" after N milliseconds through sendFrame, "hold" never (it keeps the
-/// target for the test), anything else at once; every reply is "re:" + the frame.
+/// target for the test), "parts N" with N leading messages through sendFramePart before its reply, anything else
+/// at once; every reply is "re:" + the frame.
 final class ScriptedStreamHandler: StreamHandler {
     unowned let worker: Worker
     let held = Shared<[TCPReplyTarget]>([])
@@ -27,6 +28,12 @@ final class ScriptedStreamHandler: StreamHandler {
         if text.hasPrefix("inline") {
             _ = reply.withUnsafeBytes { worker.sendFrame($0, to: target) }
             return .later
+        }
+        if text.hasPrefix("parts "), let count = Int(text.dropFirst(6)) {
+            for i in 0..<count {
+                let part = [UInt8](text: "part \(i) of ") + Array(frame)
+                _ = part.withUnsafeBytes { worker.sendFramePart($0, to: target) }
+            }
         }
         if text == "hold" {
             held.update { $0.append(target) }
@@ -150,6 +157,20 @@ struct TCPConnectionTests {
         var replies: [String] = []
         for _ in requests { replies.append(String(decoding: try client.readFrame(), as: UTF8.self)) }
         #expect(replies == requests.map { "re:" + $0 })
+    }
+
+    @Test("a multi-message reply: its parts come first, in order, then its reply; they settle no other query's place")
+    func partsBeforeReply() throws {
+        let (running, bound, _) = try Self.serve()
+        defer { running.shutdown() }
+        let client = try TCPClient(connectingTo: bound)
+        // "later 50" is in flight while "parts 3" is answered; the half-close then waits for it.
+        try client.send(["later 50", "parts 3"].flatMap { TCPClient.frame([UInt8](text: $0)) })
+        try Syscall.shutdown(fd: client.fd, how: Int32(SHUT_WR))
+        var replies: [String] = []
+        for _ in 0..<5 { replies.append(String(decoding: try client.readFrame(), as: UTF8.self)) }
+        #expect(replies == ["part 0 of parts 3", "part 1 of parts 3", "part 2 of parts 3", "re:parts 3", "re:later 50"])
+        #expect(client.waitForServerClose())
     }
 
     @Test("a client that half-closes after its queries still gets every reply, then EOF")

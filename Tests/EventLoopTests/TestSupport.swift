@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 import Synchronization
 import Testing
 
@@ -130,7 +130,7 @@ final class TCPClient {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes { buffer in
-                CSystem.send(fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
+                ClusterDNSCSystem.send(fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
             }
             if sent < 0 {
                 let error = CSystem_errno()
@@ -154,7 +154,7 @@ final class TCPClient {
         var buffer = [UInt8](repeating: 0, count: min(chunk, max(count, 1)))
         while result.count < count {
             let wanted = min(buffer.count, count - result.count)
-            let received = buffer.withUnsafeMutableBytes { CSystem.recv(fd, $0.baseAddress, wanted, 0) }
+            let received = buffer.withUnsafeMutableBytes { ClusterDNSCSystem.recv(fd, $0.baseAddress, wanted, 0) }
             if received < 0 {
                 let error = CSystem_errno()
                 if error == EINTR { continue }
@@ -177,7 +177,7 @@ final class TCPClient {
     func waitForServerClose() -> Bool {
         var byte: UInt8 = 0
         while true {
-            let received = CSystem.recv(fd, &byte, 1, 0)
+            let received = ClusterDNSCSystem.recv(fd, &byte, 1, 0)
             if received == 0 { return true }
             if received < 0 {
                 let error = CSystem_errno()

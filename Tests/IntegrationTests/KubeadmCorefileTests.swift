@@ -52,8 +52,19 @@ import Glibc
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    /// The cluster the fake API serves for the in-cluster run (the example cluster's web-app).
+    static let apiObjects = [
+        FakeAPIServer.namespace("default"), FakeAPIServer.namespace("production"),
+        FakeAPIServer.service("web-app", "production", clusterIP: "10.96.0.20"),
+        FakeAPIServer.headless("postgres-headless", "production"),
+        FakeAPIServer.slice("postgres-headless-a", "production", service: "postgres-headless", addresses: ["10.244.2.10", "10.244.2.11"]),
+    ]
+
     /// Runs the scenario in fresh namespaces and returns what the script printed.
-    static func run(corefile: String) throws -> String {
+    /// - Parameter inCluster: serve from a fake API server the way a pod does (the kubelet's
+    ///   service environment and a service-account directory mounted at its real path), instead
+    ///   of `--manifests`.
+    static func run(corefile: String, inCluster: Bool = false) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kubeadm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -88,15 +99,35 @@ import Glibc
                 zonefile: example.test.zone
 
             """.write(to: dir.appendingPathComponent("nsd.conf"), atomically: true, encoding: .utf8)
+        var apiSetup = ""
+        var serveCommand = "\"\(ServerProcess.binary)\" serve --conf \(dir.path)/Corefile --manifests \(root.path)/Zones/manifests"
+        if inCluster {
+            try FakeAPIServer.makeCertificates(in: dir)
+            try "{\"items\":[\(apiObjects.joined(separator: ","))]}".write(to: dir.appendingPathComponent("seed.json"), atomically: true, encoding: .utf8)
+            let sa = "/var/run/secrets/kubernetes.io/serviceaccount"
+            apiSetup = """
+                python3 \(FakeAPIServer.script) --port 6443 --port-file \(dir.path)/api.port --tls-cert \(dir.path)/server.crt \\
+                    --tls-key \(dir.path)/server.key --token sa-token --seed \(dir.path)/seed.json > \(dir.path)/api.log 2>&1 &
+                for i in $(seq 100); do [ -s \(dir.path)/api.port ] && break; sleep 0.1; done
+                mount -t tmpfs tmpfs /run
+                mkdir -p \(sa)
+                echo -n sa-token > \(sa)/token
+                cp \(dir.path)/ca.crt \(sa)/ca.crt
+                echo -n kube-system > \(sa)/namespace
+                export KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT=6443
+                """
+            serveCommand = "\"\(ServerProcess.binary)\" serve --conf \(dir.path)/Corefile"
+        }
         let script = """
             set -u
             ip link set lo up
+            \(apiSetup)
             echo "nameserver 127.0.0.2" > \(dir.path)/resolv.conf
             mount --bind \(dir.path)/resolv.conf /etc/resolv.conf
             nsd -d -c \(dir.path)/nsd.conf > \(dir.path)/nsd.out 2>&1 &
             NSD=$!
             for i in $(seq 100); do dig @127.0.0.2 www.example.test +short +time=1 +tries=1 | grep -q . && break; sleep 0.1; done
-            "\(ServerProcess.binary)" serve --conf \(dir.path)/Corefile --manifests \(root.path)/Zones/manifests > \(dir.path)/server.log 2>&1 &
+            \(serveCommand) > \(dir.path)/server.log 2>&1 &
             SERVER=$!
             for i in $(seq 200); do curl -sf http://127.0.0.1:8181/ready > /dev/null && break; sleep 0.1; done
             echo "ready: $(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8181/ready)"
@@ -146,6 +177,19 @@ import Glibc
         #expect(output.contains("external-tcp: 192.0.2.80"), "\(output)")
         #expect(output.contains("nxdomain: status: NXDOMAIN"), "\(output)")
         #expect(!output.contains("metrics: 0"), "\(output)")
+        #expect(output.contains("exit: 0"), "\(output)")
+    }
+
+    @Test("the stock kubeadm Corefile runs unchanged in a pod's environment: in-cluster config, HTTPS, service-account token",
+          .enabled(if: canIsolate && FakeAPIServer.available))
+    func kubeadmInCluster() throws {
+        let output = try Self.run(corefile: Self.kubeadm, inCluster: true)
+        #expect(output.contains("ready: 200"), "\(output)")
+        #expect(output.contains("cluster: 10.96.0.20"), "\(output)")
+        #expect(output.contains("ptr: web-app.production.svc.cluster.local."), "\(output)")
+        #expect(output.contains("external: 192.0.2.80"), "\(output)")
+        #expect(output.contains("nxdomain: status: NXDOMAIN"), "\(output)")
+        #expect(output.contains("config=in-cluster"), "\(output)")
         #expect(output.contains("exit: 0"), "\(output)")
     }
 

@@ -277,16 +277,18 @@ import Testing
         ])
     }
 
-    @Test("names are matched case-insensitively and the question's case is echoed (0x20), in answers, targets and SOA")
+    @Test("names are matched case-insensitively and the question's case is echoed (0x20) in answers and SOA; SRV targets keep the registry's case but the zone's")
     func caseEcho() throws {
         let server = try Self.server("pods insecure")
         let s1 = "SvC1.TestNS.SVC.Cluster.LOCAL."
         let h = "Hdls1.TESTNS.svc.cluster.local."
         server.client.check([
             Row(s1, .a, .noError, ["\(s1) 5 IN A 10.0.0.1"]),
-            Row(s1, .srv, .noError, ["\(s1) 5 IN SRV 0 100 80 \(s1)"], additional: ["\(s1) 5 IN A 10.0.0.1"]),
+            // SRV targets are the registry's names with only the zone in the question's case (CoreDNS).
+            Row(s1, .srv, .noError, ["\(s1) 5 IN SRV 0 100 80 svc1.testns.svc.Cluster.LOCAL."],
+                additional: ["svc1.testns.svc.Cluster.LOCAL. 5 IN A 10.0.0.1"]),
             Row("_HTTP._TCP." + h, .srv, .noError, ["172-0-0-2", "172-0-0-3", "dup-name", "5678-abcd--1", "5678-abcd--2"]
-                .map { "_HTTP._TCP.\(h) 5 IN SRV 0 16 80 \($0).\(h)" }),
+                .map { "_HTTP._TCP.\(h) 5 IN SRV 0 16 80 \($0).hdls1.testns.svc.cluster.local." }),
             Row("DUP-NAME." + h, .a, .noError, ["DUP-NAME.\(h) 5 IN A 172.0.0.4", "DUP-NAME.\(h) 5 IN A 172.0.0.5"]),
             Row("SVC0.testns.svc.CLUSTER.local.", .a, .nameError, soaZone: "CLUSTER.local."),
             Row("10-244-0-1.TESTNS.POD.cluster.local.", .a, .noError, ["10-244-0-1.TESTNS.POD.cluster.local. 5 IN A 10.244.0.1"]),

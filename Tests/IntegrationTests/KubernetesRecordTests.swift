@@ -88,6 +88,49 @@ import Testing
         ])
     }
 
+    @Test("a Service whose name starts with a digit answers (RelaxedServiceNameValidation; Kubernetes' DNS e2e test)")
+    func digitFirstService() throws {
+        var files = try KubernetesFixtures.files()
+        files["cluster/digit.yaml"] = """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: 1kubernetes, namespace: testns}
+            spec:
+              clusterIP: 10.0.0.99
+              ports: [{name: https, port: 443}]
+            """
+        let server = try ServerProcess(corefile: KubernetesFixtures.corefile("pods insecure"), files: files)
+        let name = svc("1kubernetes")
+        server.client.check([
+            Row(name, .a, .noError, ["\(name) 5 IN A 10.0.0.99"]),
+            Row("_https._tcp." + name, .srv, .noError, ["_https._tcp.\(name) 5 IN SRV 0 100 443 \(name)"], additional: ["\(name) 5 IN A 10.0.0.99"]),
+            Row("99.0.0.10.in-addr.arpa.", .ptr, .noError, ["99.0.0.10.in-addr.arpa. 5 IN PTR \(name)"]),
+        ])
+        #expect(!server.log.contains("1kubernetes: metadata.name"), "\(server.log)")
+    }
+
+    @Test("SRV targets and their additional records: the registry's lowercase names, only the zone in the question's case (CoreDNS)")
+    func srvTargetCase() throws {
+        let server = try Self.server()
+        let asked = "SVC1.TestNS.svc.Cluster.Local."
+        let target = "svc1.testns.svc.Cluster.Local."
+        let headless = "HDLS1.TESTNS.svc.Cluster.LOCAL."
+        let headlessTarget = "hdls1.testns.svc.Cluster.LOCAL."
+        server.client.check([
+            Row(asked, .srv, .noError, ["\(asked) 5 IN SRV 0 100 80 \(target)"], additional: ["\(target) 5 IN A 10.0.0.1"]),
+            Row("_HTTP._TCP." + asked, .srv, .noError, ["_HTTP._TCP.\(asked) 5 IN SRV 0 100 80 \(target)"],
+                additional: ["\(target) 5 IN A 10.0.0.1"]),
+            Row("Dup-Name." + headless, .srv, .noError, ["Dup-Name.\(headless) 5 IN SRV 0 50 80 dup-name.\(headlessTarget)"],
+                additional: ["dup-name.\(headlessTarget) 5 IN A 172.0.0.4", "dup-name.\(headlessTarget) 5 IN A 172.0.0.5"]),
+        ])
+        // Exact case: the presentation comparison above keeps case, and so does this one.
+        let reply = try server.client.query(headless, .srv)
+        let targets = reply.answers.compactMap { record -> String? in
+            if case .srv(_, _, _, let t) = record.rdata { return t.description } else { return nil }
+        }
+        #expect(!targets.isEmpty && targets.allSatisfy { $0.hasSuffix(".hdls1.testns.svc.Cluster.LOCAL.") }, "\(reply)")
+    }
+
     @Test("headless services: ready endpoints only, readiness rules, NXDOMAIN without ready endpoints, SRV per endpoint")
     func headless() throws {
         let server = try Self.server()

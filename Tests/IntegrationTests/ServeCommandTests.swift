@@ -118,10 +118,11 @@ import Glibc
 }
 
 /// Runs the binary to completion, returning its exit code and combined output.
-func runClusterDNS(_ arguments: [String], timeout: Duration = .seconds(30)) throws -> (Int32, String) {
+func runClusterDNS(_ arguments: [String], workingDirectory: URL? = nil, timeout: Duration = .seconds(30)) throws -> (Int32, String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: ServerProcess.binary)
     process.arguments = arguments
+    if let workingDirectory { process.currentDirectoryURL = workingDirectory }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe

@@ -92,6 +92,26 @@ import Glibc
         })
     }
 
+    @Test("a reload to a Corefile without reload stops the old Corefile watcher: later edits wait for SIGHUP")
+    func reloadRemoved() throws {
+        let server = try ServerProcess(corefile: "example.org:{PORT} {\n    reload 2s 1s\n    whoami\n}\n")
+        // The watcher picks up a Corefile that drops `reload`.
+        try "example.net:\(server.port) {\n    whoami\n}\n".write(to: server.corefile, atomically: true, encoding: .utf8)
+        #expect(try ServerProcess.eventually(timeout: .seconds(15)) {
+            try server.client.query("www.example.net.", .a).rcode == .noError
+        })
+        #expect(ServerProcess.eventually { server.log.contains("Corefile watcher off: no reload directive") })
+        // An edit now is not picked up, however long the old interval (2s + 1s jitter) passes...
+        try ".:\(server.port) {\n    whoami\n}\n".write(to: server.corefile, atomically: true, encoding: .utf8)
+        #expect(try !ServerProcess.eventually(timeout: .seconds(8)) {
+            try server.client.query("www.example.com.", .a).rcode == .noError
+        })
+        #expect(server.log.components(separatedBy: "reloaded configuration").count == 2)
+        // ...until SIGHUP asks for it.
+        server.signal(SIGHUP)
+        #expect(try ServerProcess.eventually { try server.client.query("www.example.com.", .a).rcode == .noError })
+    }
+
     @Test("bind limits the listen addresses")
     func bindAddresses() throws {
         let server = try ServerProcess(corefile: ".:{PORT} {\n    bind 127.0.0.2\n    whoami\n}\n")

@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 import DNSWire
 
 /// Field-by-field comparison of what libldns read with what DNSWire holds. Each difference is a

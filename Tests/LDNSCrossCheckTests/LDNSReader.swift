@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 import DNSWire
 
 // What libldns makes of a message, copied into Swift values so every ldns object is freed before

@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 import DNSWire
 
 /// Builds a packet with libldns from the content of a `Message` and returns what `ldns_pkt2wire`

@@ -6,25 +6,20 @@ import Testing
 /// The worked examples of issue 6 answered in-process by the `kubernetes` plugin over the
 /// example cluster (Zones/manifests): the same plugin code the server runs, no network.
 ///
-/// Enabled only when this build has the `kubernetes` plugin (it is written on another branch);
-/// until then the suite is reported as skipped, and the scripted tests in
-/// `WorkedExampleTests` pin the same sequences.
-let exampleClusterAnswersInProcess = exampleClusterResolver() != nil
-
-/// The default in-process source over the example cluster; nil while this build has no
-/// kubernetes plugin (the default Corefile is then rejected).
-func exampleClusterResolver() -> InProcessResolver? {
+/// A fixture that fails to load (the default Corefile rejected, a manifest broken) fails every
+/// test here with the loader's error; it never turns the suite off.
+func exampleClusterResolver() throws -> InProcessResolver {
     let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Zones/manifests").path
-    return try? InProcessResolver(corefile: InProcessResolver.defaultCorefile(zone: "cluster.local"), fileName: "Corefile",
-                                  baseDirectory: FileManager.default.currentDirectoryPath, manifestsDirectory: directory)
+    return try InProcessResolver(corefile: InProcessResolver.defaultCorefile(zone: "cluster.local"), fileName: "Corefile",
+                                 baseDirectory: FileManager.default.currentDirectoryPath, manifestsDirectory: directory)
 }
 
-@Suite(.enabled(if: exampleClusterAnswersInProcess, "needs the kubernetes plugin"))
+@Suite
 struct ExampleClusterSimulationTests {
     static func run(_ name: String, _ kind: LookupKind = .addresses, ndots: Int = 5,
                     resolver kindOfResolver: StubResolverKind = .glibc) throws -> SimulationReport {
-        let answers = try #require(exampleClusterResolver())
+        let answers = try exampleClusterResolver()
         var conf = ResolvConf.pod(namespace: "production", zone: "cluster.local")
         conf.ndots = ndots
         return Simulation.run(SimulationRequest(name: name, kind: kind, resolverKind: kindOfResolver, conf: conf,

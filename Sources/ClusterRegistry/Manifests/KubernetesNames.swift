@@ -1,15 +1,10 @@
 /// The name rules the API server enforces, so manifests that a cluster would reject are
 /// reported here instead of producing names DNS cannot serve.
 enum KubernetesNames {
-    /// RFC 1035 label (Service names): lowercase letter first, then letters, digits and `-`,
-    /// ending with a letter or digit, at most 63 characters.
-    static func isRFC1035Label(_ s: String) -> Bool {
-        let b = Array(s.utf8)
-        guard (1...63).contains(b.count), isLower(b[0]), isLowerOrDigit(b[b.count - 1]) else { return false }
-        return b.allSatisfy { isLowerOrDigit($0) || $0 == UInt8(ascii: "-") }
-    }
-
-    /// RFC 1123 label (namespaces, hostnames, port names): like RFC 1035 but may start with a digit.
+    /// RFC 1123 label (Services, namespaces, hostnames, subdomains, port names): lowercase
+    /// letters, digits and `-`, starting and ending with a letter or digit, at most 63
+    /// characters. Services used to need an RFC 1035 label (a letter first); the API server
+    /// relaxed that (RelaxedServiceNameValidation), so a Service may start with a digit.
     static func isRFC1123Label(_ s: String) -> Bool {
         let b = Array(s.utf8)
         guard (1...63).contains(b.count), isLowerOrDigit(b[0]), isLowerOrDigit(b[b.count - 1]) else { return false }

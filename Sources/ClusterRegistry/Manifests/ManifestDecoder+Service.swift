@@ -5,8 +5,10 @@ extension ManifestDecoder {
     static let tolerateUnreadyAnnotation = "service.alpha.kubernetes.io/tolerate-unready-endpoints"
 
     func decodeService(_ node: ManifestNode, _ header: ObjectHeader) throws(ObjectDecodingError) -> Service {
-        try header.requireName(KubernetesNames.isRFC1035Label,
-            "a Service name must be an RFC 1035 label: a lowercase letter first, then lowercase letters, digits and '-', at most 63")
+        // RFC 1123, not RFC 1035: the API server admits Service names that start with a digit
+        // (RelaxedServiceNameValidation), and Kubernetes' DNS e2e suite resolves one.
+        try header.requireName(KubernetesNames.isRFC1123Label,
+            "a Service name must be an RFC 1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63")
         guard let spec = try node.optional("spec") else { throw node.fail(.missingField, "spec: required field is missing") }
 
         var type = ServiceType.clusterIP

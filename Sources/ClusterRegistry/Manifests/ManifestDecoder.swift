@@ -98,7 +98,7 @@ struct ManifestDecoder {
         decodeObject(node, defaultKind: nil, file: file, document: document, item: nil, into: &result)
     }
 
-    private func decodeObject(
+    func decodeObject(
         _ node: ManifestNode, defaultKind: String?, file: String, document: Int, item: Int?,
         into result: inout DecodedManifest
     ) {

@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 import Synchronization
 
 /// One epoll reactor, run by one thread: it waits for readiness, calls the handler of each ready descriptor,

@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 /// Readiness of a descriptor, as epoll reports it and as a handler asks for it.
 public struct IOEvents: OptionSet, Hashable, Sendable {

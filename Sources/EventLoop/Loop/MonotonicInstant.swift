@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 /// A point on the monotonic clock (`CLOCK_MONOTONIC`), in nanoseconds: what timers and idle timeouts are
 /// measured against, unaffected by changes of the wall clock.

@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 /// Symbolic names for errno values, so error text says `EACCES` rather than `13`.
 ///

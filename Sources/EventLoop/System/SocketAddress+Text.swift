@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 /// Why a text did not parse as a socket address; the description names the text.
 public struct SocketAddressParseError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 /// An IPv4 or IPv6 address with a port: where a socket is bound, where a datagram came from.
 ///

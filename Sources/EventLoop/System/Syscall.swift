@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 // Every system call of ClusterDNS goes through this file, with one policy (STYLE.md §C):
 // - EINTR is retried here, so no caller ever sees it;
@@ -70,7 +70,7 @@ public enum Syscall {
     /// The corresponding C function is `close(2)`.
     @inline(never)
     public static func close(fd: Int32) {
-        if CSystem.close(fd) != 0 {
+        if ClusterDNSCSystem.close(fd) != 0 {
             let error = CSystem_errno()
             if error == EBADF { trapOnProgrammingError("close", error) }
         }
@@ -80,14 +80,14 @@ public enum Syscall {
     /// The corresponding C function is `read(2)`.
     @inline(never)
     public static func read(fd: Int32, buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> {
-        try nonBlockingSystemCall("read") { CSystem.read(fd, buffer.baseAddress, buffer.count) }
+        try nonBlockingSystemCall("read") { ClusterDNSCSystem.read(fd, buffer.baseAddress, buffer.count) }
     }
 
     /// Writes from `buffer`; the count may be short on a non-blocking descriptor.
     /// The corresponding C function is `write(2)`.
     @inline(never)
     public static func write(fd: Int32, buffer: UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int> {
-        try nonBlockingSystemCall("write") { CSystem.write(fd, buffer.baseAddress, buffer.count) }
+        try nonBlockingSystemCall("write") { ClusterDNSCSystem.write(fd, buffer.baseAddress, buffer.count) }
     }
 
     // MARK: sockets
@@ -96,7 +96,7 @@ public enum Syscall {
     /// The corresponding C function is `socket(2)`.
     @inline(never)
     public static func socket(domain: Int32, type: Int32, protocol: Int32) throws(SystemError) -> Int32 {
-        try systemCall("socket") { CSystem.socket(domain, type, `protocol`) }
+        try systemCall("socket") { ClusterDNSCSystem.socket(domain, type, `protocol`) }
     }
 
     /// Binds a socket to an address.
@@ -140,7 +140,7 @@ public enum Syscall {
     /// The corresponding C function is `listen(2)`.
     @inline(never)
     public static func listen(fd: Int32, backlog: Int32) throws(SystemError) {
-        _ = try systemCall("listen") { CSystem.listen(fd, backlog) }
+        _ = try systemCall("listen") { ClusterDNSCSystem.listen(fd, backlog) }
     }
 
     /// Accepts one connection, returning its descriptor and the peer's address.
@@ -170,7 +170,7 @@ public enum Syscall {
         var value = value
         _ = try withUnsafePointer(to: &value) { pointer throws(SystemError) -> Int32 in
             try systemCall("setsockopt") {
-                CSystem.setsockopt(fd, level, name, pointer, socklen_t(MemoryLayout<Value>.size))
+                ClusterDNSCSystem.setsockopt(fd, level, name, pointer, socklen_t(MemoryLayout<Value>.size))
             }
         }
     }
@@ -182,7 +182,7 @@ public enum Syscall {
         var value = initial
         var length = socklen_t(MemoryLayout<Value>.size)
         _ = try withUnsafeMutablePointer(to: &value) { pointer throws(SystemError) -> Int32 in
-            try systemCall("getsockopt") { CSystem.getsockopt(fd, level, name, pointer, &length) }
+            try systemCall("getsockopt") { ClusterDNSCSystem.getsockopt(fd, level, name, pointer, &length) }
         }
         return value
     }
@@ -208,28 +208,28 @@ public enum Syscall {
     /// The corresponding C function is `send(2)`.
     @inline(never)
     public static func send(fd: Int32, buffer: UnsafeRawBufferPointer, flags: Int32) throws(SystemError) -> IOResult<Int> {
-        try nonBlockingSystemCall("send") { CSystem.send(fd, buffer.baseAddress, buffer.count, flags) }
+        try nonBlockingSystemCall("send") { ClusterDNSCSystem.send(fd, buffer.baseAddress, buffer.count, flags) }
     }
 
     /// Receives into `buffer` from a connected socket. `.processed(0)` is end of stream on TCP.
     /// The corresponding C function is `recv(2)`.
     @inline(never)
     public static func recv(fd: Int32, buffer: UnsafeMutableRawBufferPointer, flags: Int32) throws(SystemError) -> IOResult<Int> {
-        try nonBlockingSystemCall("recv") { CSystem.recv(fd, buffer.baseAddress, buffer.count, flags) }
+        try nonBlockingSystemCall("recv") { ClusterDNSCSystem.recv(fd, buffer.baseAddress, buffer.count, flags) }
     }
 
     /// Sends one message (address, data, ancillary data).
     /// The corresponding C function is `sendmsg(2)`.
     @inline(never)
     public static func sendmsg(fd: Int32, message: UnsafePointer<msghdr>, flags: Int32) throws(SystemError) -> IOResult<Int> {
-        try nonBlockingSystemCall("sendmsg") { CSystem.sendmsg(fd, message, flags) }
+        try nonBlockingSystemCall("sendmsg") { ClusterDNSCSystem.sendmsg(fd, message, flags) }
     }
 
     /// Receives one message (address, data, ancillary data).
     /// The corresponding C function is `recvmsg(2)`.
     @inline(never)
     public static func recvmsg(fd: Int32, message: UnsafeMutablePointer<msghdr>, flags: Int32) throws(SystemError) -> IOResult<Int> {
-        try nonBlockingSystemCall("recvmsg") { CSystem.recvmsg(fd, message, flags) }
+        try nonBlockingSystemCall("recvmsg") { ClusterDNSCSystem.recvmsg(fd, message, flags) }
     }
 
     /// Receives up to `count` datagrams in one call; returns how many arrived.
@@ -265,7 +265,7 @@ public enum Syscall {
     /// The corresponding C function is `shutdown(2)`.
     @inline(never)
     public static func shutdown(fd: Int32, how: Int32) throws(SystemError) {
-        if CSystem.shutdown(fd, how) == 0 { return }
+        if ClusterDNSCSystem.shutdown(fd, how) == 0 { return }
         let error = CSystem_errno()
         switch error {
         case ENOTCONN: return
@@ -280,7 +280,7 @@ public enum Syscall {
     /// The corresponding C function is `epoll_create1(2)`.
     @inline(never)
     public static func epoll_create1(flags: Int32) throws(SystemError) -> Int32 {
-        try systemCall("epoll_create1") { CSystem.epoll_create1(flags) }
+        try systemCall("epoll_create1") { ClusterDNSCSystem.epoll_create1(flags) }
     }
 
     /// Adds, modifies or removes a descriptor's interest (`EPOLL_CTL_ADD`, `_MOD`, `_DEL`).
@@ -288,7 +288,7 @@ public enum Syscall {
     @inline(never)
     public static func epoll_ctl(epfd: Int32, op: Int32, fd: Int32, events: UInt32, data: UInt64) throws(SystemError) {
         var event = CSystem_epoll_event_make(events, data)
-        _ = try systemCall("epoll_ctl") { CSystem.epoll_ctl(epfd, op, fd, &event) }
+        _ = try systemCall("epoll_ctl") { ClusterDNSCSystem.epoll_ctl(epfd, op, fd, &event) }
     }
 
     /// Waits for readiness; returns how many events were written to `events`.
@@ -297,7 +297,7 @@ public enum Syscall {
     /// The corresponding C function is `epoll_wait(2)`.
     @inline(never)
     public static func epoll_wait(epfd: Int32, events: UnsafeMutablePointer<epoll_event>, maxevents: Int32, timeout: Int32) throws(SystemError) -> Int {
-        let result = CSystem.epoll_wait(epfd, events, maxevents, timeout)
+        let result = ClusterDNSCSystem.epoll_wait(epfd, events, maxevents, timeout)
         if result >= 0 { return Int(result) }
         let error = CSystem_errno()
         switch error {
@@ -311,7 +311,7 @@ public enum Syscall {
     /// The corresponding C function is `eventfd(2)`.
     @inline(never)
     public static func eventfd(initval: UInt32, flags: Int32) throws(SystemError) -> Int32 {
-        try systemCall("eventfd") { CSystem.eventfd(initval, flags) }
+        try systemCall("eventfd") { ClusterDNSCSystem.eventfd(initval, flags) }
     }
 
     /// Creates (or, with `fd` ≥ 0, changes) a signalfd for `mask`; pass `SFD_NONBLOCK | SFD_CLOEXEC`.
@@ -319,7 +319,7 @@ public enum Syscall {
     @inline(never)
     public static func signalfd(fd: Int32, mask: sigset_t, flags: Int32) throws(SystemError) -> Int32 {
         var mask = mask
-        return try systemCall("signalfd") { CSystem.signalfd(fd, &mask, flags) }
+        return try systemCall("signalfd") { ClusterDNSCSystem.signalfd(fd, &mask, flags) }
     }
 
     /// Changes the calling thread's signal mask (`SIG_BLOCK`, `SIG_UNBLOCK`, `SIG_SETMASK`); returns the old one.
@@ -328,7 +328,7 @@ public enum Syscall {
     public static func pthread_sigmask(how: Int32, set: sigset_t) throws(SystemError) -> sigset_t {
         var set = set
         var old = sigset_t()
-        let error = CSystem.pthread_sigmask(how, &set, &old)
+        let error = ClusterDNSCSystem.pthread_sigmask(how, &set, &old)
         if error != 0 { throw SystemError(errno: error, call: "pthread_sigmask") }
         return old
     }

@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 /// A failed system call: the errno value and the call's name, plus — on startup paths only — what it was
 /// applied to and a hint for the person reading it.

@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 /// Why a connection closed (each reason has its counter; all count in `tcpClosed`).
 enum TCPCloseReason {
@@ -160,6 +160,14 @@ final class TCPConnection: IOHandler {
     /// Queues a late reply and writes it (called by `Worker.sendFrame`).
     func deliver(_ bytes: UnsafeRawBufferPointer) {
         if handlingFrame { repliesDeliveredWhileHandling += 1 } else if inFlight > 0 { inFlight -= 1 }
+        output.appendFrame(bytes)
+        worker.counters.tcpFramesSent &+= 1
+        serviceFromOutside()
+    }
+
+    /// Queues one leading message of a reply made of several (a zone transfer), sent while its query
+    /// is still being answered: written in order before the reply's last message, settling no query.
+    func deliverPart(_ bytes: UnsafeRawBufferPointer) {
         output.appendFrame(bytes)
         worker.counters.tcpFramesSent &+= 1
         serviceFromOutside()

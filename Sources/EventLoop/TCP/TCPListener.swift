@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 /// One worker's listening socket for one TCP address: accepts connections (SO_REUSEPORT spreads them over the
 /// workers), applies the connection cap, and creates a `TCPConnection` per client.

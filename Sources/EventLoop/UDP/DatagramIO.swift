@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 /// The batch I/O a UDP listener performs, as a seam: the listener is generic over it, so production code pays
 /// nothing for it and tests substitute one that returns ENOBUFS, EINVAL or partial counts.

@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 /// A preallocated vector of `mmsghdr` entries with everything they point to: one `iovec`, one address, one
 /// control buffer and one data slot per entry. Allocated once per worker; nothing is allocated per datagram.

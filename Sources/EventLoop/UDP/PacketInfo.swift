@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 /// Reading and writing the packet-info ancillary data (`IP_PKTINFO`, `IPV6_PKTINFO`) that lets a socket bound
 /// to a wildcard address learn where each query was sent and answer from that same address.

@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 /// What a worker needs from its UDP listeners without knowing their handler and I/O types.
 protocol UDPListenerProtocol: AnyObject {

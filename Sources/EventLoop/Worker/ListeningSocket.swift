@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 /// Creates the sockets workers listen on. Startup-only code: errors carry the address and a hint for a person,
 /// e.g. `bind(0.0.0.0:53/udp): Permission denied (EACCES) — run as root or grant CAP_NET_BIND_SERVICE`.

@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 /// Process signals: blocked in every thread and read from a signalfd in one place, so no handler runs at an
 /// arbitrary point on a worker (the policy — stop on SIGTERM/SIGINT, reload on SIGHUP — belongs to the Server).

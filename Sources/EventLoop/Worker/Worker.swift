@@ -1,4 +1,4 @@
-import CSystem
+import ClusterDNSCSystem
 
 /// One worker thread with its own `EventLoop`, UDP and TCP sockets, buffers and counters: nothing on its query
 /// path is shared with another worker, so it takes no lock.
@@ -153,6 +153,20 @@ public final class Worker: @unchecked Sendable {
             return false
         }
         connection.deliver(bytes)
+        return true
+    }
+
+    /// Queues a leading message of a multi-message TCP reply (RFC 5936 zone transfers) on the
+    /// connection of `target`, before the reply's last message, which settles the query as any
+    /// reply does. False when the connection is gone or the message exceeds 65 535 octets.
+    @discardableResult
+    public func sendFramePart(_ bytes: UnsafeRawBufferPointer, to target: TCPReplyTarget) -> Bool {
+        precondition(target.workerIndex == index, "a TCP reply must be sent by the worker that owns the connection")
+        guard bytes.count <= 65535, let connection = connections.connection(for: target) else {
+            counters.tcpLateRepliesDropped &+= 1
+            return false
+        }
+        connection.deliverPart(bytes)
         return true
     }
 

@@ -1,3 +1,5 @@
+import ClusterRegistry
+
 /// The control plane the `health`, `ready` and `prometheus` plugins publish through: HTTP paths on
 /// their own addresses, served off the DNS data path.
 ///
@@ -116,11 +118,17 @@ public protocol ControlEndpointHost: AnyObject, Sendable {
 public struct ControlPlane: Sendable {
     /// Nil when nothing serves HTTP (in-process runs, tests): the plugins then publish nothing.
     public var endpoints: (any ControlEndpointHost)?
+    /// The HTTP client of the `kubernetes` plugin's API source (the `KubernetesHTTP` module,
+    /// handed in by the executable like `endpoints`). Nil where no API can be watched
+    /// (in-process runs): a block that needs the API then fails to start, saying so.
+    public var apiTransports: (any APITransportFactory)?
     public var version: String
     public var revision: String
 
-    public init(endpoints: (any ControlEndpointHost)? = nil, version: String = "unknown", revision: String = "") {
+    public init(endpoints: (any ControlEndpointHost)? = nil, apiTransports: (any APITransportFactory)? = nil,
+                version: String = "unknown", revision: String = "") {
         self.endpoints = endpoints
+        self.apiTransports = apiTransports
         self.version = version
         self.revision = revision
     }

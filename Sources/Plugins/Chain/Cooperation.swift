@@ -49,3 +49,12 @@ public protocol BlockPluginsConsumer: AnyObject {
     /// - Parameter blockPlugins: every plugin of the block, in chain order (this one included).
     func connect(to blockPlugins: [any PluginFactory]) throws(CorefileError)
 }
+
+/// A plugin whose zones the `transfer` plugin can send whole (AXFR), as CoreDNS's `Transferer`:
+/// the `kubernetes` and `file` plugins. Called on a worker's thread for each transfer; it may
+/// allocate (transfers are rare and never on the per-query hot path).
+public protocol ZoneTransferSource: AnyObject, Sendable {
+    /// The zone's records in transfer order, its SOA first and last (RFC 5936 §2.2); nil when
+    /// this plugin is not authoritative for `zone` or has not loaded it yet.
+    func transferRecords(zone: DomainName) -> [ResourceRecord]?
+}

@@ -25,7 +25,8 @@ public enum Directives {
     /// settings before `nsid`), including plugins this server does not implement, so their
     /// position is known and they can be reported as unsupported rather than unknown.
     public static let order: [String] = [
-        "metadata", "cancel", "tls", "timeouts", "multisocket", "reload", "cookie", "nsid", "bufsize", "root", "bind",
+        "metadata", "geoip", "cancel", "tls", "quic", "timeouts", "multisocket", "reload", "cookie", "nsid", "bufsize", "root",
+        "bind",
         "debug", "trace", "ready", "health", "pprof", "prometheus", "errors", "log", "dnstap", "local", "dns64",
         "acl", "any", "chaos", "loadbalance", "tsig", "cache", "rewrite", "header", "dnssec", "autopath",
         "minimal", "template", "transfer", "hosts", "route53", "azure", "clouddns", "k8s_external",
@@ -56,6 +57,7 @@ public enum Directives {
         "health": DirectiveSpec(setup: HealthConfig.setup),
         "ready": DirectiveSpec(setup: ReadyConfig.setup),
         "prometheus": DirectiveSpec(setup: PrometheusConfig.setup),
+        "transfer": DirectiveSpec(setup: TransferConfig.setup),
     ]
 
     /// Position of `name` in the plugin order.
@@ -79,5 +81,10 @@ public struct BlockSetup: Sendable {
         self.port = port
         self.manifestsDirectory = manifestsDirectory
         self.baseDirectory = baseDirectory
+    }
+
+    /// `path` as given when absolute, else relative to the Corefile's directory.
+    public func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : baseDirectory + "/" + path
     }
 }

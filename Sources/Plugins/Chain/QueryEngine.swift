@@ -4,6 +4,13 @@ import DNSWire
 /// subrequest finished). Implemented by the server on the worker's sockets.
 public protocol ResponseSink: AnyObject {
     func deliver(_ response: UnsafeRawBufferPointer, route: Route)
+    /// Sends a leading message of a multi-message TCP reply (a zone transfer) now; the reply's
+    /// last message follows as the query's answer. False when it could not be queued.
+    func deliverPart(_ response: UnsafeRawBufferPointer, route: Route) -> Bool
+}
+
+extension ResponseSink {
+    public func deliverPart(_ response: UnsafeRawBufferPointer, route: Route) -> Bool { false }
 }
 
 /// A worker's query engine: checks each query as CoreDNS's server does, picks the server block,

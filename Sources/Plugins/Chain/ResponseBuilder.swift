@@ -177,6 +177,10 @@ public struct ResponseBuilder {
             try writer.writeBytes(label)
             try writer.writePointer(to: Header.size + offset)
         case .offset(let offset): try writer.writePointer(to: offset)
+        case .labelBeforeOffset(let label, let offset):
+            try writer.writeUInt8(UInt8(label.count))
+            try writer.writeBytes(label)
+            try writer.writePointer(to: offset)
         }
     }
 
@@ -220,6 +224,9 @@ public struct ResponseBuilder {
         case labelBeforeQuestionSuffix(label: UnsafeRawBufferPointer, offset: Int)
         /// A pointer to a name already written at `offset` in this response.
         case offset(Int)
+        /// One label followed by a pointer to a name already written at `offset` in this response
+        /// (`pod-0` + the registry-cased `svc.ns.svc.<zone>` of an SRV target).
+        case labelBeforeOffset(label: UnsafeRawBufferPointer, offset: Int)
     }
 
     /// Appends the OPT record, patches counts and flags; returns the message length.

@@ -13,10 +13,15 @@ public final class WorkerContext {
     public var random: Xoshiro256
     /// Services the server gives plugins on this worker (event loop, timers); nil in-process.
     public var services: AnyObject?
+    /// Bytes one `cache` plugin may take on this worker by default, derived from the process's
+    /// memory limit (a pod's cgroup); nil when there is no limit. A cache whose capacity the
+    /// Corefile sets ignores it.
+    public var cacheMemoryBudget: Int?
 
-    public init(index: Int, workerCount: Int, services: AnyObject? = nil) {
+    public init(index: Int, workerCount: Int, services: AnyObject? = nil, cacheMemoryBudget: Int? = nil) {
         self.index = index
         self.workerCount = workerCount
+        self.cacheMemoryBudget = cacheMemoryBudget
         var seed = SystemRandomNumberGenerator()
         random = Xoshiro256(seed: seed.next())
         self.services = services

@@ -22,11 +22,16 @@ public struct CacheConfig: Sendable, Equatable {
         public var maxTTL: UInt32
         /// Shortest time an entry is kept, in seconds (raises the response's TTL).
         public var minTTL: UInt32
+        /// True when the Corefile set the capacity (`success|denial CAPACITY`). Only a default
+        /// capacity gives way to a pod's memory limit (`WorkerContext.cacheMemoryBudget`): one
+        /// the operator wrote is kept as written.
+        public var capacityIsExplicit: Bool
 
-        public init(capacity: Int, maxTTL: UInt32, minTTL: UInt32) {
+        public init(capacity: Int, maxTTL: UInt32, minTTL: UInt32, capacityIsExplicit: Bool = false) {
             self.capacity = capacity
             self.maxTTL = maxTTL
             self.minTTL = minTTL
+            self.capacityIsExplicit = capacityIsExplicit
         }
     }
 
@@ -122,7 +127,19 @@ public struct CacheConfig: Sendable, Equatable {
     /// How many entries one worker's cache holds: an even share of `capacity`, never below 64
     /// (a tiny share would thrash on every new name).
     public static func perWorkerCapacity(_ capacity: Int, workers: Int) -> Int {
-        max(capacity / max(workers, 1), 64)
+        max(capacity / max(workers, 1), minimumPerWorkerCapacity)
+    }
+
+    static let minimumPerWorkerCapacity = 64
+
+    /// How many entries one worker's store of `tier` holds, given the bytes this worker's copy of
+    /// the plugin may take (`memoryBudget`, for both stores; nil for no limit). A default
+    /// capacity shrinks until both stores fit the budget, never below 64 entries; an explicit
+    /// one is kept.
+    public static func perWorkerCapacity(_ tier: Tier, workers: Int, memoryBudget: Int?) -> Int {
+        let share = perWorkerCapacity(tier.capacity, workers: workers)
+        guard let memoryBudget, !tier.capacityIsExplicit else { return share }
+        return min(share, max(CacheStore.entries(fittingIn: memoryBudget / 2), minimumPerWorkerCapacity))
     }
 
     static let largestTTL = Int(Int32.max)
@@ -192,6 +209,7 @@ public struct CacheConfig: Sendable, Equatable {
         let arguments = try property.requireArguments(min: 1, max: 3)
         var tier = defaults
         tier.capacity = effectiveCapacity(try property.integer(arguments[0], in: 0...100_000_000))
+        tier.capacityIsExplicit = true
         if arguments.count > 1 {
             tier.maxTTL = UInt32(try property.integer(arguments[1], in: 1...largestTTL))
         }

@@ -28,13 +28,17 @@ final class CacheHandler: PluginHandler {
     /// Added to every clock reading: lets tests move time forward.
     var timeShift: UInt64 = 0
 
-    init(config: CacheConfig, workers: Int, counters: CacheCounters = CacheCounters()) {
+    /// - Parameter memoryBudget: bytes both stores may take together (from the pod's memory
+    ///   limit), nil for no limit; only default capacities shrink to fit it.
+    init(config: CacheConfig, workers: Int, memoryBudget: Int? = nil, counters: CacheCounters = CacheCounters()) {
         self.config = config
         zones = CacheZones(config.zones)
         disabledSuccess = CacheZones(config.disabledSuccess)
         disabledDenial = CacheZones(config.disabledDenial)
-        success = CacheStore(entryCapacity: CacheConfig.perWorkerCapacity(config.success.capacity, workers: workers))
-        denial = CacheStore(entryCapacity: CacheConfig.perWorkerCapacity(config.denial.capacity, workers: workers))
+        success = CacheStore(entryCapacity: CacheConfig.perWorkerCapacity(config.success, workers: workers,
+                                                                         memoryBudget: memoryBudget))
+        denial = CacheStore(entryCapacity: CacheConfig.perWorkerCapacity(config.denial, workers: workers,
+                                                                        memoryBudget: memoryBudget))
         self.counters = counters
         staleWindow = config.serveStale.map { CacheHandler.nanoseconds($0.maxAge) } ?? 0
         prefetchWindow = config.prefetch.map { CacheHandler.nanoseconds($0.window) } ?? 0

@@ -32,7 +32,8 @@ public final class CachePlugin: PluginFactory, MetricsReporting {
 
     public func makeHandler(worker: WorkerContext) -> (any PluginHandler)? {
         let counters = counterSet.withLock { $0 }.counters(forWorker: worker.index)
-        return CacheHandler(config: config, workers: worker.workerCount, counters: counters)
+        return CacheHandler(config: config, workers: worker.workerCount, memoryBudget: worker.cacheMemoryBudget,
+                            counters: counters)
     }
 
     // MARK: Metrics

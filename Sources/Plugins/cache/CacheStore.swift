@@ -75,6 +75,31 @@ final class CacheStore {
         arena = .allocate(byteCount: self.arenaSize, alignment: 8)
     }
 
+    /// Bytes a store made for `entryCapacity` entries allocates (with the default arena): the
+    /// arena, the entry table, the free list and the index. All of it is touched once the
+    /// store has been filled, so this is what it adds to the process's resident memory.
+    static func footprint(entryCapacity: Int) -> Int {
+        let capacity = max(entryCapacity, 1)
+        let arena = max((max(capacity * averageBlobBudget, minimumArena) + 7) & ~7, 1024)
+        var slots = 16
+        while slots < capacity * 2 { slots <<= 1 }
+        return arena + capacity * (MemoryLayout<CacheEntry>.stride + MemoryLayout<Int32>.stride)
+            + slots * MemoryLayout<UInt64>.stride
+    }
+
+    /// The most entries a store may be made for within `bytes` (at least 1).
+    /// - Complexity: O(log n) footprint evaluations.
+    static func entries(fittingIn bytes: Int) -> Int {
+        var low = 1
+        var high = max(bytes / averageBlobBudget, 1)
+        guard footprint(entryCapacity: low) <= bytes else { return 1 }
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if footprint(entryCapacity: middle) <= bytes { low = middle } else { high = middle - 1 }
+        }
+        return low
+    }
+
     deinit {
         entries.deinitialize(count: entryCapacity)
         entries.deallocate()

@@ -1,7 +1,9 @@
 import Corefile
 import Logging
 
-/// `errors [stdout] { stacktrace; consolidate DURATION REGEXP [LEVEL] [show_first] }`.
+/// `errors [stdout] { consolidate DURATION REGEXP [LEVEL] [show_first] }`. CoreDNS's
+/// `stacktrace` (a stack trace of a recovered panic) is refused at its line: Swift traps instead
+/// of panicking, so there is nothing to recover and print.
 public struct ErrorsConfig: Sendable {
     /// One `consolidate` line: errors whose text matches `regex` are counted for `period` after
     /// the first one, then summed up in one line at `level`.
@@ -17,12 +19,9 @@ public struct ErrorsConfig: Sendable {
     }
 
     public let consolidations: [Consolidation]
-    /// Accepted for CoreDNS compatibility; Swift has no recoverable panics to print a stack for.
-    public let stacktrace: Bool
 
-    public init(consolidations: [Consolidation] = [], stacktrace: Bool = false) {
+    public init(consolidations: [Consolidation] = []) {
         self.consolidations = consolidations
-        self.stacktrace = stacktrace
     }
 
     /// CoreDNS refuses longer expressions (their compilation could exhaust memory).
@@ -40,19 +39,17 @@ public struct ErrorsConfig: Sendable {
             throw directive.error("invalid log file: \(target.text)", at: target)
         }
         var consolidations: [Consolidation] = []
-        var stacktrace = false
         for property in directive.properties {
             switch property.name {
             case "stacktrace":
-                try property.noArguments()
-                stacktrace = true
+                throw property.error("not supported yet by ClusterDNS: Swift has no recoverable panics to print a stack trace of")
             case "consolidate":
                 consolidations.append(try parseConsolidate(property))
             default:
                 throw property.unknownProperty()
             }
         }
-        return ErrorsConfig(consolidations: consolidations, stacktrace: stacktrace)
+        return ErrorsConfig(consolidations: consolidations)
     }
 
     static func parseConsolidate(_ property: Directive) throws(CorefileError) -> Consolidation {

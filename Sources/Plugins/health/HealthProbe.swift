@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CSystem
+import ClusterDNSCSystem
 import EventLoop
 import Logging
 import Synchronization

@@ -67,6 +67,7 @@ public final class HostsPlugin: PluginFactory, MetricsReporting, Sendable {
         if let problem = state.withLock({ $0.problem }) {
             logger.warning("plugin/hosts: \(problem): serving the inline entries only until it can be read")
         }
+        if let table = cell.load() { reportSkipped(table, logger: logger) }
         timer.start(every: config.reload, label: "clusterdns.hosts") { [self] in
             reloadIfChanged(logger: logger)
         }
@@ -90,8 +91,17 @@ public final class HostsPlugin: PluginFactory, MetricsReporting, Sendable {
         }
         let table = HostsTable(texts: [text, config.inline.joined(separator: "\n")], zones: config.zones, reverse: config.reverse)
         state.withLock { $0.loadedModification = read.loadedModification }
+        reportSkipped(table, logger: logger)
         cell.publish(table)
         logger.debug("plugin/hosts: reloaded \(config.file): \(table.entryCount) entries")
+    }
+
+    /// Logs each line of the file that was skipped, as `FILE:LINE`, once per load (at start and
+    /// after each change); the inline entries were checked when the Corefile was read.
+    func reportSkipped(_ table: HostsTable, logger: Logger) {
+        for line in table.skipped where line.text == 0 {
+            logger.warning("plugin/hosts: \(config.path):\(line.line): line skipped: \(line.reason)")
+        }
     }
 
     public func reportMetrics(into report: inout MetricsReport) {

@@ -5,7 +5,8 @@ import ZoneFile
 /// answering: immutable, rebuilt whole on reload and shared by every worker.
 ///
 /// As CoreDNS's Hostsfile: entries are `ADDRESS NAME [NAME...]` with `#` comments; lines that do
-/// not parse are skipped; names outside the plugin's zones are dropped; an IPv6 zone suffix
+/// not parse are skipped, and unlike CoreDNS each is kept in `skipped` (with its line number) so
+/// the plugin can report it once per load; names outside the plugin's zones are dropped; an IPv6 zone suffix
 /// (`%eth0`) is ignored and IPv4-mapped IPv6 addresses count as IPv4. A name whose first label is
 /// `*` matches exactly one more label (`*.example.com` covers `a.example.com`, not
 /// `example.com` nor `a.b.example.com`) and gets no PTR. File entries come before inline ones;
@@ -34,6 +35,19 @@ public final class HostsTable: Sendable {
     /// CoreDNS's `coredns_hosts_entries`: addresses per name plus names per address.
     public let entryCount: Int
 
+    /// A line (or a name on it) that could not be read and was left out.
+    public struct SkippedLine: Sendable, Equatable, CustomStringConvertible {
+        /// Which of the texts (0: the file; 1: the inline entries).
+        public let text: Int
+        /// 1-based line number within that text.
+        public let line: Int
+        public let reason: String
+        public var description: String { "line \(line): \(reason)" }
+    }
+
+    /// What was skipped, in text and line order.
+    public let skipped: [SkippedLine]
+
     /// Builds the table from hosts-file texts, in order (the file, then the inline entries).
     /// - Parameters:
     ///   - zones: names outside these are dropped (CoreDNS keeps only names in its origins).
@@ -51,13 +65,29 @@ public final class HostsTable: Sendable {
         var reversePosition: [DomainName: Int] = [:]
         let star: [UInt8] = [UInt8(ascii: "*")]
 
-        for text in texts {
-            for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        var skipped: [SkippedLine] = []
+
+        for (textIndex, text) in texts.enumerated() {
+            // "\r\n" is one Character in Swift: both it and "\n" end a line.
+            let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            for (lineIndex, line) in lines.enumerated() {
                 let content = line.prefix { $0 != "#" }
-                let fields = content.split(whereSeparator: { $0 == " " || $0 == "\t" })
-                guard fields.count >= 2, let address = HostsTable.address(fields[0]) else { continue }
+                let fields = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+                if fields.isEmpty { continue }
+                guard let address = HostsTable.address(fields[0]) else {
+                    skipped.append(SkippedLine(text: textIndex, line: lineIndex + 1, reason: "'\(fields[0])' is not an IP address"))
+                    continue
+                }
+                guard fields.count >= 2 else {
+                    skipped.append(SkippedLine(text: textIndex, line: lineIndex + 1, reason: "no host name after '\(fields[0])'"))
+                    continue
+                }
                 for field in fields.dropFirst() {
-                    guard let parsed = try? DomainName(field) else { continue }
+                    let parsed: DomainName
+                    do { parsed = try DomainName(field) } catch {
+                        skipped.append(SkippedLine(text: textIndex, line: lineIndex + 1, reason: "'\(field)' is not a host name (\(error))"))
+                        continue
+                    }
                     let name = parsed.lowercased()
                     guard zoneList.contains(where: { name.isSubdomain(of: $0) }) else { continue }
                     if name.labelCount > 1 && name.firstLabel.elementsEqual(star) {
@@ -90,6 +120,7 @@ public final class HostsTable: Sendable {
                 }
             }
         }
+        self.skipped = skipped
         self.names = names
         self.entries = entries
         self.nameIndex = HostsTable.index(names)

@@ -55,9 +55,14 @@ extension KubernetesAnswer {
                     for (k, server) in servers.enumerated() {
                         offsets[k] = -1
                         var key = UnsafeRawBufferPointer(start: nil, count: 0)
+                        var label = UnsafeRawBufferPointer(start: nil, count: 0)
                         if server.service >= 0 {
                             let entry = index.serviceEntries[Int(server.service)]
                             key = UnsafeRawBufferPointer(rebasing: arena[Int(entry.keyOffset)..<(Int(entry.keyOffset) + Int(entry.keyLength))])
+                        }
+                        if server.endpoint >= 0 {
+                            let endpoint = index.endpoints[Int(server.endpoint)]
+                            label = UnsafeRawBufferPointer(rebasing: arena[Int(endpoint.nameOffset)..<(Int(endpoint.nameOffset) + Int(endpoint.nameLength))])
                         }
                         response.append(owner: .question, type: .ns, ttl: ttl) { (w) throws(WriterFull) in
                             offsets[k] = w.position
@@ -65,6 +70,10 @@ extension KubernetesAnswer {
                                 try w.writeBytes(WireConstants.nsDNSLabels)
                                 try w.writePointer(to: Header.size + zoneOffset)
                             } else {
+                                if !label.isEmpty {
+                                    try w.writeUInt8(UInt8(label.count))
+                                    try w.writeBytes(label)
+                                }
                                 try w.writeBytes(key)
                                 try w.writeBytes(WireConstants.svcLabel)
                                 if forwardZone {

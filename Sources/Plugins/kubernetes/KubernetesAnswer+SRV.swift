@@ -56,6 +56,9 @@ extension KubernetesAnswer {
 
     /// SRV records for a service, CoreDNS-style, with A/AAAA of every target in the additional
     /// section. Priority 0; weight from `srvWeight`.
+    /// - Case: as in CoreDNS, a target is the registry's own name (lowercase service, namespace
+    ///   and endpoint labels) followed by the zone in the question's case; it never echoes the
+    ///   case of the question's service or namespace labels.
     /// - ClusterIP service, no `chain`: one record per matching numbered service port (one per
     ///   port number), target the service name (`suffix` in the question).
     /// - Headless service, or `chain` (an endpoint name, headless or not): one record per ready
@@ -76,6 +79,7 @@ extension KubernetesAnswer {
         while let e = walk.next(index) { candidates += index.endpoints[Int(e)].candidateCount(port, proto, in: index) }
         let weight = KubernetesAnswer.srvWeight(candidates: candidates)
         var written = 0
+        var serviceName = ServiceNameWriter(entry: entry, suffix: suffix)
         response.beginRRset()
         index.arena.withUnsafeBytes { arena in
             walk = EndpointWalk(entry: entry, chain: chain)
@@ -92,7 +96,7 @@ extension KubernetesAnswer {
                         try w.writeUInt16(portEntry.port)
                         try w.writeUInt8(UInt8(label.count))
                         try w.writeBytes(label)
-                        try w.writePointer(to: Header.size + suffix)
+                        try serviceName.write(&w, arena: arena)
                     }
                     written += 1
                 }
@@ -109,7 +113,7 @@ extension KubernetesAnswer {
                 }) { continue }
                 let label = UnsafeRawBufferPointer(rebasing: arena[Int(endpoint.nameOffset)..<(Int(endpoint.nameOffset) + Int(endpoint.nameLength))])
                 response.beginRRset()
-                response.append(owner: .labelBeforeQuestionSuffix(label: label, offset: suffix),
+                response.append(owner: .labelBeforeOffset(label: label, offset: serviceName.offset),
                                         type: endpoint.address.recordType, ttl: ttl, rdata: endpoint.address.rdata)
                 response.endRRset()
             }
@@ -129,41 +133,44 @@ extension KubernetesAnswer {
         }
         let weight = KubernetesAnswer.srvWeight(candidates: matched * addresses)
         var written = 0
+        var serviceName = ServiceNameWriter(entry: entry, suffix: suffix)
         response.beginRRset()
-        for p in entry.ports {
-            let portEntry = index.ports[Int(p)]
-            guard portEntry.matches(port, proto, in: index) else { continue }
-            // kube-dns's `dns` 53/UDP and `dns-tcp` 53/TCP make one SRV (same target and port).
-            var repeated = false
-            var q = entry.ports.lowerBound
-            while q < p {
-                let other = index.ports[Int(q)]
-                if other.port == portEntry.port && other.matches(port, proto, in: index) {
-                    repeated = true
-                    break
+        index.arena.withUnsafeBytes { arena in
+            for p in entry.ports {
+                let portEntry = index.ports[Int(p)]
+                guard portEntry.matches(port, proto, in: index) else { continue }
+                // kube-dns's `dns` 53/UDP and `dns-tcp` 53/TCP make one SRV (same target and port).
+                var repeated = false
+                var q = entry.ports.lowerBound
+                while q < p {
+                    let other = index.ports[Int(q)]
+                    if other.port == portEntry.port && other.matches(port, proto, in: index) {
+                        repeated = true
+                        break
+                    }
+                    q += 1
                 }
-                q += 1
+                if repeated { continue }
+                response.append(owner: .question, type: .srv, ttl: ttl) { (w) throws(WriterFull) in
+                    try w.writeUInt16(0)
+                    try w.writeUInt16(weight)
+                    try w.writeUInt16(portEntry.port)
+                    try serviceName.write(&w, arena: arena)
+                }
+                written += 1
             }
-            if repeated { continue }
-            response.append(owner: .question, type: .srv, ttl: ttl) { (w) throws(WriterFull) in
-                try w.writeUInt16(0)
-                try w.writeUInt16(weight)
-                try w.writeUInt16(portEntry.port)
-                try w.writePointer(to: Header.size + suffix)
-            }
-            written += 1
         }
         response.endRRset()
         guard written > 0 else { return false }
         response.startSection(.additional)
         if let v4 = entry.clusterIPv4 {
             response.beginRRset()
-            response.append(owner: .questionSuffix(suffix), type: .a, ttl: ttl, rdata: .a(v4))
+            response.append(owner: .offset(serviceName.offset), type: .a, ttl: ttl, rdata: .a(v4))
             response.endRRset()
         }
         if let v6 = entry.clusterIPv6 {
             response.beginRRset()
-            response.append(owner: .questionSuffix(suffix), type: .aaaa, ttl: ttl, rdata: .aaaa(v6))
+            response.append(owner: .offset(serviceName.offset), type: .aaaa, ttl: ttl, rdata: .aaaa(v6))
             response.endRRset()
         }
         return true
@@ -244,5 +251,38 @@ struct EndpointWalk {
         guard cursor < end else { return nil }
         defer { cursor += 1 }
         return cursor
+    }
+}
+
+/// Writes a service's name into SRV targets as CoreDNS spells it: the registry's lowercase
+/// `<svc>.<ns>.svc` followed by a pointer to the zone as the question spelled it. The first
+/// target writes it in full and every later one points at it.
+struct ServiceNameWriter {
+    /// Where the service's name starts in the question (`[len]svc[len]ns[3]svc<zone>`).
+    let keyOffset: Int
+    let keyLength: Int
+    /// The zone's offset in the question.
+    let zoneOffset: Int
+    /// Where the name was first written in the response; -1 until then.
+    private(set) var offset = -1
+
+    init(entry: KubernetesIndex.ServiceEntry, suffix: Int) {
+        keyOffset = Int(entry.keyOffset)
+        keyLength = Int(entry.keyLength)
+        zoneOffset = suffix + keyLength + 4
+    }
+
+    /// Writes the name (or a pointer to its first copy). Allocation-free.
+    @inline(__always)
+    mutating func write(_ w: inout MessageWriter, arena: UnsafeRawBufferPointer) throws(WriterFull) {
+        if offset >= 0 {
+            try w.writePointer(to: offset)
+            return
+        }
+        let start = w.position
+        try w.writeBytes(UnsafeRawBufferPointer(rebasing: arena[keyOffset..<(keyOffset + keyLength)]))
+        try w.writeBytes(WireConstants.svcLabel)
+        try w.writePointer(to: Header.size + zoneOffset)
+        offset = start
     }
 }

@@ -12,14 +12,31 @@ public enum PodMode: String, Sendable {
     case verified
 }
 
+/// Where the `kubernetes` plugin's objects come from.
+public enum KubernetesObjectSource: Sendable, Hashable {
+    /// A manifest directory, watched with inotify (`manifests DIR` or `--manifests DIR`).
+    case manifests(String)
+    /// The Kubernetes API: in-cluster, `endpoint` (+ `tls`), or `kubeconfig`.
+    case api(APIServerSettings)
+}
+
 /// The `kubernetes` block, typed. See Docs/plugins/kubernetes.md for every option.
 public struct KubernetesConfig: Sendable {
     /// The zones the plugin answers for, lowercase; forward zones and reverse zones.
     public var zones: [DomainName]
     /// The first forward zone: PTR targets and SRV targets live there.
     public var primaryZone: DomainName
-    /// The manifest directory objects come from (absolute or relative to the Corefile).
-    public var manifests: String
+    /// Where objects come from.
+    public var source: KubernetesObjectSource
+    /// The manifest directory, when objects come from one (absolute).
+    public var manifests: String? {
+        if case .manifests(let path) = source { return path }
+        return nil
+    }
+    /// How long `serve` waits for the API's first sync before answering anyway (cluster names
+    /// answer SERVFAIL until then). CoreDNS: 5 s. Manifests load before serving, so it does not
+    /// apply to them.
+    public var startupTimeout: Duration = .seconds(5)
     public var namespaces: Set<String>? = nil
     public var namespaceLabels: LabelSelector? = nil
     public var labels: LabelSelector? = nil
@@ -45,7 +62,7 @@ public struct KubernetesConfig: Sendable {
     init(zones: [DomainName], primaryZone: DomainName, manifests: String) {
         self.zones = zones
         self.primaryZone = primaryZone
-        self.manifests = manifests
+        self.source = .manifests(manifests)
     }
 
     /// True when `name` is under a reverse zone (`in-addr.arpa.` or `ip6.arpa.`).
@@ -72,12 +89,14 @@ public struct KubernetesConfig: Sendable {
             throw directive.error("at least one zone must be a forward zone (not in-addr.arpa or ip6.arpa)")
         }
         var manifests: String? = nil
+        var endpoint: (url: String, at: Directive)? = nil
+        var tls: (certificate: String, key: String, authority: String, at: Directive)? = nil
+        var kubeconfig: (path: String, context: String?, at: Directive)? = nil
         var config = KubernetesConfig(zones: zones, primaryZone: primary, manifests: "")
         for property in directive.properties {
             switch property.name {
             case "manifests":
-                let path = try property.requireArguments(exactly: 1)[0].text
-                manifests = path.hasPrefix("/") ? path : block.baseDirectory + "/" + path
+                manifests = block.resolve(try property.requireArguments(exactly: 1)[0].text)
             case "pods":
                 let value = try property.requireArguments(exactly: 1)[0]
                 guard let mode = PodMode(rawValue: value.text) else {
@@ -121,12 +140,24 @@ public struct KubernetesConfig: Sendable {
                 }
                 config.ignoreEmptyService = true
             case "startup_timeout":
-                // Manifests load synchronously before the server answers, so there is nothing
-                // to wait for; the value is still checked.
                 try property.requireArguments(exactly: 1)
-                _ = try property.duration(at: 0)
-            case "endpoint", "tls", "kubeconfig", "apiserver_qps", "apiserver_burst", "apiserver_max_inflight":
-                throw property.error("not supported yet by ClusterDNS: objects come from manifests (`manifests DIR` or `--manifests DIR`), not from the API server")
+                config.startupTimeout = try property.duration(at: 0)
+            case "endpoint":
+                let url = try property.requireArguments(exactly: 1)[0]
+                guard url.text.hasPrefix("https://") || url.text.hasPrefix("http://"),
+                      APIServerSettings(server: url.text, origin: "").hostAndPort != nil else {
+                    throw property.error("expected an http:// or https:// URL, found '\(url.text)'", at: url)
+                }
+                endpoint = (url.text.hasSuffix("/") ? String(url.text.dropLast()) : url.text, property)
+            case "tls":
+                let files = try property.requireArguments(exactly: 3).map { block.resolve($0.text) }
+                tls = (files[0], files[1], files[2], property)
+            case "kubeconfig":
+                let args = try property.requireArguments(min: 1)
+                guard args.count <= 2 else { throw property.error("expected KUBECONFIG [CONTEXT], found \(args.count) arguments") }
+                kubeconfig = (block.resolve(args[0].text), args.count == 2 ? args[1].text : nil, property)
+            case "apiserver_qps", "apiserver_burst", "apiserver_max_inflight":
+                throw property.error("not supported yet by ClusterDNS: the API source makes at most one LIST and one WATCH per resource at a time")
             case "multicluster", "zonal":
                 throw property.error("not supported yet by ClusterDNS")
             case "upstream", "resyncperiod":
@@ -138,10 +169,57 @@ public struct KubernetesConfig: Sendable {
         if config.namespaces != nil && config.namespaceLabels != nil {
             throw directive.error("namespaces and namespace_labels cannot both be set")
         }
-        guard let source = manifests ?? block.manifestsDirectory else {
-            throw directive.error("no object source: add `manifests DIR` to the kubernetes block or run with --manifests DIR")
-        }
-        config.manifests = source
+        config.source = try resolveSource(directive, block: block, manifests: manifests, endpoint: endpoint, tls: tls, kubeconfig: kubeconfig)
         return config
+    }
+
+    /// Chooses the object source: the block's `manifests`, else its `endpoint`/`tls` or
+    /// `kubeconfig`, else `--manifests`, else the in-cluster service account. Errors name the
+    /// directive's line and, when nothing is found, everything that was looked for.
+    private static func resolveSource(
+        _ directive: Directive, block: BlockSetup, manifests: String?, endpoint: (url: String, at: Directive)?,
+        tls: (certificate: String, key: String, authority: String, at: Directive)?,
+        kubeconfig: (path: String, context: String?, at: Directive)?
+    ) throws(CorefileError) -> KubernetesObjectSource {
+        if let manifests {
+            if let other = endpoint?.at ?? kubeconfig?.at ?? tls?.at {
+                throw other.error("cannot be combined with `manifests`: objects come from one source")
+            }
+            return .manifests(manifests)
+        }
+        if let kubeconfig {
+            if let other = endpoint?.at ?? tls?.at {
+                throw other.error("cannot be combined with `kubeconfig`, which names the server and credentials")
+            }
+            do { return .api(try APIServerSettings.kubeconfig(path: kubeconfig.path, context: kubeconfig.context)) } catch {
+                throw kubeconfig.at.error("\(error)")
+            }
+        }
+        if let endpoint {
+            var settings = APIServerSettings(server: endpoint.url, origin: "endpoint \(endpoint.url)")
+            if let tls {
+                settings.clientCertificateFile = tls.certificate
+                settings.clientKeyFile = tls.key
+                settings.certificateAuthorityFile = tls.authority
+            }
+            return .api(settings)
+        }
+        if let tls {
+            // CoreDNS: `tls` alone goes with the in-cluster server address.
+            do {
+                var settings = try APIServerSettings.inCluster()
+                settings.clientCertificateFile = tls.certificate
+                settings.clientKeyFile = tls.key
+                settings.certificateAuthorityFile = tls.authority
+                settings.tokenFile = nil
+                return .api(settings)
+            } catch {
+                throw tls.at.error("needs `endpoint URL` outside a cluster (\(error))")
+            }
+        }
+        if let cli = block.manifestsDirectory { return .manifests(cli) }
+        do { return .api(try APIServerSettings.inCluster()) } catch {
+            throw directive.error("no object source: looked for `manifests DIR`, `endpoint URL` or `kubeconfig FILE` in the block, --manifests DIR on the command line, and in-cluster configuration (\(error))")
+        }
     }
 }

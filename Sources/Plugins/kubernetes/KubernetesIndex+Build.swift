@@ -393,9 +393,11 @@ extension KubernetesIndex {
             return [ns, svc, zone]
         }
 
-        /// The zone's name servers (CoreDNS `nsAddrs`): every ClusterIP service with an endpoint
-        /// at one of this server's addresses (`kube-dns.kube-system` in a cluster), with its
-        /// cluster IPs as glue; else `ns.dns.<zone>` with this server's addresses.
+        /// The zone's name servers (CoreDNS `nsAddrs`): every service with an endpoint at one of
+        /// this server's addresses (`kube-dns.kube-system` in a cluster) — a ClusterIP service by
+        /// its name with its cluster IPs as glue, a headless one by each ready endpoint's name
+        /// (`10-244-0-2.kube-dns.kube-system`) with that endpoint's address; else `ns.dns.<zone>`
+        /// with this server's addresses. ExternalName services have no endpoints and never match.
         func nameServers(localAddresses: [IPAddress]) -> [NameServer] {
             var result: [NameServer] = []
             for local in localAddresses {
@@ -403,11 +405,19 @@ extension KubernetesIndex {
                 while cursor >= 0 {
                     let entry = ptrEntries[Int(cursor)]
                     cursor = entry.next
-                    guard entry.endpoint >= 0 else { continue }
+                    guard entry.endpoint >= 0, !result.contains(where: { $0.service == entry.service }) else { continue }
                     let service = serviceEntries[Int(entry.service)]
-                    guard service.kind == .clusterIP, !result.contains(where: { $0.service == entry.service }) else { continue }
-                    let addresses = [service.clusterIPv4.map(IPAddress.v4), service.clusterIPv6.map(IPAddress.v6)].compactMap { $0 }
-                    result.append(NameServer(service: entry.service, addresses: addresses))
+                    switch service.kind {
+                    case .clusterIP:
+                        let addresses = [service.clusterIPv4.map(IPAddress.v4), service.clusterIPv6.map(IPAddress.v6)].compactMap { $0 }
+                        result.append(NameServer(service: entry.service, addresses: addresses))
+                    case .headless:
+                        for e in service.endpoints where endpoints[Int(e)].firstWithAddress {
+                            result.append(NameServer(service: entry.service, endpoint: e, addresses: [endpoints[Int(e)].address]))
+                        }
+                    case .externalName:
+                        continue
+                    }
                 }
             }
             return result.isEmpty ? [NameServer(service: -1, addresses: localAddresses)] : result

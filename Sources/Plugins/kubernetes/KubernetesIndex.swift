@@ -80,6 +80,9 @@ public final class KubernetesIndex: Sendable {
     struct NameServer: Sendable {
         /// -1: `ns.dns.<zone>`; else the service (`kube-dns.kube-system.svc.<zone>`).
         var service: Int32
+        /// -1: the service's own name; else an endpoint of a headless service, whose name
+        /// (`10-244-0-2.kube-dns.kube-system.svc.<zone>`) and address this is.
+        var endpoint: Int32 = -1
         var addresses: [IPAddress]
     }
 

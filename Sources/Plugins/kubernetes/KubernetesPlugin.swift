@@ -1,5 +1,5 @@
 import ClusterRegistry
-import CSystem
+import ClusterDNSCSystem
 import DNSWire
 import Foundation
 import Logging
@@ -26,10 +26,15 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
     public let config: KubernetesConfig
     /// The index workers read, republished on every registry change.
     public let indexes = SnapshotCell<KubernetesIndex>()
-    let source = Mutex<ManifestDirectorySource?>(nil)
+    /// The snapshots this plugin indexes (a manifest directory's or the API source's).
+    let registry = Mutex<SnapshotCell<ClusterSnapshot>?>(nil)
+    /// The API source, when objects come from the API (for its metrics).
+    let apiSource = Mutex<KubernetesAPISource?>(nil)
     let subscription = Mutex<SnapshotSubscription?>(nil)
     let localAddresses = Mutex<[IPAddress]>([])
     let statistics = Mutex<BuildStatistics>(BuildStatistics())
+    /// Serialises index builds (the start-up build and the registry's callbacks).
+    private let rebuilding = Mutex<Void>(())
 
     struct BuildStatistics {
         var builds: UInt64 = 0
@@ -48,8 +53,36 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
     }
 
     public func start(_ server: ServerContext) throws {
-        let path = URL(fileURLWithPath: config.manifests).standardizedFileURL.path
-        let registry = try server.shared("manifests:" + path) { () throws -> ManifestDirectorySource in
+        let registry: SnapshotCell<ClusterSnapshot>
+        switch config.source {
+        case .manifests(let directory):
+            registry = try Self.manifestRegistry(directory, server: server)
+        case .api(let settings):
+            let source = try Self.apiRegistry(settings, config: config, server: server)
+            apiSource.withLock { $0 = source }
+            registry = source.snapshots
+        }
+        self.registry.withLock { $0 = registry }
+        localAddresses.withLock { $0 = KubernetesPlugin.ownAddresses(server.listeners) }
+        let logger = server.logger
+        // Subscribe first, then index what is there: a snapshot published in between is indexed
+        // by the callback, and `rebuild` never goes back to an older generation.
+        let token = registry.subscribe { [weak self] snapshot in
+            guard let self else { return }
+            self.rebuild(snapshot, loaded: true)
+            for issue in snapshot.errors { logger.error("\(issue)") }
+        }
+        subscription.withLock { $0 = token }
+        // Before the API's first sync there is no snapshot: cluster names answer SERVFAIL
+        // (an empty index that knows it is not loaded) while other zones serve.
+        if let current = registry.load() { rebuild(current, loaded: true) } else { rebuild(.empty(), loaded: false) }
+    }
+
+    /// The registry of a manifest directory, loaded before the server answers; one per directory
+    /// for the life of the process (shared by blocks and kept across reloads).
+    static func manifestRegistry(_ directory: String, server: ServerContext) throws -> SnapshotCell<ClusterSnapshot> {
+        let path = URL(fileURLWithPath: directory).standardizedFileURL.path
+        let source = try server.shared("manifests:" + path) { () throws -> ManifestDirectorySource in
             let made = ManifestDirectorySource(path: path)
             do {
                 let snapshot = try made.start()
@@ -63,19 +96,39 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
             }
             return made
         }
-        source.withLock { $0 = registry }
-        localAddresses.withLock { $0 = KubernetesPlugin.ownAddresses(server.listeners) }
-        guard let snapshot = registry.snapshots.load() else {
+        guard source.snapshots.load() != nil else {
             throw KubernetesStartError(message: "plugin/kubernetes: manifests \(path) produced no snapshot")
         }
-        rebuild(snapshot)
-        let logger = server.logger
-        let token = registry.snapshots.subscribe { [weak self] snapshot in
-            guard let self else { return }
-            self.rebuild(snapshot)
-            for issue in snapshot.errors { logger.error("\(issue)") }
+        return source.snapshots
+    }
+
+    /// The API source for `settings`, started and waited for up to `startup_timeout` (CoreDNS
+    /// blocks its start the same way, then serves "with unsynced Kubernetes API"). One per
+    /// server and resource set for the life of the process.
+    static func apiRegistry(_ settings: APIServerSettings, config: KubernetesConfig, server: ServerContext) throws -> KubernetesAPISource {
+        guard let transports = server.controlPlane.apiTransports else {
+            throw KubernetesStartError(message: "plugin/kubernetes: this command cannot watch the Kubernetes API (\(settings.origin)); use --manifests DIR")
         }
-        subscription.withLock { $0 = token }
+        var options = KubernetesAPISource.Options()
+        options.resources = [.namespaces, .services, .endpointSlices] + (config.pods == .verified ? [.pods] : [])
+        options.userAgent = "clusterdns/\(server.controlPlane.version)"
+        options.applyEnvironment()
+        let key = "api:\(settings.server)|\(settings.origin)|\(options.resources.map(\.rawValue))"
+        return try server.shared(key) { () throws -> KubernetesAPISource in
+            let transport: any APITransport
+            do { transport = try transports.makeTransport(settings: settings) } catch {
+                throw KubernetesStartError(message: "plugin/kubernetes: \(error)")
+            }
+            let made = KubernetesAPISource(settings: settings, transport: transport, options: options,
+                                           logger: server.logger)
+            made.start()
+            if !made.waitUntilSynced(timeout: config.startupTimeout) {
+                server.logger.warning("starting with an unsynced Kubernetes API: cluster names answer SERVFAIL until the first sync", metadata: [
+                    "server": .string(settings.server), "startup_timeout": .stringConvertible(config.startupTimeout),
+                ])
+            }
+            return made
+        }
     }
 
     public func stop() {
@@ -83,31 +136,42 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
             defer { value = nil }
             return value
         }
-        if let token, let registry = source.withLock({ $0 }) { registry.snapshots.unsubscribe(token) }
+        if let token, let registry = registry.withLock({ $0 }) { registry.unsubscribe(token) }
     }
 
     /// Builds and publishes the index for `snapshot` (on the registry's thread). A snapshot
     /// whose DNS content equals the last one's (a file touched, a node name changed) keeps the
     /// current index: it would answer every question the same way.
-    func rebuild(_ snapshot: ClusterSnapshot) {
-        if let last = statistics.withLock({ $0.lastSnapshot }), indexes.load() != nil, snapshot.hasSameDNSContent(as: last) {
+    func rebuild(_ snapshot: ClusterSnapshot, loaded: Bool) {
+        rebuilding.withLock { _ in rebuildLocked(snapshot, loaded: loaded) }
+    }
+
+    private func rebuildLocked(_ snapshot: ClusterSnapshot, loaded: Bool) {
+        if let current = indexes.load(), current.loaded, !loaded { return }
+        if let last = statistics.withLock({ $0.lastSnapshot }), snapshot.generation < last.generation { return }
+        if loaded, let current = indexes.load(), current.loaded,
+           let last = statistics.withLock({ $0.lastSnapshot }), snapshot.hasSameDNSContent(as: last) {
             statistics.withLock { $0.lastSnapshot = snapshot }
             return
         }
         let started = monotonicNanoseconds()
-        let index = KubernetesIndex.build(snapshot: snapshot, config: config, loaded: true,
+        let index = KubernetesIndex.build(snapshot: snapshot, config: config, loaded: loaded,
                                           localAddresses: localAddresses.withLock { $0 })
         indexes.publish(index)
         let seconds = Double(monotonicNanoseconds() &- started) / 1e9
         statistics.withLock {
             $0.builds += 1
             $0.lastBuildSeconds = seconds
-            $0.lastSnapshot = snapshot
+            $0.lastSnapshot = loaded ? snapshot : nil
         }
     }
 
+    /// Not ready until the first snapshot is answered from: for the API, until every resource
+    /// synced and its snapshot was published (CoreDNS's `HasSynced`). Once synced, it stays
+    /// ready when the API goes away: the last state keeps answering.
     public var notReadyReason: String? {
-        indexes.load() == nil ? "registry not loaded" : nil
+        guard let index = indexes.load() else { return "registry not loaded" }
+        return index.loaded ? nil : "waiting for the Kubernetes API to sync"
     }
 
     /// The addresses this server answers on, for the zone's NS glue: the bound addresses, or
@@ -178,10 +242,47 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
             report.gauge("clusterdns_registry_skipped_objects", help: "Objects of kinds the registry does not serve, by kind.",
                          labels: [("kind", kind)], value: Double(value))
         }
+        if let api = apiSource.withLock({ $0 }) { Self.reportAPIMetrics(api.statistics, into: &report) }
         report.counter("clusterdns_kubernetes_index_builds_total", help: "Answer indexes built from registry snapshots.",
                        value: Double(stats.builds))
         report.gauge("clusterdns_kubernetes_index_build_seconds", help: "How long the last answer index took to build.",
                      value: stats.lastBuildSeconds)
+    }
+}
+
+extension KubernetesPlugin {
+    /// The API source's metrics: CoreDNS's programming-duration SLI, and the source's state.
+    static func reportAPIMetrics(_ stats: APISourceStatistics, into report: inout MetricsReport) {
+        for kind in ["cluster_ip", "headless_with_selector", "headless_without_selector"] {
+            let histogram = stats.programming[kind] ?? DurationHistogram()
+            report.histogram("coredns_kubernetes_dns_programming_duration_seconds",
+                             help: "Histogram of the time (in seconds) it took to program a dns instance.",
+                             labels: [("service_kind", kind)], buckets: histogram.cumulative, sum: histogram.sum, count: histogram.count)
+        }
+        report.gauge("clusterdns_kubernetes_api_up", help: "1 while every watched resource's last request to the Kubernetes API succeeded.",
+                     value: stats.up ? 1 : 0)
+        report.gauge("clusterdns_kubernetes_api_synced", help: "1 once every resource was listed and the first snapshot published.",
+                     value: stats.synced ? 1 : 0)
+        let age = stats.lastContact.map { max(0, Date().timeIntervalSince($0)) } ?? -1
+        report.gauge("clusterdns_kubernetes_api_last_contact_age_seconds",
+                     help: "Seconds since the Kubernetes API last sent anything (event, bookmark, list page); -1 before the first.",
+                     value: age)
+        for resource in APIResource.allCases {
+            for type in ["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"] {
+                guard let count = stats.events[resource]?[type] else { continue }
+                report.counter("clusterdns_kubernetes_api_events_total", help: "Watch events received, by resource and type.",
+                               labels: [("resource", resource.rawValue), ("type", type)], value: Double(count))
+            }
+            guard stats.lists[resource] != nil || stats.watches[resource] != nil else { continue }
+            report.counter("clusterdns_kubernetes_api_lists_total", help: "Lists (first pages, or streaming lists) started, by resource.",
+                           labels: [("resource", resource.rawValue)], value: Double(stats.lists[resource] ?? 0))
+            report.counter("clusterdns_kubernetes_api_relists_total", help: "Lists after the first (history expired), by resource.",
+                           labels: [("resource", resource.rawValue)], value: Double(stats.relists[resource] ?? 0))
+            report.counter("clusterdns_kubernetes_api_watches_total", help: "Watch requests answered, by resource.",
+                           labels: [("resource", resource.rawValue)], value: Double(stats.watches[resource] ?? 0))
+        }
+        report.counter("clusterdns_kubernetes_api_publications_total", help: "Snapshots published from the Kubernetes API.",
+                       value: Double(stats.publications))
     }
 }
 

@@ -1,8 +1,10 @@
 import Corefile
 import DNSWire
 
-/// `prometheus [ADDRESS] { runtime_metrics }`: where `GET /metrics` answers (default
-/// `localhost:9153`, as CoreDNS; kubeadm's Corefile says `prometheus :9153`).
+/// `prometheus [ADDRESS]`: where `GET /metrics` answers (default `localhost:9153`, as CoreDNS;
+/// kubeadm's Corefile says `prometheus :9153`). The `process_*` metrics are always exported, as
+/// the Go client exports them for CoreDNS; CoreDNS's `runtime_metrics` (the Go runtime's own
+/// metrics) is refused at its line.
 public struct PrometheusConfig: Sendable, Equatable {
     public static let defaultAddress = ControlAddress(host: "localhost", port: 9153)
 
@@ -33,8 +35,9 @@ public struct PrometheusConfig: Sendable, Equatable {
         for property in directive.properties {
             switch property.name {
             case "runtime_metrics":
-                // Go runtime metrics have no Swift counterpart; accepted so CoreDNS Corefiles load.
-                try property.noArguments()
+                // Accepting it would promise metrics that never appear: the Go runtime's have no
+                // Swift counterpart, and the process ones are exported without it.
+                throw property.error("not supported yet by ClusterDNS: it adds the Go runtime's metrics, which a Swift process has no counterpart for; the process_* metrics are always exported")
             case "tls":
                 throw property.error("TLS for /metrics is not supported by ClusterDNS")
             default:

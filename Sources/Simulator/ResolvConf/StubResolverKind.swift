@@ -1,7 +1,8 @@
 /// Which C library's stub resolver a simulation reproduces.
 ///
 /// The two differ in ways that decide whether a name resolves at all (see
-/// `Docs/simulate.md` and `/work/shared/reference/stub-resolvers.md`): glibc walks the whole
+/// `Docs/simulate.md`, and the cross-checks against the real libraries in
+/// `Tests/IntegrationTests/SimulateVersus*Tests.swift`): glibc walks the whole
 /// search list through NODATA and SERVFAIL answers, musl stops at the first answer that is not
 /// NXDOMAIN and never searches a name with `ndots` dots or more.
 public enum StubResolverKind: String, Sendable, CaseIterable, CustomStringConvertible {

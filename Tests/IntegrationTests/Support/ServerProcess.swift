@@ -57,8 +57,12 @@ final class ServerProcess {
     ///   - files: extra files (name → contents) written into the directory first.
     ///   - arguments: extra arguments to `serve`.
     ///   - waitFor: a name to query until the server answers it; nil to wait for the log line instead.
-    init(corefile text: String, files: [String: String] = [:], arguments: [String] = [], workers: Int = 2,
-         waitFor: Bool = true) throws {
+    ///   - workers: `--workers`; nil to let the server size itself (cgroup quota or online CPUs).
+    ///   - environment: variables added to the server's environment.
+    ///   - launcher: a command the server is started through (its arguments follow), e.g. a shell
+    ///     that joins a cgroup and then `exec`s `"$0" "$@"`; empty to start the server directly.
+    init(corefile text: String, files: [String: String] = [:], arguments: [String] = [], workers: Int? = 2,
+         environment: [String: String] = [:], waitFor: Bool = true, launcher: [String] = []) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("clusterdns-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         port = ServerProcess.freePort()
@@ -71,8 +75,17 @@ final class ServerProcess {
         try ServerProcess.substitute(text, port: port, dir: directory.path).write(to: corefile, atomically: true, encoding: .utf8)
         logFile = directory.appendingPathComponent("server.log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: ServerProcess.binary)
-        process.arguments = ["serve", "--conf", corefile.path, "--workers", String(workers)] + arguments
+        let serve = ["serve", "--conf", corefile.path] + (workers.map { ["--workers", String($0)] } ?? []) + arguments
+        if let command = launcher.first {
+            process.executableURL = URL(fileURLWithPath: command)
+            process.arguments = Array(launcher.dropFirst()) + [ServerProcess.binary] + serve
+        } else {
+            process.executableURL = URL(fileURLWithPath: ServerProcess.binary)
+            process.arguments = serve
+        }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let handle = try FileHandle(forWritingTo: logFile)
         process.standardOutput = handle
         process.standardError = handle

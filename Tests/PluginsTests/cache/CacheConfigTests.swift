@@ -85,8 +85,8 @@ enum CorefileFixture {
                 denial 100 60
             }
             """)
-        #expect(config.success == CacheConfig.Tier(capacity: 4864, maxTTL: 300, minTTL: 10))
-        #expect(config.denial == CacheConfig.Tier(capacity: 1024, maxTTL: 60, minTTL: 5))
+        #expect(config.success == CacheConfig.Tier(capacity: 4864, maxTTL: 300, minTTL: 10, capacityIsExplicit: true))
+        #expect(config.denial == CacheConfig.Tier(capacity: 1024, maxTTL: 60, minTTL: 5, capacityIsExplicit: true))
         #expect(CacheConfig.effectiveCapacity(9984) == 9984)
         #expect(CacheConfig.effectiveCapacity(10_000) == 9984)
         #expect(CacheConfig.effectiveCapacity(0) == 1024)
@@ -171,5 +171,26 @@ enum CorefileFixture {
         #expect(throws: CorefileError.self) {
             try ServerConfiguration.build(twice, manifestsDirectory: nil, baseDirectory: "/")
         }
+    }
+
+    @Test("a memory budget shrinks a default capacity until both stores fit it, never an explicit one")
+    func memoryBudget() throws {
+        let config = try CorefileFixture.cache("cache 30")
+        // No budget: the even share of CoreDNS's default.
+        #expect(CacheConfig.perWorkerCapacity(config.success, workers: 2, memoryBudget: nil) == 4992)
+        let budget = 2 << 20
+        let entries = CacheConfig.perWorkerCapacity(config.success, workers: 2, memoryBudget: budget)
+        #expect(entries < 4992)
+        #expect(CacheStore.footprint(entryCapacity: entries) * 2 <= budget)
+        #expect(CacheStore.footprint(entryCapacity: entries + 1) * 2 > budget)
+        // A tiny budget still leaves the 64-entry floor.
+        #expect(CacheConfig.perWorkerCapacity(config.success, workers: 2, memoryBudget: 1000) == 64)
+        // A generous one leaves the default alone.
+        #expect(CacheConfig.perWorkerCapacity(config.success, workers: 2, memoryBudget: 1 << 30) == 4992)
+        let explicit = try CorefileFixture.cache("cache {\n success 5000\n}")
+        #expect(CacheConfig.perWorkerCapacity(explicit.success, workers: 1, memoryBudget: 1000) == 4864)
+        // What a store of that size allocates matches what the footprint says.
+        let store = CacheStore(entryCapacity: entries)
+        #expect(CacheStore.footprint(entryCapacity: entries) >= store.arenaSize + entries * MemoryLayout<CacheEntry>.stride)
     }
 }

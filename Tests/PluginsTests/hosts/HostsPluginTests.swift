@@ -29,6 +29,18 @@ not-an-address  broken.example.org
         return try InProcessChain(corefile: corefile, files: ["hostsfile": file], extra: ["erratic": StubNextPlugin.spec])
     }
 
+    @Test("unparsable lines are kept as skipped with their line numbers; blank, comment and out-of-zone lines are not")
+    func skippedLines() throws {
+        let table = HostsTable(texts: [hostsFileText, ""], zones: [try DomainName("example.org.")], reverse: true)
+        #expect(table.skipped == [
+            HostsTable.SkippedLine(text: 0, line: 9, reason: "'not-an-address' is not an IP address"),
+            HostsTable.SkippedLine(text: 0, line: 10, reason: "no host name after '192.168.1.99'"),
+        ])
+        let crlf = HostsTable(texts: ["10.0.0.1 a.example.org\r\nbad\r\n"], zones: [try DomainName("example.org.")], reverse: true)
+        #expect(crlf.skipped.map(\.line) == [2])
+        #expect(crlf.entryCount == 2)
+    }
+
     @Test("A and AAAA answers from the file, authoritative, TTL 3600, an address listed twice kept once")
     func fileAnswers() throws {
         let chain = try Self.chain()

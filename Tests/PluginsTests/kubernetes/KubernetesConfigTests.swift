@@ -1,3 +1,4 @@
+import ClusterRegistry
 import Corefile
 import DNSWire
 import Foundation
@@ -79,6 +80,24 @@ import Testing
                 == ["cluster.local.", "in-addr.arpa.", "ip6.arpa."])
     }
 
+    @Test("the API as a source: endpoint with tls files relative to the Corefile; kubeconfig errors at its line; startup_timeout")
+    func apiSource() throws {
+        let config = try Self.config(".:53 {\n kubernetes cluster.local {\n  endpoint https://127.0.0.1:6443/\n  tls c.pem k.pem /ca.pem\n  startup_timeout 2s\n }\n}\n")
+        guard case .api(let settings) = config.source else {
+            Issue.record("expected the API source, found \(config.source)")
+            return
+        }
+        #expect(settings.server == "https://127.0.0.1:6443")
+        #expect(settings.clientCertificateFile == "/base/c.pem" && settings.clientKeyFile == "/base/k.pem")
+        #expect(settings.certificateAuthorityFile == "/ca.pem")
+        #expect(config.startupTimeout == .seconds(2))
+        #expect(config.manifests == nil)
+        let missing = Self.error(".:53 {\n kubernetes cluster.local {\n  kubeconfig /nonexistent/kubeconfig\n }\n}\n")
+        #expect(missing?.hasPrefix("Corefile:3: plugin/kubernetes: kubeconfig: kubeconfig /nonexistent/kubeconfig: cannot read") == true, "\(missing ?? "")")
+        // --manifests wins over the in-cluster default (how tests and `make serve` run the kubeadm Corefile).
+        #expect(try Self.config(".:53 {\n kubernetes cluster.local\n}\n", manifests: "/cli").source == .manifests("/cli"))
+    }
+
     @Test("the manifest directory: relative to the Corefile, absolute as given, else --manifests")
     func manifests() throws {
         #expect(try Self.config(".:53 {\n kubernetes cluster.local {\n  manifests /abs/dir\n }\n}\n").manifests == "/abs/dir")
@@ -105,9 +124,13 @@ import Testing
         ("manifests", "plugin/kubernetes: manifests: expected 1 argument, found 0"),
         ("manifests a b", "plugin/kubernetes: manifests: expected 1 argument, found 2 ('b' is one too many)"),
         ("startup_timeout soon", "plugin/kubernetes: startup_timeout:"),
-        ("endpoint https://10.0.0.1:6443", "plugin/kubernetes: endpoint: not supported yet by ClusterDNS: objects come from manifests"),
-        ("kubeconfig /root/.kube/config", "plugin/kubernetes: kubeconfig: not supported yet by ClusterDNS: objects come from manifests"),
-        ("tls cert key ca", "plugin/kubernetes: tls: not supported yet by ClusterDNS"),
+        ("endpoint https://10.0.0.1:6443", "plugin/kubernetes: endpoint: cannot be combined with `manifests`"),
+        ("kubeconfig /root/.kube/config", "plugin/kubernetes: kubeconfig: cannot be combined with `manifests`"),
+        ("tls cert key ca", "plugin/kubernetes: tls: cannot be combined with `manifests`"),
+        ("endpoint ftp://10.0.0.1", "plugin/kubernetes: endpoint: expected an http:// or https:// URL, found 'ftp://10.0.0.1'"),
+        ("endpoint", "plugin/kubernetes: endpoint: expected 1 argument, found 0"),
+        ("tls cert key", "plugin/kubernetes: tls: expected 3 arguments, found 2"),
+        ("kubeconfig a b c", "plugin/kubernetes: kubeconfig: expected KUBECONFIG [CONTEXT], found 3 arguments"),
         ("apiserver_qps 10", "plugin/kubernetes: apiserver_qps: not supported yet by ClusterDNS"),
         ("multicluster clusterset.local", "plugin/kubernetes: multicluster: not supported yet by ClusterDNS"),
         ("zonal", "plugin/kubernetes: zonal: not supported yet by ClusterDNS"),
@@ -137,7 +160,7 @@ import Testing
     @Test("block-level errors: no source, both namespace filters, no forward zone, twice in a block, a bad zone")
     func blockErrors() {
         #expect(Self.error(".:53 {\n    kubernetes cluster.local\n}\n")
-                == "Corefile:2: plugin/kubernetes: no object source: add `manifests DIR` to the kubernetes block or run with --manifests DIR")
+                == "Corefile:2: plugin/kubernetes: no object source: looked for `manifests DIR`, `endpoint URL` or `kubeconfig FILE` in the block, --manifests DIR on the command line, and in-cluster configuration (not running in a cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set)")
         #expect(Self.error(Self.block("namespaces a\nnamespace_labels team=a"))
                 == "Corefile:2: plugin/kubernetes: namespaces and namespace_labels cannot both be set")
         #expect(Self.error(Self.block("", zones: "in-addr.arpa ip6.arpa"))

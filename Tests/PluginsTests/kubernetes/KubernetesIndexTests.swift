@@ -268,4 +268,41 @@ import Testing
         #expect(try harness.query("1.0.96.10.in-addr.arpa.", .ptr).answers.first?.rdata
                 == .ptr(try DomainName("web.prod.svc.cluster.local.")))
     }
+
+    @Test("names the API server admits that start with a digit: Service (RelaxedServiceNameValidation), namespace, hostname and subdomain answer")
+    func digitFirstNames() throws {
+        let yaml = "apiVersion: v1\nkind: Namespace\nmetadata: {name: 9ns}\n---\n"
+            + Self.service("1kubernetes", ns: "9ns", ip: "10.96.0.7")
+            + Self.service("2sub", ns: "9ns", ip: "None")
+            + Self.slice("2sub-1", service: "2sub", ns: "9ns", endpoints: ["{addresses: [10.244.3.3], hostname: 3host}"])
+        let harness = try KubernetesHarness(snapshot: Self.snapshot([("t.yaml", yaml)]))
+        #expect(try harness.query("1kubernetes.9ns.svc.cluster.local.", .a).answers.map(\.rdata) == [.a(IPv4Address(10, 96, 0, 7))])
+        #expect(try harness.query("3host.2sub.9ns.svc.cluster.local.", .a).answers.map(\.rdata) == [.a(IPv4Address(10, 244, 3, 3))])
+        #expect(try harness.query("7.0.96.10.in-addr.arpa.", .ptr).answers.first?.rdata
+                == .ptr(try DomainName("1kubernetes.9ns.svc.cluster.local.")))
+        // Still refused: what the API server refuses (a trailing '-', uppercase).
+        let refused = Self.snapshot([("t.yaml", Self.service("web-", ip: "10.96.0.8") + Self.service("Web", ip: "10.96.0.9"))])
+        #expect(refused.errors.count == 2)
+    }
+
+    @Test("NS: a headless service fronting this server is named per endpoint (CoreDNS nsAddrs), glue in additional, ns.dns answers the same addresses")
+    func headlessNameServers() throws {
+        let yaml = Self.service("kube-dns", ns: "kube-system", ip: "None")
+            + Self.slice("kube-dns-1", service: "kube-dns", ns: "kube-system", endpoints: ["{addresses: [10.244.0.2]}", "{addresses: [10.244.0.3]}"])
+        let harness = try KubernetesHarness(snapshot: Self.snapshot([("t.yaml", yaml)]), localAddresses: [.v4(IPv4Address(10, 244, 0, 2))])
+        let reply = try harness.query("Cluster.Local.", .ns)
+        #expect(reply.answers.map(\.description).sorted() == [
+            "Cluster.Local.\t5\tIN\tNS\t10-244-0-2.kube-dns.kube-system.svc.Cluster.Local.",
+            "Cluster.Local.\t5\tIN\tNS\t10-244-0-3.kube-dns.kube-system.svc.Cluster.Local.",
+        ], "\(reply)")
+        #expect(reply.additionals.filter { $0.type == .a }.map(\.description).sorted() == [
+            "10-244-0-2.kube-dns.kube-system.svc.Cluster.Local.\t5\tIN\tA\t10.244.0.2",
+            "10-244-0-3.kube-dns.kube-system.svc.Cluster.Local.\t5\tIN\tA\t10.244.0.3",
+        ], "\(reply)")
+        #expect(try harness.query("ns.dns.cluster.local.", .a).answers.map(\.rdata).sorted { "\($0)" < "\($1)" }
+                == [.a(IPv4Address(10, 244, 0, 2)), .a(IPv4Address(10, 244, 0, 3))])
+        // Not fronting this server: the fallback name with the server's own address.
+        let other = try KubernetesHarness(snapshot: Self.snapshot([("t.yaml", yaml)]), localAddresses: [.v4(IPv4Address(10, 244, 9, 9))])
+        #expect(try other.query("cluster.local.", .ns).answers.map(\.description) == ["cluster.local.\t5\tIN\tNS\tns.dns.cluster.local."])
+    }
 }

@@ -1,4 +1,5 @@
 import DNSWire
+import Testing
 @testable import Simulator
 
 /// A resolver that answers from a script: per (name, type, server) rule, a reply kind or a
@@ -80,12 +81,21 @@ final class ScriptedResolver: Resolver {
             return .reply(ResolverReply(rcode: .noError, authoritative: false, recursionAvailable: false), elapsed: latency)
         case .truncated: return .reply(ResolverReply(rcode: .noError, truncated: true), elapsed: latency)
         case .address(let text):
-            let address = IPAddress(text)
-            let rdata: RData = address.map(\.rdata) ?? .a(IPv4Address(0, 0, 0, 0))
+            guard let address = IPAddress(text) else {
+                Issue.record("scripted address \"\(text)\" is not an IP address")
+                return .reply(ResolverReply(rcode: .serverFailure), elapsed: latency)
+            }
+            let rdata = address.rdata
             let record = ResourceRecord(name: query.name, ttl: 5, rdata: rdata)
             return .reply(ResolverReply(rcode: .noError, answers: record.type == query.type ? [record] : []), elapsed: latency)
         case .records(let texts):
-            let records = texts.compactMap { try? ResourceRecord(presentation: $0) }
+            // A scripted record that does not parse is a broken fixture: fail, never drop it.
+            let records = texts.compactMap { text -> ResourceRecord? in
+                do { return try ResourceRecord(presentation: text) } catch {
+                    Issue.record("scripted record \"\(text)\" does not parse: \(error)")
+                    return nil
+                }
+            }
             return .reply(ResolverReply(rcode: .noError, answers: records), elapsed: latency)
         }
     }

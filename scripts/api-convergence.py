@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""Convergence benchmark of the Kubernetes API source (`make bench-api`).
+
+Starts the fake API server (Tests/FakeAPIServer) over HTTPS and N `clusterdns serve` replicas that
+watch it through a kubeconfig, then applies mutations one at a time — a Service created, a
+headless Service's EndpointSlice scaled, an EndpointSlice replaced by a new one (new slice, old one
+deleted, as the slice controller does on a rollout), a Service deleted — and measures, for each,
+the time from the moment the fake accepted it to the first correct answer from every replica.
+Meanwhile it checks that the headless name under slice replacement never answers NXDOMAIN.
+
+Loopback only. Prints p50/p90/p99/max per mutation kind and overall, in milliseconds.
+
+    scripts/api-convergence.py [--binary .build/release/clusterdns] [--replicas 3] [--mutations 200]
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FAKE = os.path.join(ROOT, "Tests", "FakeAPIServer", "fake_apiserver.py")
+
+
+def query(port, name, timeout=0.2):
+    """One A query over UDP; returns ('NOERROR', [addresses]) or (rcode name, [])."""
+    qid = random.randrange(65536)
+    packet = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    for label in name.rstrip(".").split("."):
+        packet += bytes([len(label)]) + label.encode()
+    packet += b"\x00" + struct.pack("!HH", 1, 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        s.sendto(packet, ("127.0.0.1", port))
+        data, _ = s.recvfrom(4096)
+    except socket.timeout:
+        return ("TIMEOUT", [])
+    finally:
+        s.close()
+    rcode = data[3] & 0x0F
+    ancount = struct.unpack("!H", data[6:8])[0]
+    offset = 12
+    while data[offset] != 0:  # skip the question name (no compression in a question)
+        offset += data[offset] + 1
+    offset += 5
+    addresses = []
+    for _ in range(ancount):
+        if data[offset] & 0xC0 == 0xC0:
+            offset += 2
+        else:
+            while data[offset] != 0:
+                offset += data[offset] + 1
+            offset += 1
+        rtype, _, _, length = struct.unpack("!HHIH", data[offset:offset + 10])
+        offset += 10
+        if rtype == 1 and length == 4:
+            addresses.append(socket.inet_ntoa(data[offset:offset + 4]))
+        offset += length
+    return ({0: "NOERROR", 2: "SERVFAIL", 3: "NXDOMAIN"}.get(rcode, str(rcode)), sorted(addresses))
+
+
+def control(port, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read()
+
+
+def service(name, ip):
+    return {"kind": "Service", "apiVersion": "v1", "metadata": {"name": name, "namespace": "bench"},
+            "spec": {"clusterIP": ip, "clusterIPs": [ip], "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}}
+
+
+def headless(name):
+    return {"kind": "Service", "apiVersion": "v1", "metadata": {"name": name, "namespace": "bench"},
+            "spec": {"clusterIP": "None", "selector": {"app": name}, "ports": [{"name": "tcp", "port": 5432}]}}
+
+
+def slice_(name, service_name, addresses):
+    return {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
+            "metadata": {"name": name, "namespace": "bench", "labels": {"kubernetes.io/service-name": service_name}},
+            "addressType": "IPv4", "ports": [{"name": "tcp", "port": 5432, "protocol": "TCP"}],
+            "endpoints": [{"addresses": [a], "conditions": {"ready": True}} for a in addresses]}
+
+
+def wait_port_file(path, process, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if os.path.exists(path) and open(path).read().strip():
+            return int(open(path).read().strip())
+        if process.poll() is not None:
+            break
+        time.sleep(0.02)
+    raise SystemExit(f"the fake API server did not start (see {path}.log)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "clusterdns"))
+    parser.add_argument("--replicas", type=int, default=3)
+    parser.add_argument("--mutations", type=int, default=200)
+    args = parser.parse_args()
+
+    work = tempfile.mkdtemp(prefix="api-convergence-")
+    processes = []
+    try:
+        subprocess.run(["bash", "-c", f"""set -e; cd {work}
+            openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=bench-ca
+            openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1
+            printf 'subjectAltName=IP:127.0.0.1\\n' > ext
+            openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile ext"""],
+                       check=True, capture_output=True)
+        seed = {"items": [{"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": "bench"}},
+                          headless("db"), slice_("db-0", "db", ["10.244.0.1", "10.244.0.2"])]}
+        json.dump(seed, open(f"{work}/seed.json", "w"))
+        fake = subprocess.Popen([sys.executable, FAKE, "--port", "0", "--port-file", f"{work}/port",
+                                 "--control-port-file", f"{work}/cport", "--tls-cert", f"{work}/server.crt",
+                                 "--tls-key", f"{work}/server.key", "--token", "bench", "--seed", f"{work}/seed.json"],
+                                stdout=open(f"{work}/port.log", "w"), stderr=subprocess.STDOUT)
+        processes.append(fake)
+        port = wait_port_file(f"{work}/port", fake)
+        cport = wait_port_file(f"{work}/cport", fake)
+        with open(f"{work}/kubeconfig", "w") as f:
+            f.write(f"""apiVersion: v1
+kind: Config
+current-context: b
+clusters: [{{name: c, cluster: {{server: "https://127.0.0.1:{port}", certificate-authority: {work}/ca.crt}}}}]
+users: [{{name: u, user: {{token: bench}}}}]
+contexts: [{{name: b, context: {{cluster: c, user: u}}}}]
+""")
+        dns_ports = []
+        for i in range(args.replicas):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            dns_port = sock.getsockname()[1]
+            sock.close()
+            corefile = f"{work}/Corefile{i}"
+            with open(corefile, "w") as f:
+                f.write(f".:{dns_port} {{\n    bind 127.0.0.1\n    kubernetes cluster.local {{\n"
+                        f"        kubeconfig {work}/kubeconfig\n    }}\n}}\n")
+            env = dict(os.environ)
+            processes.append(subprocess.Popen([args.binary, "serve", "--conf", corefile, "--workers", "1"],
+                                              stdout=open(f"{work}/replica{i}.log", "w"), stderr=subprocess.STDOUT, env=env))
+            dns_ports.append(dns_port)
+        for p in dns_ports:
+            deadline = time.time() + 30
+            while query(p, "db.bench.svc.cluster.local")[0] != "NOERROR":
+                if time.time() > deadline:
+                    raise SystemExit(f"replica on port {p} did not sync; logs in {work}")
+                time.sleep(0.05)
+
+        results = {}
+        nxdomain_during_replacement = 0
+        live = []          # services created and not yet deleted
+        slice_generation = 0
+        db_addresses = ["10.244.0.1", "10.244.0.2"]
+        for n in range(args.mutations):
+            kind = ["create", "scale", "replace", "delete"][n % 4]
+            if kind == "delete" and not live:
+                kind = "create"
+            name = f"s{n}"
+            if kind == "create":
+                ip = f"10.96.{n // 250}.{n % 250 + 1}"
+                control(cport, "POST", "/fake/objects", service(name, ip))
+                started = time.monotonic()
+                check = ("NOERROR", [ip])
+                qname = f"{name}.bench.svc.cluster.local"
+                live.append(name)
+            elif kind == "delete":
+                victim = live.pop(0)
+                control(cport, "DELETE", f"/fake/objects/services/bench/{victim}")
+                started = time.monotonic()
+                check = ("NXDOMAIN", [])
+                qname = f"{victim}.bench.svc.cluster.local"
+            elif kind == "scale":
+                db_addresses = [f"10.244.{n % 200}.{i + 1}" for i in range(1 + n % 5)]
+                control(cport, "POST", "/fake/objects", slice_(f"db-{slice_generation}", "db", db_addresses))
+                started = time.monotonic()
+                check = ("NOERROR", sorted(db_addresses))
+                qname = "db.bench.svc.cluster.local"
+            else:  # replace: the new slice, then the old one goes
+                old = f"db-{slice_generation}"
+                slice_generation += 1
+                db_addresses = [f"10.245.{n % 200}.{i + 1}" for i in range(2)]
+                control(cport, "POST", "/fake/objects", slice_(f"db-{slice_generation}", "db", db_addresses))
+                control(cport, "DELETE", f"/fake/objects/endpointslices/bench/{old}")
+                started = time.monotonic()
+                check = ("NOERROR", sorted(db_addresses))
+                qname = "db.bench.svc.cluster.local"
+            pending = set(dns_ports)
+            deadline = started + 10
+            while pending and time.monotonic() < deadline:
+                for p in list(pending):
+                    got = query(p, qname)
+                    if kind == "replace" and got[0] == "NXDOMAIN":
+                        nxdomain_during_replacement += 1
+                    if got == check:
+                        pending.discard(p)
+            elapsed = (time.monotonic() - started) * 1000
+            if pending:
+                print(f"mutation {n} ({kind}) not converged on {sorted(pending)} after 10 s", file=sys.stderr)
+                elapsed = 10_000
+            results.setdefault(kind, []).append(elapsed)
+
+        def describe(values):
+            values = sorted(values)
+            pick = lambda q: values[min(len(values) - 1, int(q * len(values)))]
+            return (f"n={len(values):4d}  p50 {statistics.median(values):7.1f}  p90 {pick(0.90):7.1f}  "
+                    f"p99 {pick(0.99):7.1f}  max {values[-1]:7.1f} ms")
+        print(f"{args.replicas} replicas, {args.mutations} mutations; time from the API accepting a change to the "
+              f"first correct answer from every replica")
+        for kind in ["create", "scale", "replace", "delete"]:
+            if kind in results:
+                print(f"  {kind:8s} {describe(results[kind])}")
+        print(f"  {'all':8s} {describe([v for vs in results.values() for v in vs])}")
+        print(f"  NXDOMAIN answers for the headless name during slice replacement: {nxdomain_during_replacement}")
+    finally:
+        for p in processes:
+            p.terminate()
+        for p in processes:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
