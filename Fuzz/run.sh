@@ -2,20 +2,21 @@
 # Builds the libFuzzer targets and runs each for SECONDS.
 #   Fuzz/run.sh SECONDS [TARGET] [libFuzzer flags...]
 #   e.g. Fuzz/run.sh 60 · Fuzz/run.sh 30 corefile · Fuzz/run.sh 0 manifest -runs=10000000
-# TARGET is message (the DNSWire codec), corefile (the Corefile lexer and parser) or manifest
-# (the YAML/JSON manifest decoder); all three when omitted. SECONDS=0 means no time limit (pass
+# TARGET is message (the DNSWire codec), corefile (the Corefile lexer and parser), manifest
+# (the YAML/JSON manifest decoder) or apistream (the Kubernetes API's JSON stream framer and
+# parser, fed in random chunks); all four when omitted. SECONDS=0 means no time limit (pass
 # -runs=N then). Exits non-zero when libFuzzer finds a crash, a leak, a timeout or an
 # out-of-memory; the input that did it is left in .fuzz/artifacts/.
 #
 # Targets are compiled with swiftc directly (SwiftPM has no switch for -sanitize=fuzzer): the
 # module under test and its Fuzz/<Name>Fuzzer.swift as one module, so the entry point sees the
-# module's internal symbols. The manifest decoder needs Yams and DNSWire, built first as
-# separate modules (Yams from the checkout `swift build` made in .build/checkouts).
+# module's internal symbols. The ClusterRegistry targets need Yams, DNSWire and Logging, built
+# first as separate modules (from the checkouts `swift build` made in .build/checkouts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:?usage: Fuzz/run.sh SECONDS [message|corefile|manifest] [libFuzzer flags...]}
+seconds=${1:?usage: Fuzz/run.sh SECONDS [message|corefile|manifest|apistream] [libFuzzer flags...]}
 shift
-targets=(message corefile manifest)
+targets=(message corefile manifest apistream)
 if [ $# -gt 0 ] && [[ "$1" != -* ]]; then targets=("$1"); shift; fi
 
 out=.fuzz
@@ -49,13 +50,16 @@ build_corefile() {
   fi
 }
 
-build_manifest() {
-  local yams=.build/checkouts/Yams/Sources m=$out/modules
-  [ -d "$yams" ] || swift package resolve >/dev/null
+# Yams (with libyaml), DNSWire and swift-log's Logging as separate instrumented modules, which
+# ClusterRegistry imports; then ClusterRegistry's sources and the target's entry point ($2) as one.
+build_registry_target() {
+  local yams=.build/checkouts/Yams/Sources logsrc=.build/checkouts/swift-log/Sources/Logging m=$out/modules
+  [ -d "$yams" ] && [ -d "$logsrc" ] || swift package resolve >/dev/null
   mapfile -t dnswire < <(find Sources/DNSWire -name '*.swift' | sort)
   mapfile -t yamsSwift < <(find "$yams/Yams" -name '*.swift' | sort)
+  mapfile -t logging < <(find "$logsrc" -name '*.swift' | sort)
   mapfile -t registry < <(find Sources/ClusterRegistry -name '*.swift' | sort)
-  registry+=(Fuzz/ManifestFuzzer.swift)
+  registry+=("$2")
   if stale "$m/libYams.a" "${yamsSwift[@]}"; then
     echo "fuzz: building Yams" >&2
     rm -f "$m"/cyaml-*.o
@@ -73,10 +77,16 @@ build_manifest() {
       -enable-upcoming-feature ExistentialAny -module-name DNSWire -emit-module -emit-module-path "$m/DNSWire.swiftmodule" \
       -emit-library -static -o "$m/libDNSWire.a" "${dnswire[@]}"
   fi
-  if stale "$1" "${registry[@]}" "$m/libYams.a" "$m/libDNSWire.a"; then
+  if stale "$m/libLogging.a" "${logging[@]}"; then
+    echo "fuzz: building Logging" >&2
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 5 \
+      -package-name swift_log -module-name Logging -emit-module -emit-module-path "$m/Logging.swiftmodule" \
+      -emit-library -static -o "$m/libLogging.a" "${logging[@]}"
+  fi
+  if stale "$1" "${registry[@]}" "$m/libYams.a" "$m/libDNSWire.a" "$m/libLogging.a"; then
     echo "fuzz: building $1" >&2
     swiftc "${flags[@]}" -I "$m" -I "$yams/CYaml/include" -Xcc -DYAML_DECLARE_STATIC -module-name ClusterRegistry \
-      -o "$1" "${registry[@]}" "$m/libDNSWire.a" "$m/libYams.a" "$m"/cyaml-*.o
+      -o "$1" "${registry[@]}" "$m/libDNSWire.a" "$m/libYams.a" "$m/libLogging.a" "$m"/cyaml-*.o
   fi
 }
 
@@ -88,8 +98,11 @@ for target in "${targets[@]}"; do
   case $target in
     message)  build_message "$bin";  seeds=Fuzz/corpus;          extra=(-max_len=65535 -dict=Fuzz/dns.dict) ;;
     corefile) build_corefile "$bin"; seeds=Fuzz/corefile-corpus; extra=(-max_len=4096) ;;
-    manifest) build_manifest "$bin"; seeds=Fuzz/manifest-corpus; extra=(-max_len=262144 -rss_limit_mb=1024) ;;
-    *) echo "fuzz: unknown target '$target' (message, corefile, manifest)" >&2; exit 2 ;;
+    manifest) build_registry_target "$bin" Fuzz/ManifestFuzzer.swift
+              seeds=Fuzz/manifest-corpus; extra=(-max_len=262144 -rss_limit_mb=1024) ;;
+    apistream) build_registry_target "$bin" Fuzz/APIStreamFuzzer.swift
+              seeds=Fuzz/apistream-corpus; extra=(-max_len=65536 -rss_limit_mb=1024) ;;
+    *) echo "fuzz: unknown target '$target' (message, corefile, manifest, apistream)" >&2; exit 2 ;;
   esac
   work=$out/$target-corpus
   mkdir -p "$work"
