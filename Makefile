@@ -76,7 +76,7 @@ bench: deps
 bench-api: build
 	$(PYTHON) scripts/api-convergence.py --binary $(RELEASE_BIN)
 
-## fuzz: libFuzzer on the message parser for FUZZ_SECONDS seconds
+## fuzz: every libFuzzer target (message, corefile, manifest, apistream) for FUZZ_SECONDS seconds each
 fuzz: deps
 	Fuzz/run.sh $(FUZZ_SECONDS)
 

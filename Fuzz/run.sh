@@ -1,48 +1,127 @@
 #!/usr/bin/env bash
-# Builds the DNSWire libFuzzer target and runs it.
-#   Fuzz/run.sh SECONDS [libFuzzer flags...]     e.g. Fuzz/run.sh 60, Fuzz/run.sh 0 -runs=10000000
-# SECONDS=0 means no time limit (pass -runs=N then). Exits non-zero when libFuzzer finds a crash,
-# a leak or a timeout; the input that did it is left in .fuzz/artifacts/.
+# Builds the libFuzzer targets and runs each for SECONDS.
+#   Fuzz/run.sh SECONDS [TARGET] [libFuzzer flags...]
+#   e.g. Fuzz/run.sh 60 · Fuzz/run.sh 30 corefile · Fuzz/run.sh 0 manifest -runs=10000000
+# TARGET is message (the DNSWire codec), corefile (the Corefile lexer and parser), manifest
+# (the YAML/JSON manifest decoder) or apistream (the Kubernetes API's JSON stream framer and
+# parser, fed in random chunks); all four when omitted. SECONDS=0 means no time limit (pass
+# -runs=N then). Exits non-zero when libFuzzer finds a crash, a leak, a timeout or an
+# out-of-memory; the input that did it is left in .fuzz/artifacts/.
 #
-# The target is compiled with swiftc directly, DNSWire's sources and Fuzz/MessageFuzzer.swift as
-# one module: SwiftPM has no switch for -sanitize=fuzzer, and one module needs no import.
+# Targets are compiled with swiftc directly (SwiftPM has no switch for -sanitize=fuzzer): the
+# module under test and its Fuzz/<Name>Fuzzer.swift as one module, so the entry point sees the
+# module's internal symbols. The ClusterRegistry targets need Yams, DNSWire and Logging, built
+# first as separate modules (from the checkouts `swift build` made in .build/checkouts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:?usage: Fuzz/run.sh SECONDS [libFuzzer flags...]}
+seconds=${1:?usage: Fuzz/run.sh SECONDS [message|corefile|manifest|apistream] [libFuzzer flags...]}
 shift
+targets=(message corefile manifest apistream)
+if [ $# -gt 0 ] && [[ "$1" != -* ]]; then targets=("$1"); shift; fi
 
 out=.fuzz
-bin=$out/dnswire-fuzzer
-mkdir -p "$out/corpus" "$out/artifacts"
-mapfile -t sources < <(find Sources/DNSWire -name '*.swift' | sort)
-sources+=(Fuzz/MessageFuzzer.swift)
+mkdir -p "$out/artifacts" "$out/modules"
+flags=(-sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -swift-version 6
+       -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility)
 
-stale=0
-[ -x "$bin" ] || stale=1
-for f in "${sources[@]}"; do [ "$f" -nt "$bin" ] && stale=1; done
-if [ $stale = 1 ]; then
-  echo "fuzz: building $bin" >&2
-  swiftc -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld \
-    -swift-version 6 -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility \
-    -module-name DNSWireFuzz -o "$bin" "${sources[@]}"
-fi
+# Rebuilds $1 when it is missing or older than any of the remaining arguments.
+stale() {
+  local bin=$1; shift
+  [ -e "$bin" ] || return 0
+  for f in "$@"; do [ "$f" -nt "$bin" ] && return 0; done
+  return 1
+}
 
-limit=()
-[ "$seconds" != 0 ] && limit=(-max_total_time="$seconds")
-log=$out/last-run.log
-set +e
+build_message() {
+  mapfile -t sources < <(find Sources/DNSWire -name '*.swift' | sort)
+  sources+=(Fuzz/MessageFuzzer.swift)
+  if stale "$1" "${sources[@]}"; then
+    echo "fuzz: building $1" >&2
+    swiftc "${flags[@]}" -module-name DNSWireFuzz -o "$1" "${sources[@]}"
+  fi
+}
+
+build_corefile() {
+  mapfile -t sources < <(find Sources/Corefile -name '*.swift' | sort)
+  sources+=(Fuzz/CorefileFuzzer.swift)
+  if stale "$1" "${sources[@]}"; then
+    echo "fuzz: building $1" >&2
+    swiftc "${flags[@]}" -module-name CorefileFuzz -o "$1" "${sources[@]}"
+  fi
+}
+
+# Yams (with libyaml), DNSWire and swift-log's Logging as separate instrumented modules, which
+# ClusterRegistry imports; then ClusterRegistry's sources and the target's entry point ($2) as one.
+build_registry_target() {
+  local yams=.build/checkouts/Yams/Sources logsrc=.build/checkouts/swift-log/Sources/Logging m=$out/modules
+  [ -d "$yams" ] && [ -d "$logsrc" ] || swift package resolve >/dev/null
+  mapfile -t dnswire < <(find Sources/DNSWire -name '*.swift' | sort)
+  mapfile -t yamsSwift < <(find "$yams/Yams" -name '*.swift' | sort)
+  mapfile -t logging < <(find "$logsrc" -name '*.swift' | sort)
+  mapfile -t registry < <(find Sources/ClusterRegistry -name '*.swift' | sort)
+  registry+=("$2")
+  if stale "$m/libYams.a" "${yamsSwift[@]}"; then
+    echo "fuzz: building Yams" >&2
+    rm -f "$m"/cyaml-*.o
+    for c in "$yams"/CYaml/src/*.c; do
+      clang -c -O1 -g -fsanitize=fuzzer-no-link,address -DYAML_DECLARE_STATIC -I "$yams/CYaml/include" \
+        -o "$m/cyaml-$(basename "$c" .c).o" "$c"
+    done
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 5 -D SWIFT_PACKAGE \
+      -Xcc -DYAML_DECLARE_STATIC -I "$yams/CYaml/include" -module-name Yams -emit-module -emit-module-path "$m/Yams.swiftmodule" \
+      -emit-library -static -o "$m/libYams.a" "${yamsSwift[@]}"
+  fi
+  if stale "$m/libDNSWire.a" "${dnswire[@]}"; then
+    echo "fuzz: building DNSWire" >&2
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 \
+      -enable-upcoming-feature ExistentialAny -module-name DNSWire -emit-module -emit-module-path "$m/DNSWire.swiftmodule" \
+      -emit-library -static -o "$m/libDNSWire.a" "${dnswire[@]}"
+  fi
+  if stale "$m/libLogging.a" "${logging[@]}"; then
+    echo "fuzz: building Logging" >&2
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 5 \
+      -package-name swift_log -module-name Logging -emit-module -emit-module-path "$m/Logging.swiftmodule" \
+      -emit-library -static -o "$m/libLogging.a" "${logging[@]}"
+  fi
+  if stale "$1" "${registry[@]}" "$m/libYams.a" "$m/libDNSWire.a" "$m/libLogging.a"; then
+    echo "fuzz: building $1" >&2
+    swiftc "${flags[@]}" -I "$m" -I "$yams/CYaml/include" -Xcc -DYAML_DECLARE_STATIC -module-name ClusterRegistry \
+      -o "$1" "${registry[@]}" "$m/libDNSWire.a" "$m/libYams.a" "$m/libLogging.a" "$m"/cyaml-*.o
+  fi
+}
+
 # The Swift runtime's own backtracer would race AddressSanitizer and libFuzzer for the crash report.
 export SWIFT_BACKTRACE=enable=no
-# New inputs go to .fuzz/corpus (first directory); the committed seeds in Fuzz/corpus are read only.
-"$bin" -max_len=65535 -timeout=20 -dict=Fuzz/dns.dict -print_final_stats=1 -artifact_prefix="$out/artifacts/" \
-  "${limit[@]}" "$@" "$out/corpus" Fuzz/corpus >"$log" 2>&1
-rc=$?
-set -e
-runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-if [ $rc != 0 ]; then
-  tail -60 "$log" >&2
-  echo "fuzz: FAILED (exit $rc) after ${runs:-?} executions; see $log and $out/artifacts/" >&2
-  exit $rc
-fi
-grep -E '^(#[0-9]+.*DONE|Done [0-9]+ runs)' "$log" | tail -1 >&2 || true
-echo "fuzz: ${runs:-?} executions, no crash ($(ls Fuzz/corpus | wc -l) seeds, $(ls "$out/corpus" | wc -l) corpus units)"
+status=0
+for target in "${targets[@]}"; do
+  bin=$out/$target-fuzzer
+  case $target in
+    message)  build_message "$bin";  seeds=Fuzz/corpus;          extra=(-max_len=65535 -dict=Fuzz/dns.dict) ;;
+    corefile) build_corefile "$bin"; seeds=Fuzz/corefile-corpus; extra=(-max_len=4096) ;;
+    manifest) build_registry_target "$bin" Fuzz/ManifestFuzzer.swift
+              seeds=Fuzz/manifest-corpus; extra=(-max_len=262144 -rss_limit_mb=1024) ;;
+    apistream) build_registry_target "$bin" Fuzz/APIStreamFuzzer.swift
+              seeds=Fuzz/apistream-corpus; extra=(-max_len=65536 -rss_limit_mb=1024) ;;
+    *) echo "fuzz: unknown target '$target' (message, corefile, manifest, apistream)" >&2; exit 2 ;;
+  esac
+  work=$out/$target-corpus
+  mkdir -p "$work"
+  limit=()
+  [ "$seconds" != 0 ] && limit=(-max_total_time="$seconds")
+  log=$out/$target-last-run.log
+  set +e
+  # New inputs go to .fuzz/<target>-corpus (first directory); the committed seeds are read only.
+  "$bin" -timeout=20 -print_final_stats=1 -artifact_prefix="$out/artifacts/$target-" "${extra[@]}" \
+    "${limit[@]}" "$@" "$work" "$seeds" >"$log" 2>&1
+  rc=$?
+  set -e
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  if [ $rc != 0 ]; then
+    tail -60 "$log" >&2
+    echo "fuzz: $target FAILED (exit $rc) after ${runs:-?} executions; see $log and $out/artifacts/" >&2
+    status=$rc
+    continue
+  fi
+  echo "fuzz: $target: ${runs:-?} executions, no crash ($(ls "$seeds" | wc -l) seeds, $(ls "$work" | wc -l) corpus units)"
+done
+exit $status

@@ -83,6 +83,12 @@ extension ServerKey {
         case .notCIDR:
             switch ZoneName.normalize(host) {
             case .success(let zone):
+                // Checked again on the normalized form: the trailing dot it adds can take a
+                // 255-character key to 256, which the printed Corefile would then fail on
+                // (found by the corefile fuzz target).
+                guard zone.utf8.count <= 255 else {
+                    throw failure("the zone is too long: \(zone.utf8.count) > 255 characters")
+                }
                 return ([zone], port)
             case .failure(let defect):
                 throw failure("'\(host)' is not a valid zone: \(defect.explanation)")

@@ -130,6 +130,7 @@ public final class DNSServer {
                                               cacheMemoryBudget: cacheBudgetPerWorker)
             let engine = QueryEngine(worker: workerContext,
                                      ports: Self.zoneTables(configuration, worker: workerContext, chains: chains))
+            engine.cookies = configuration.cookies
             let sink = WorkerResponseSink(worker: worker)
             engine.sink = sink
             sinks.append(sink)
@@ -273,6 +274,7 @@ public final class DNSServer {
             let chains = self.chains
             worker.loop.execute {
                 engine.replaceChains(DNSServer.zoneTables(next, worker: engine.worker, chains: chains))
+                engine.cookies = next.cookies
             }
         }
         // Old plugins stop once queries that started on them had time to finish.

@@ -33,6 +33,17 @@ public struct ZoneNode: Sendable, Equatable {
         return nil
     }
 
+    /// The one RRset an ANY query gets here (RFC 8482 §4.1, a subset of the node): its
+    /// addresses when it has them (what a client asking ANY nearly always wants), else its first
+    /// RRset that is not a signature. Nil for an empty non-terminal.
+    /// - Complexity: O(types at this name). Allocation-free.
+    public var rrsetForANY: ZoneRRset? {
+        if let a = rrset(.a) { return a }
+        if let aaaa = rrset(.aaaa) { return aaaa }
+        for set in rrsets where set.type != .rrsig { return set }
+        return nil
+    }
+
     /// True when the node holds records of `type`.
     public func has(_ type: RecordType) -> Bool {
         for set in rrsets where set.type == type { return true }

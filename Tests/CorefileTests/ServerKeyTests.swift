@@ -23,6 +23,22 @@ import Testing
         #expect(keys.map(\.original) == [written])
     }
 
+    @Test("a 255-character key without its final dot is too long once normalized (fuzz finding)")
+    func lengthCheckedAfterNormalizing() throws {
+        // Escaped dots make the text longer than the wire form, so the wire-length check passes.
+        let label = String(repeating: "a\\.", count: 16) + "aa"
+        let name = [label, label, label, label, label + "b"].joined(separator: ".")
+        #expect(name.utf8.count == 255)
+        #expect(throws: CorefileError.self) {
+            try ServerKey.parse(name, at: SourceLocation(file: "Corefile", line: 1), defaultPort: 53)
+        }
+        let shorter = String(name.dropLast())
+        let keys = try ServerKey.parse(shorter, at: SourceLocation(file: "Corefile", line: 1), defaultPort: 53)
+        #expect(keys.first?.zone.utf8.count == 255)
+        #expect(try ServerKey.parse(shorter + ".", at: SourceLocation(file: "Corefile", line: 1), defaultPort: 53)
+            .first?.zone == keys.first?.zone)
+    }
+
     @Test("expands CIDR keys to reverse zones the way CoreDNS does", arguments: [
         ("10.0.0.0/8", ["10.in-addr.arpa."]),
         ("10.1.2.3/8", ["10.in-addr.arpa."]),

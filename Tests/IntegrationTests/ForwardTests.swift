@@ -348,6 +348,13 @@ import Glibc
         #expect(Self.address(of: try Self.client(server).query("spoof.example.", .a)) == Self.markerA)
     }
 
+    @Test("an answer from another address on the upstream's port is ignored and the real one accepted")
+    func spoofedAddressIgnored() throws {
+        let upstream = try ScriptedUpstream(marker: Self.markerA, mode: .spoofFromOtherAddress)
+        let server = try ServerProcess(corefile: ".:{PORT} {\n    forward . \(upstream.address)\n}\n")
+        #expect(Self.address(of: try Self.client(server).query("spoofaddr.example.", .a)) == Self.markerA)
+    }
+
     @Test("an answer to another question is ignored and the real one accepted")
     func wrongQuestionIgnored() throws {
         let upstream = try ScriptedUpstream(marker: Self.markerA, mode: .wrongQuestionFirst)

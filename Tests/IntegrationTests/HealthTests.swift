@@ -91,3 +91,54 @@ import Glibc
         }
     }
 }
+
+/// The control endpoints are read-only and listen only where the Corefile says.
+@Suite(.serialized) struct ControlEndpointSafetyTests {
+    @Test("POST, PUT, DELETE and PATCH on /health, /ready and /metrics are answered as GET and change nothing")
+    func methodsChangeNothing() throws {
+        let http = ControlPorts.make(1)[0]
+        let server = try ServerProcess(corefile: """
+            .:{PORT} {
+                health 127.0.0.1:\(http)
+                ready 127.0.0.1:\(http)
+                prometheus 127.0.0.1:\(http)
+                whoami
+            }
+            """)
+        #expect(try Curl.get("http://127.0.0.1:\(http)/ready").status == 200)
+        for method in ["POST", "PUT", "DELETE", "PATCH"] {
+            for path in ["/health", "/ready", "/metrics"] {
+                let (code, output) = try Curl.run("/usr/bin/env", ["curl", "-s", "--max-time", "5", "-X", method, "-d", "x=1",
+                                                                    "-o", "/dev/null", "-w", "%{http_code}",
+                                                                    "http://127.0.0.1:\(http)\(path)"])
+                #expect(code == 0)
+                // Answered as GET is (CoreDNS serves every method alike); what matters is below.
+                #expect(output == "200", "\(method) \(path) answered \(output)")
+            }
+        }
+        #expect(try Curl.get("http://127.0.0.1:\(http)/health").status == 200)
+        #expect(try Curl.get("http://127.0.0.1:\(http)/ready").status == 200)
+        #expect(try Curl.get("http://127.0.0.1:\(http)/metrics").status == 200)
+        #expect(try server.client.query("example.org.", .a).rcode == .noError)
+        #expect(server.process.isRunning)
+    }
+
+    @Test("an endpoint bound to 127.0.0.1 is not reachable on 127.0.0.2, and one on 127.0.0.2 not on 127.0.0.1")
+    func bindsOnlyWhereTold() throws {
+        let ports = ControlPorts.make(2)
+        let server = try ServerProcess(corefile: """
+            .:{PORT} {
+                health 127.0.0.1:\(ports[0])
+                prometheus 127.0.0.2:\(ports[1])
+                whoami
+            }
+            """)
+        #expect(try Curl.get("http://127.0.0.1:\(ports[0])/health").status == 200)
+        #expect(try Curl.get("http://127.0.0.2:\(ports[1])/metrics").status == 200)
+        for url in ["http://127.0.0.2:\(ports[0])/health", "http://127.0.0.1:\(ports[1])/metrics"] {
+            let (code, _) = try Curl.run("/usr/bin/env", ["curl", "-s", "--max-time", "3", "-o", "/dev/null", url])
+            #expect(code == 7, "\(url): curl exit \(code), expected 7 (connection refused)")
+        }
+        _ = server
+    }
+}

@@ -26,6 +26,11 @@ struct ManifestDecoder {
     /// - Returns: the objects and issues, or the syntax error (`.syntax` issue) that stopped it.
     func decode(_ text: String, file: String) -> Result<DecodedManifest, ManifestSyntaxError> {
         var result = DecodedManifest()
+        if let (line, column) = AliasKeyCheck.firstAliasInKey(text) {
+            return .failure(ManifestSyntaxError(
+                line: line, column: column,
+                message: "an alias inside a mapping key (not a Kubernetes manifest, and a YAML bomb: refused unread)"))
+        }
         let parser: Parser
         do {
             // The basic resolver (no implicit tags): the decoder reads scalars by itself, and the
@@ -214,6 +219,12 @@ struct ManifestSyntaxError: Error {
     var line: Int?
     var column: Int?
     var message: String
+
+    init(line: Int?, column: Int?, message: String) {
+        self.line = line
+        self.column = column
+        self.message = message
+    }
 
     init(error: any Error, file: String) {
         guard let yamlError = error as? YamlError else {

@@ -98,8 +98,13 @@ final class ManifestDirectoryWatcher {
         cell.publish(store.snapshot(previous: cell.load()))
     }
 
-    /// The whole file, or the call that failed and its errno.
-    static func readFile(_ path: String) -> Result<[UInt8], ManifestSourceError> {
+    /// The most octets one manifest file may hold. A `kubectl get -o yaml` of 10 000 services is
+    /// about 20 MiB; Kubernetes caps one object at about 1.5 MiB (etcd's request limit).
+    static let maxFileBytes = 64 * 1024 * 1024
+
+    /// The whole file, or the call that failed and its errno, or `.tooLarge` past `limit` octets
+    /// (reading stops there: the file is never held whole).
+    static func readFile(_ path: String, limit: Int = maxFileBytes) -> Result<[UInt8], ManifestSourceError> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(.system(call: "open", errno: errno)) }
         defer { close(fd) }
@@ -112,6 +117,7 @@ final class ManifestDirectoryWatcher {
                 return .failure(.system(call: "read", errno: errno))
             }
             if n == 0 { return .success(bytes) }
+            guard bytes.count + n <= limit else { return .failure(.tooLarge(limit: limit)) }
             bytes.append(contentsOf: chunk[0..<n])
         }
     }

@@ -7,12 +7,16 @@ public enum ManifestSourceError: Error, Equatable, Sendable, CustomStringConvert
     case notADirectory(path: String)
     /// An inotify or eventfd call failed; `call` names it.
     case system(call: String, errno: Int32)
+    /// A manifest file larger than `limit` octets: not read further, so a runaway file (a log
+    /// written into the directory, a generated bomb) cannot take the server's memory.
+    case tooLarge(limit: Int)
 
     public var description: String {
         switch self {
         case .directory(let path, let e): "manifests directory \(path): \(describe(errno: e))"
         case .notADirectory(let path): "manifests directory \(path): not a directory"
         case .system(let call, let e): "\(call): \(describe(errno: e))"
+        case .tooLarge(let limit): "larger than \(limit / (1024 * 1024)) MiB, the most one manifest file may hold (split it)"
         }
     }
 }

@@ -21,10 +21,12 @@ public struct DirectiveSpec: Sendable {
 /// whatever order the Corefile lists them in. So `cache` sits before `kubernetes` and `forward`
 /// is last, for the stock kubeadm Corefile as for any other.
 public enum Directives {
-    /// CoreDNS 1.12 `plugin.cfg`, including plugins this server does not implement, so their
+    /// CoreDNS 1.12 `plugin.cfg` (plus ClusterDNS's own `cookie`, among the server-wide
+    /// settings before `nsid`), including plugins this server does not implement, so their
     /// position is known and they can be reported as unsupported rather than unknown.
     public static let order: [String] = [
-        "metadata", "geoip", "cancel", "tls", "quic", "timeouts", "multisocket", "reload", "nsid", "bufsize", "root", "bind",
+        "metadata", "geoip", "cancel", "tls", "quic", "timeouts", "multisocket", "reload", "cookie", "nsid", "bufsize", "root",
+        "bind",
         "debug", "trace", "ready", "health", "pprof", "prometheus", "errors", "log", "dnstap", "local", "dns64",
         "acl", "any", "chaos", "loadbalance", "tsig", "cache", "rewrite", "header", "dnssec", "autopath",
         "minimal", "template", "transfer", "hosts", "route53", "azure", "clouddns", "k8s_external",
@@ -40,9 +42,11 @@ public enum Directives {
         "loop": DirectiveSpec(setup: LoopPlugin.setup),
         "reload": DirectiveSpec(setup: ReloadPlugin.setup),
         "timeouts": DirectiveSpec(setup: TimeoutsPlugin.setup),
+        "cookie": DirectiveSpec(setup: CookieConfig.setup),
         "whoami": DirectiveSpec(setup: WhoamiPlugin.setup),
         "file": DirectiveSpec(allowsMultiple: true, setup: FileConfig.setup),
         "hosts": DirectiveSpec(setup: HostsConfig.setup),
+        "acl": DirectiveSpec(allowsMultiple: true, setup: ACLPlugin.setup),
         "any": DirectiveSpec(setup: AnyPlugin.setup),
         "loadbalance": DirectiveSpec(setup: LoadbalancePlugin.setup),
         "rewrite": DirectiveSpec(allowsMultiple: true, setup: RewriteConfig.setup),

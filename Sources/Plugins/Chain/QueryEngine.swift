@@ -37,6 +37,9 @@ public final class QueryEngine {
     public private(set) var outstanding = 0
     /// Above this many suspended requests the worker answers SERVFAIL instead of taking more.
     public var maxOutstanding = 65_536
+    /// The DNS cookie secrets (shared, immutable); nil when cookies are off. Set on the
+    /// worker's thread, at start and by a reload.
+    public var cookies: CookieSecrets? = CookieSecrets.processDefault
 
     /// Requests keep up to this much of the query; longer TCP queries are refused.
     static let requestStorage = 4096
@@ -93,6 +96,7 @@ public final class QueryEngine {
         request.answeredBy = -1
         request.failure = nil
         request.depth = 0
+        request.cookie = nil
         freeRequests.append(request.poolIndex)
     }
 
@@ -152,27 +156,56 @@ public final class QueryEngine {
             counters.bump(.notImplemented)
             return QueryEngine.headerOnlyResponse(packet: packet, rcode: .notImplemented, output: output)
         }
-        guard query.header.questionCount == 1 else {
-            counters.bump(.formatErrors)
-            return QueryEngine.headerOnlyResponse(packet: packet, rcode: .formatError, output: output)
-        }
         let limit = QueryEngine.sizeLimit(query: query, route: route, output: output, maxUDP: nil)
         if let edns = query.edns, edns.version != 0 {
             counters.bump(.badVersion)
             return QueryEngine.simpleResponse(query: query, packet: packet, rcode: .badVersion, output: output, limit: limit)
         }
+        // DNS cookies (RFC 7873 §5.2), before the question is judged: a query with no question
+        // and a COOKIE option is how a client asks for a server cookie (§5.4).
+        var cookie: CookieReply? = nil
+        if let edns = query.edns, let cookies, let found = QueryParser.option(.cookie, in: packet, edns: edns) {
+            guard ServerCookie.isWellFormed(length: found.length) else {
+                counters.bump(.cookieMalformed)
+                return QueryEngine.simpleResponse(query: query, packet: packet, rcode: .formatError, output: output, limit: limit)
+            }
+            let option = UnsafeRawBufferPointer(rebasing: packet[found.offset..<(found.offset + found.length)])
+            let check = ServerCookie.check(option: option, address: route.peerAddress, now: wallClockSeconds(),
+                                           current: cookies.current, previous: cookies.previous)
+            switch check.status {
+            case .clientOnly: counters.bump(.cookieClientOnly)
+            case .valid: counters.bump(.cookieValid)
+            case .invalid: counters.bump(.cookieInvalid)
+            }
+            cookie = check.reply
+            if query.header.questionCount == 0 {
+                // §5.4: NOERROR with a valid server cookie, BADCOOKIE when the one sent was not
+                // valid: the one place the RFC requires BADCOOKIE of a server.
+                let rcode: ResponseCode = check.status == .invalid ? .badCookie : .noError
+                return QueryEngine.simpleResponse(query: query, packet: packet, rcode: rcode, output: output,
+                                                  limit: limit - CookieReply.reserve)
+                    .map { check.reply.attach(to: output, length: $0, limit: limit) }
+            }
+        }
+        guard query.header.questionCount == 1 else {
+            counters.bump(.formatErrors)
+            return QueryEngine.headerOnlyResponse(packet: packet, rcode: .formatError, output: output)
+        }
         guard query.queryClass == .in else {
             counters.bump(.refusedClass)
-            return dropped(query: query, packet: packet, route: route, rcode: .refused, output: output, limit: limit, since: now)
+            return dropped(query: query, packet: packet, route: route, rcode: .refused, output: output, limit: limit,
+                           cookie: cookie, since: now)
         }
         let name = UnsafeRawBufferPointer(rebasing: packet[Header.size..<(Header.size + query.nameLength)])
         guard let table = zones(forPort: route.localPort), let (chain, _) = table.chain(for: name) else {
             counters.bump(.refusedNoZone)
-            return dropped(query: query, packet: packet, route: route, rcode: .refused, output: output, limit: limit, since: now)
+            return dropped(query: query, packet: packet, route: route, rcode: .refused, output: output, limit: limit,
+                           cookie: cookie, since: now)
         }
         guard let request = acquireRequest() else {
             counters.bump(.overloaded)
-            return dropped(query: query, packet: packet, route: route, rcode: .serverFailure, output: output, limit: limit, since: now)
+            return dropped(query: query, packet: packet, route: route, rcode: .serverFailure, output: output, limit: limit,
+                           cookie: cookie, since: now)
         }
         request.packet = packet
         request.query = query
@@ -181,6 +214,11 @@ public final class QueryEngine {
         request.block = chain
         request.output = output
         request.outputLimit = QueryEngine.sizeLimit(query: query, route: route, output: output, maxUDP: chain.maxUDPSize)
+        if let cookie {
+            // Plugins write within a limit that leaves room for the option `finalize` adds.
+            request.cookie = cookie
+            request.outputLimit -= CookieReply.reserve
+        }
         request.inSyncServe = true
         let result = runChain(request, from: 0)
         request.inSyncServe = false
@@ -197,8 +235,11 @@ public final class QueryEngine {
     /// Answers a query no block takes and counts it in `droppedMetrics`, as CoreDNS's
     /// `errorAndMetricsFunc` does. Allocation-free.
     func dropped(query: ParsedQuery, packet: UnsafeRawBufferPointer, route: Route, rcode: ResponseCode,
-                 output: UnsafeMutableRawBufferPointer, limit: Int, since start: UInt64) -> Int? {
-        let length = QueryEngine.simpleResponse(query: query, packet: packet, rcode: rcode, output: output, limit: limit)
+                 output: UnsafeMutableRawBufferPointer, limit: Int, cookie: CookieReply? = nil,
+                 since start: UInt64) -> Int? {
+        var length = QueryEngine.simpleResponse(query: query, packet: packet, rcode: rcode, output: output,
+                                                limit: cookie == nil ? limit : limit - CookieReply.reserve)
+        if let cookie, let written = length { length = cookie.attach(to: output, length: written, limit: limit) }
         guard let length, route.transport != .internal else { return length }
         var metrics = droppedMetrics.first?.metrics
         for entry in droppedMetrics where entry.port == route.localPort { metrics = entry.metrics }
@@ -271,6 +312,10 @@ public final class QueryEngine {
             var view = ResponseView(buffer: request.output, length: length, limit: request.outputLimit)
             handlers[i].responseWillBeSent(request, response: &view, engine: self)
             length = view.length
+        }
+        // After the hooks, so the cache never stores a cookie made for one client.
+        if let cookie = request.cookie, request.route.transport != .internal {
+            length = cookie.attach(to: request.output, length: length, limit: request.outputLimit + CookieReply.reserve)
         }
         request.responseLength = length
         if request.route.transport != .internal {

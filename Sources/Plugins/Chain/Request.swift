@@ -55,6 +55,8 @@ public final class Request {
     var inSyncServe = false
     var pendingResult: PluginResult?
     var ownsScratch = false
+    /// The COOKIE option the response gets (RFC 7873), when the query had a well-formed one.
+    public internal(set) var cookie: CookieReply?
 
     let storage: UnsafeMutableRawBufferPointer
     let compression: UnsafeMutableBufferPointer<UInt16>

@@ -40,6 +40,9 @@ public struct ServerConfiguration: Sendable {
     public let reloadJitter: Duration
     /// From `timeouts { idle }`; nil keeps the default (10 s).
     public let tcpIdleTimeout: Duration?
+    /// DNS cookie secrets for every listener (the `cookie` directive, else the process's random
+    /// secret); nil with `cookie off`.
+    public var cookies: CookieSecrets? = CookieSecrets.processDefault
 
     /// Runs every directive's setup. Errors name file:line and the directive.
     /// - Throws: `CorefileError` for an unknown or unsupported directive, a plugin repeated where
@@ -50,6 +53,7 @@ public struct ServerConfiguration: Sendable {
         var reloadInterval: Duration? = nil
         var reloadJitter: Duration = .zero
         var idle: Duration? = nil
+        var cookie: (config: CookieConfig, plugin: CookiePlugin, directive: Directive)? = nil
         for block in corefile.serverBlocks {
             var zones: [DomainName] = []
             for key in block.keys {
@@ -78,6 +82,14 @@ public struct ServerConfiguration: Sendable {
                 }
                 seen[directive.name] = directive
                 let factory = try spec.setup(directive, setup)
+                // Cookies are checked before any block is chosen, so every block that sets
+                // them must agree.
+                if let plugin = factory as? CookiePlugin {
+                    if let first = cookie, first.config != plugin.config {
+                        throw directive.error("differs from the cookie directive at \(first.directive.location); cookies are server-wide")
+                    }
+                    if cookie == nil { cookie = (plugin.config, plugin, directive) }
+                }
                 made.append((rank, directive.location.line, factory))
             }
             made.sort { $0.rank != $1.rank ? $0.rank < $1.rank : $0.line < $1.line }
@@ -98,8 +110,10 @@ public struct ServerConfiguration: Sendable {
             }
             blocks.append(ConfiguredBlock(block: block, zones: zones, port: port, factories: factories, bindAddresses: bind))
         }
-        return ServerConfiguration(corefile: corefile, blocks: blocks, reloadInterval: reloadInterval,
-                                   reloadJitter: reloadJitter, tcpIdleTimeout: idle)
+        var configuration = ServerConfiguration(corefile: corefile, blocks: blocks, reloadInterval: reloadInterval,
+                                                reloadJitter: reloadJitter, tcpIdleTimeout: idle)
+        if let cookie { configuration.cookies = cookie.plugin.secrets }
+        return configuration
     }
 
     /// The blocks and their chains, as `clusterdns check` prints them.

@@ -65,3 +65,12 @@ public func monotonicNanoseconds() -> UInt64 {
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }
+
+/// Wall-clock seconds since the Unix epoch, truncated to 32 bits as a DNS cookie's timestamp is
+/// (serial arithmetic makes the wrap harmless). Allocation-free, no syscall (vDSO).
+@inline(__always)
+public func wallClockSeconds() -> UInt32 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return UInt32(truncatingIfNeeded: ts.tv_sec)
+}

@@ -117,7 +117,8 @@ public final class EngineCounters: @unchecked Sendable {
     // @unchecked: same single-writer atomic words as BlockMetrics.
     public enum Counter: Int, CaseIterable, Sendable {
         case droppedShort, droppedResponse, formatErrors, notImplemented, refusedNoZone, refusedClass,
-             badVersion, overloaded, panics
+             badVersion, overloaded, panics,
+             cookieClientOnly, cookieValid, cookieInvalid, cookieMalformed
     }
     let base: UnsafeMutablePointer<UInt64.AtomicRepresentation>
 

@@ -116,11 +116,12 @@ enum ZoneAnswer {
             respondNegative(zone: zone, request: request, rcode: .noError)
             return .answered
         }
-        if qtype != .cname, let alias = node.rrset(.cname) {
+        // ANY (RFC 8482): one RRset of the node, a CNAME included, and no chase.
+        if qtype != .cname && qtype != .any, let alias = node.rrset(.cname) {
             return chase(zone: zone, request: request, parts: [AnswerPart(owner: .question, rrset: alias)],
                          target: aliasTarget(alias))
         }
-        guard let rrset = node.rrset(qtype) else {
+        guard let rrset = qtype == .any ? node.rrsetForANY : node.rrset(qtype) else {
             respondNegative(zone: zone, request: request, rcode: .noError)
             return .answered
         }
@@ -138,11 +139,11 @@ enum ZoneAnswer {
         }
         let wildcard = zone.nodes[source]
         let qtype = request.questionType
-        if qtype != .cname, let alias = wildcard.rrset(.cname) {
+        if qtype != .cname && qtype != .any, let alias = wildcard.rrset(.cname) {
             return chase(zone: zone, request: request, parts: [AnswerPart(owner: .question, rrset: alias)],
                          target: aliasTarget(alias))
         }
-        guard let rrset = wildcard.rrset(qtype) else {
+        guard let rrset = qtype == .any ? wildcard.rrsetForANY : wildcard.rrset(qtype) else {
             respondNegative(zone: zone, request: request, rcode: .noError)
             return .answered
         }

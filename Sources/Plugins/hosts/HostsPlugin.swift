@@ -158,7 +158,7 @@ final class HostsHandler: PluginHandler {
         }
         let entry = table.entry(for: qname)
         let known = entry.map { !$0.isEmpty } ?? false
-        if qtype != .a && qtype != .aaaa && config.fallthroughUnsupported && config.fall.covers(qname) {
+        if qtype != .a && qtype != .aaaa && qtype != .any && config.fallthroughUnsupported && config.fall.covers(qname) {
             return .next
         }
         guard known, let entry else {
@@ -169,9 +169,10 @@ final class HostsHandler: PluginHandler {
         guard request.startResponse() else { return .answered }
         request.response.authoritative = true
         request.response.beginRRset()
-        if qtype == .a {
+        // ANY (RFC 8482): one RRset, the IPv4 addresses when there are any, else the IPv6 ones.
+        if qtype == .a || (qtype == .any && !entry.v4.isEmpty) {
             for address in entry.v4 { request.response.append(owner: .question, type: .a, ttl: config.ttl, rdata: .a(address)) }
-        } else if qtype == .aaaa {
+        } else if qtype == .aaaa || qtype == .any {
             for address in entry.v6 { request.response.append(owner: .question, type: .aaaa, ttl: config.ttl, rdata: .aaaa(address)) }
         }
         request.response.endRRset()

@@ -33,7 +33,34 @@ enum KubernetesAnswer {
 
     static func answer(_ q: Asked, _ index: KubernetesIndex, _ response: inout ResponseBuilder) -> Outcome {
         if q.type == .axfr || q.type == .ixfr { return .refused }
+        if q.type == .any { return anyAnswer(q, index, &response) }
         return isReverseZone(q.name, zoneOffset: q.zoneOffset) ? reverse(q, index, &response) : forward(q, index, &response)
+    }
+
+    /// The types tried, in order, for an ANY question: the first that has data is the answer.
+    /// CNAME first, so an ExternalName service answers its CNAME rather than being chased.
+    static let anyOrder: [RecordType] = [.cname, .a, .aaaa, .srv, .ptr, .soa]
+
+    /// HINFO "RFC8482" "" (RFC 8482 §4.2), for a name that exists but has none of `anyOrder`.
+    static let rfc8482HINFO: RData = .unknown([7] + Array("RFC8482".utf8) + [0])
+
+    /// ANY (RFC 8482 §4.1): one RRset instead of everything the name has. CoreDNS answers ANY
+    /// with NODATA here; a client asking ANY of a service wants its addresses, so the first
+    /// type of `anyOrder` with data is answered, and an existing name without any of them
+    /// (a namespace, `svc.<zone>`) gets the synthesized HINFO of §4.2. A name that does not
+    /// exist stays NXDOMAIN. Allocation-free (the attempts that find nothing write nothing).
+    static func anyAnswer(_ q: Asked, _ index: KubernetesIndex, _ response: inout ResponseBuilder) -> Outcome {
+        for type in anyOrder {
+            let outcome = answer(Asked(name: q.name, type: type, zoneOffset: q.zoneOffset), index, &response)
+            switch outcome {
+            case .nodata: continue
+            default: return outcome
+            }
+        }
+        response.beginRRset()
+        response.append(owner: .question, type: .hinfo, ttl: index.config.ttl, rdata: rfc8482HINFO)
+        response.endRRset()
+        return .answered
     }
 
     // MARK: Zones

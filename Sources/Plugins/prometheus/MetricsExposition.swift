@@ -189,6 +189,15 @@ public enum MetricsExposition {
                         help: "Queries dropped or answered before reaching a server block, by reason.",
                         labels: [("reason", reason)], value: engines.reduce(UInt64(0)) { $0 &+ $1.read(counter) })
         }
+        let cookies: [(EngineCounters.Counter, String)] = [
+            (.cookieClientOnly, "client_only"), (.cookieValid, "valid"), (.cookieInvalid, "invalid"),
+            (.cookieMalformed, "malformed"),
+        ]
+        for (counter, result) in cookies {
+            out.counter("clusterdns_cookies_total",
+                        help: "Queries with a COOKIE option (RFC 7873), by what their cookie was.",
+                        labels: [("result", result)], value: engines.reduce(UInt64(0)) { $0 &+ $1.read(counter) })
+        }
         guard let c = workers else { return }
         let counters: [(String, String, UInt64)] = [
             ("clusterdns_udp_received_total", "Datagrams read from UDP sockets.", c.udpReceived),

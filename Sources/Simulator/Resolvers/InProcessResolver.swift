@@ -65,6 +65,7 @@ public final class InProcessResolver: Resolver {
         let worker = WorkerContext(index: 0, workerCount: 1, services: nil)
         tables = configuration.zoneTables(worker: worker).tables
         engine = QueryEngine(worker: worker, ports: tables)
+        engine.cookies = configuration.cookies
         port = configuration.blocks.first?.port ?? 53
         self.client = client
         self.label = label ?? "in-process (\(fileName))"

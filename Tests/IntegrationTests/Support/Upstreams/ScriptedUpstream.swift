@@ -29,6 +29,9 @@ final class ScriptedUpstream: @unchecked Sendable {
         case wrongIDFirst
         /// UDP: first the right ID from another source port (marker 6.6.6.6), then the real answer.
         case spoofFromOtherPort
+        /// UDP: first the right ID and question from 127.0.0.2 on the upstream's own port
+        /// (marker 6.6.6.6), then the real answer.
+        case spoofFromOtherAddress
         /// UDP: first the right ID with another question (marker 6.6.6.6), then the right one.
         case wrongQuestionFirst
         /// Answers with this rcode and no records.
@@ -64,6 +67,8 @@ final class ScriptedUpstream: @unchecked Sendable {
     private let udpFD: Int32
     private let tcpFD: Int32
     private let spoofFD: Int32
+    /// Bound to 127.0.0.2 on the upstream's port (-1 when that could not be bound).
+    private let spoofAddressFD: Int32
     private let state = Mutex(State())
     private var threads: [Thread] = []
 
@@ -90,6 +95,7 @@ final class ScriptedUpstream: @unchecked Sendable {
         udpFD = udp
         tcpFD = tcp
         spoofFD = spoof
+        spoofAddressFD = ScriptedUpstream.bindSocket(type: Int32(SOCK_DGRAM.rawValue), port: port, host: 0x7F00_0002) ?? -1
         self.port = port
         state.withLock { $0.mode = mode }
         let udpThread = Thread { [unowned self] in self.serveUDP() }
@@ -140,13 +146,14 @@ final class ScriptedUpstream: @unchecked Sendable {
         close(udpFD)
         close(tcpFD)
         close(spoofFD)
+        if spoofAddressFD >= 0 { close(spoofAddressFD) }
     }
 
     private var isStopped: Bool { state.withLock { $0.stopped } }
 
     // MARK: Sockets
 
-    static func bindSocket(type: Int32, port: UInt16) -> Int32? {
+    static func bindSocket(type: Int32, port: UInt16, host: UInt32 = 0x7F00_0001) -> Int32? {
         let fd = socket(AF_INET, type, 0)
         guard fd >= 0 else { return nil }
         var one: Int32 = 1
@@ -158,7 +165,7 @@ final class ScriptedUpstream: @unchecked Sendable {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        address.sin_addr.s_addr = host.bigEndian
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -209,6 +216,11 @@ final class ScriptedUpstream: @unchecked Sendable {
             case .spoofFromOtherPort:
                 let fake = answerMessage(to: message, question: question, marker: IPv4Address(6, 6, 6, 6))
                 ScriptedUpstream.send(fake.encoded() ?? [], on: spoofFD, to: peer)
+                usleep(20_000)
+                ScriptedUpstream.send(answer(to: message, question: question, overUDP: true), on: udpFD, to: peer)
+            case .spoofFromOtherAddress:
+                let fake = answerMessage(to: message, question: question, marker: IPv4Address(6, 6, 6, 6))
+                ScriptedUpstream.send(fake.encoded() ?? [], on: spoofAddressFD, to: peer)
                 usleep(20_000)
                 ScriptedUpstream.send(answer(to: message, question: question, overUDP: true), on: udpFD, to: peer)
             case .wrongQuestionFirst:
