@@ -55,8 +55,9 @@ serve: build
 	$(RELEASE_BIN) serve --conf $(CONF) $(if $(MANIFESTS),--manifests $(MANIFESTS))
 
 ## test: the whole suite (unit, cross-checks against libldns, integration against real processes, the
-## fake Kubernetes API checked against kubectl) and a fuzz pass of TEST_FUZZ_SECONDS (20 s; 60 s when CI is set)
-TEST_FUZZ_SECONDS ?= $(if $(CI),60,20)
+## fake Kubernetes API checked against kubectl) and a fuzz pass of every target, TEST_FUZZ_SECONDS each
+## (20 s; 30 s when CI is set)
+TEST_FUZZ_SECONDS ?= $(if $(CI),30,20)
 test: deps-test deps-kubectl validate-manifests static
 	$(SWIFT) build --build-tests
 	CLUSTERDNS_REQUIRE_STATIC=1 $(SWIFT) test --skip-build --parallel --num-workers 2
