@@ -159,23 +159,7 @@ import Glibc
             echo "--- log"
             cat \(dir.path)/server.log
             """
-        // A PID namespace too: when the script ends, the kernel ends everything it started (NSD
-        // forks server processes that would otherwise outlive it). Output goes through a file,
-        // not a pipe, so no leftover process can hold the reader open.
-        let output = dir.appendingPathComponent("output.txt")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = ["--net", "--mount", "--pid", "--fork", "--mount-proc", "/bin/bash", "-c", script]
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(120)
-        while process.isRunning && ContinuousClock.now < deadline { usleep(50_000) }
-        if process.isRunning { process.terminate() }
-        try handle.close()
-        return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        return try IsolatedScript.run(script, in: dir, timeout: .seconds(120))
     }
 
     @Test("the stock kubeadm Corefile runs unchanged with --manifests", .enabled(if: canIsolate))

@@ -52,20 +52,7 @@ import Glibc
             echo "--- log"
             cat \(dir.path)/server.log
             """
-        let output = dir.appendingPathComponent("output.txt")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = ["--net", "--mount", "--pid", "--fork", "--mount-proc", "/bin/bash", "-c", script]
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(60)
-        while process.isRunning && ContinuousClock.now < deadline { usleep(50_000) }
-        if process.isRunning { process.terminate() }
-        try handle.close()
-        return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        return try IsolatedScript.run(script, in: dir, timeout: .seconds(60))
     }
 
     @Test("serve --user nobody binds port 53 as root, then runs as nobody with no capabilities and still answers",

@@ -109,20 +109,7 @@ import Glibc
             echo "--- log"
             cat $D/server.log
             """
-        let output = dir.appendingPathComponent("output.txt")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = ["--net", "--mount", "--pid", "--fork", "--mount-proc", "/bin/bash", "-c", script]
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(120)
-        while process.isRunning && ContinuousClock.now < deadline { usleep(50_000) }
-        if process.isRunning { process.terminate() }
-        try handle.close()
-        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        let text = try IsolatedScript.run(script, in: dir, timeout: .seconds(120))
         print(text.split(separator: "\n").filter { $0.hasPrefix("files:") || $0.hasPrefix("bytes:") }.joined(separator: "\n"))
         #expect(text.contains("root is read-only"), "\(text)")
         #expect(text.contains("libldns"), "libldns must be in the closure: \(text)")

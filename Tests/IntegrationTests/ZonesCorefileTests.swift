@@ -38,20 +38,7 @@ import Glibc
             """
         for command in commands { script += "\(command)\necho '\(marker)'\n" }
         script += "kill -TERM $SERVER\nwait $SERVER\necho \"exit: $?\"\n"
-        let output = dir.appendingPathComponent("output.txt")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = ["--net", "--mount", "--pid", "--fork", "--mount-proc", "/bin/bash", "-c", script]
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(120)
-        while process.isRunning && ContinuousClock.now < deadline { usleep(50_000) }
-        if process.isRunning { process.terminate() }
-        try handle.close()
-        let text = try String(contentsOf: output, encoding: .utf8)
+        let text = try IsolatedScript.run(script, in: dir, timeout: .seconds(120))
         let log = (try? String(contentsOf: dir.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
         var parts = text.components(separatedBy: marker + "\n")
         let tail = parts.removeLast()
