@@ -78,28 +78,8 @@ import Glibc
             www IN A   192.0.2.80
 
             """.write(to: dir.appendingPathComponent("example.test.zone"), atomically: true, encoding: .utf8)
-        try """
-            server:
-                ip-address: 127.0.0.2@53
-                reuseport: yes
-                server-count: 2
-                zonesdir: "\(dir.path)"
-                pidfile: "\(dir.path)/nsd.pid"
-                database: ""
-                username: ""
-                chroot: ""
-                xfrdfile: "\(dir.path)/xfrd.state"
-                xfrdir: "\(dir.path)"
-                zonelistfile: "\(dir.path)/zone.list"
-                logfile: "\(dir.path)/nsd.log"
-                verbosity: 0
-            remote-control:
-                control-enable: no
-            zone:
-                name: example.test
-                zonefile: example.test.zone
-
-            """.write(to: dir.appendingPathComponent("nsd.conf"), atomically: true, encoding: .utf8)
+        try NSDProcess.isolatedConfig(zones: dir.path, state: dir.path)
+            .write(to: dir.appendingPathComponent("nsd.conf"), atomically: true, encoding: .utf8)
         var apiSetup = ""
         // Sockets sharing a port through SO_REUSEPORT must belong to one uid: when the server runs
         // as 65534, so does the upstream NSD (on 127.0.0.2:53) beside it.

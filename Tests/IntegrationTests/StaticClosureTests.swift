@@ -39,27 +39,8 @@ import Glibc
         defer { try? FileManager.default.removeItem(at: dir) }
         try KubeadmCorefileTests.kubeadm.write(to: dir.appendingPathComponent("Corefile"), atomically: true, encoding: .utf8)
         try NSDProcess.exampleZone.write(to: dir.appendingPathComponent("example.test.zone"), atomically: true, encoding: .utf8)
-        try """
-            server:
-                ip-address: 127.0.0.2@53
-                reuseport: yes
-                server-count: 2
-                zonesdir: "\(dir.path)"
-                pidfile: "\(dir.path)/nsd/nsd.pid"
-                database: ""
-                username: ""
-                chroot: ""
-                xfrdfile: "\(dir.path)/nsd/xfrd.state"
-                zonelistfile: "\(dir.path)/nsd/zone.list"
-                logfile: "\(dir.path)/nsd/nsd.log"
-                verbosity: 0
-            remote-control:
-                control-enable: no
-            zone:
-                name: example.test
-                zonefile: example.test.zone
-
-            """.write(to: dir.appendingPathComponent("nsd.conf"), atomically: true, encoding: .utf8)
+        try NSDProcess.isolatedConfig(zones: dir.path, state: dir.path + "/nsd")
+            .write(to: dir.appendingPathComponent("nsd.conf"), atomically: true, encoding: .utf8)
         let script = """
             set -u
             D=\(dir.path)

@@ -147,11 +147,7 @@ public final class Worker: @unchecked Sendable {
     ///   reply is above 65535 bytes.
     @discardableResult
     public func sendFrame(_ bytes: UnsafeRawBufferPointer, to target: TCPReplyTarget) -> Bool {
-        precondition(target.workerIndex == index, "a TCP reply must be sent by the worker that owns the connection")
-        guard bytes.count <= 65535, let connection = connections.connection(for: target) else {
-            counters.tcpLateRepliesDropped &+= 1
-            return false
-        }
+        guard let connection = connection(for: target, sending: bytes.count) else { return false }
         connection.deliver(bytes)
         return true
     }
@@ -161,13 +157,20 @@ public final class Worker: @unchecked Sendable {
     /// reply does. False when the connection is gone or the message exceeds 65 535 octets.
     @discardableResult
     public func sendFramePart(_ bytes: UnsafeRawBufferPointer, to target: TCPReplyTarget) -> Bool {
-        precondition(target.workerIndex == index, "a TCP reply must be sent by the worker that owns the connection")
-        guard bytes.count <= 65535, let connection = connections.connection(for: target) else {
-            counters.tcpLateRepliesDropped &+= 1
-            return false
-        }
+        guard let connection = connection(for: target, sending: bytes.count) else { return false }
         connection.deliverPart(bytes)
         return true
+    }
+
+    /// The open connection of `target` for a message of `count` octets; nil (counted in
+    /// `tcpLateRepliesDropped`) when it has closed or the message cannot be framed.
+    private func connection(for target: TCPReplyTarget, sending count: Int) -> TCPConnection? {
+        precondition(target.workerIndex == index, "a TCP reply must be sent by the worker that owns the connection")
+        guard count <= 65535, let connection = connections.connection(for: target) else {
+            counters.tcpLateRepliesDropped &+= 1
+            return nil
+        }
+        return connection
     }
 
     /// Gives up on a query answered `.later` that will get no reply, freeing its in-flight place.

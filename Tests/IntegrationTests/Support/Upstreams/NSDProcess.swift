@@ -93,6 +93,35 @@ final class NSDProcess {
 
     /// A small zone for tests: `www` A 192.0.2.1, `mail` MX, a CNAME, and `big` TXT records
     /// that together exceed 512 octets.
+    /// The configuration of an NSD on 127.0.0.2:53 inside a test's own network namespace, serving
+    /// `example.test` from `zones`, with every file it writes (pid, state, logs, transfer
+    /// temporaries) under `state`: NSD's default `xfrdir` is /tmp/nsd-xfr-<pid>, and pids repeat
+    /// across PID namespaces, so a leftover directory of another run (or another uid) would stop it.
+    static func isolatedConfig(zones: String, state: String) -> String {
+        """
+        server:
+            ip-address: 127.0.0.2@53
+            reuseport: yes
+            server-count: 2
+            zonesdir: "\(zones)"
+            pidfile: "\(state)/nsd.pid"
+            database: ""
+            username: ""
+            chroot: ""
+            xfrdfile: "\(state)/xfrd.state"
+            xfrdir: "\(state)"
+            zonelistfile: "\(state)/zone.list"
+            logfile: "\(state)/nsd.log"
+            verbosity: 0
+        remote-control:
+            control-enable: no
+        zone:
+            name: example.test
+            zonefile: example.test.zone
+
+        """
+    }
+
     static let exampleZone: String = {
         var text = """
         $ORIGIN example.test.
