@@ -10,7 +10,7 @@ struct ExampleClusterTests {
         let source = ManifestDirectorySource(path: exampleManifests)
         let snap = try source.start()
         source.stop()
-        return snap
+        return snap.merged
     }
 
     @Test("loads without errors or warnings; only workload kinds are skipped")

@@ -111,7 +111,7 @@ struct ScaleMeasurement {
             text += sliceYAML(name: "svc-\(i)-a", service: "svc-\(i)", endpoints: (0..<10).map { ("10.200.\(i / 25).\(($0 + i * 10) % 250 + 1)", "true") }) + "---\n"
         }
         try dir.write("big.yaml", text)
-        var snap: ClusterSnapshot?
+        var snap: ClusterState?
         let elapsed = ThreadCPUTime.measure {
             let source = ManifestDirectorySource(path: dir.path)
             snap = try? source.start()

@@ -35,7 +35,7 @@ enum KubernetesBenchmarks {
             }
             config.pods = .insecure
             let plugin = KubernetesPlugin(config: config)
-            plugin.indexes.publish(KubernetesIndex.build(snapshot: snapshot, config: config, loaded: true, localAddresses: []))
+            plugin.indexes.publish(KubernetesIndexSet(KubernetesIndex.build(snapshot: snapshot, config: config, loaded: true, localAddresses: [])))
             let worker = WorkerContext(index: 0, workerCount: 1)
             let handler = replacement ?? plugin.makeHandler(worker: worker)
             Fixtures.require(handler != nil, "the kubernetes plugin makes a handler")

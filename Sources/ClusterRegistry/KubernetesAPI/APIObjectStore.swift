@@ -10,15 +10,16 @@ import Yams
 /// - **Relists sweep.** A list runs in a generation of its resource; at its end every entry of
 ///   that resource not seen in the generation is deleted. Nothing is ever held twice: there is
 ///   no temporary store to swap in.
-/// - **Sharded.** Objects are spread over `shardCount` shards by a hash of their identity; each
-///   shard's `ObjectSource` (with its DNS digest) is rebuilt only after it changed, so a
-///   snapshot after one event re-reads one shard, not the cluster.
+/// - **Sharded as the registry is.** Objects live in the `RegistryShard` of the service they
+///   belong to (Namespaces apart); each shard's `ObjectSource` (with its DNS digest) is rebuilt
+///   only after it changed, and the shards changed since the last publication are handed to
+///   `ClusterState`, so a publication after one event rebuilds one shard, not the cluster.
 /// - **Last good state.** An object the decoder rejects keeps its previous version, and the
 ///   problem is reported (once, until the object changes or goes).
 ///
 /// Owned by `KubernetesAPISource`, which serialises every call under its lock.
 final class APIObjectStore {
-    static let shardCount = 64
+    static let shardCount = RegistryShard.count
 
     struct Entry {
         var version: String
@@ -33,6 +34,10 @@ final class APIObjectStore {
     }
 
     private var shards = [Shard](repeating: Shard(), count: APIObjectStore.shardCount)
+    /// Namespaces are not sharded.
+    private var namespaceShard = Shard()
+    /// Shards changed since `takeChangedShards()`; nil before the first publication (all).
+    private var changedShards: Set<Int>? = nil
     private var generations: [ObjectKind: UInt32] = [:]
     /// Objects the decoder rejected, with their issue (the previous version, if any, still serves).
     private(set) var rejected: [ObjectIdentity: ManifestIssue] = [:]
@@ -43,13 +48,55 @@ final class APIObjectStore {
         self.origin = origin
     }
 
-    private static func shard(of identity: ObjectIdentity) -> Int {
-        var hasher = Hasher()
-        hasher.combine(identity)
-        return Int(UInt(bitPattern: hasher.finalize()) % UInt(shardCount))
+    /// The shard an object of `kind` named by `node` belongs in (`RegistryShard`), read from the
+    /// node without decoding it; -1 for a Namespace.
+    private static func shard(of node: Node, kind: ObjectKind, namespace: String, name: String) -> Int {
+        switch kind {
+        case .namespace:
+            return -1
+        case .service, .endpoints:
+            return RegistryShard.of(namespace: namespace, service: name)
+        case .endpointSlice:
+            let service = node.member("metadata")?.member("labels")?.member(EndpointSlice.serviceNameLabel)?.text ?? ""
+            return RegistryShard.of(namespace: namespace, service: service)
+        case .pod:
+            let spec = node.member("spec")
+            if spec?.member("hostname")?.text != nil, let subdomain = spec?.member("subdomain")?.text {
+                return RegistryShard.of(namespace: namespace, service: subdomain)
+            }
+            return RegistryShard.of(namespace: namespace, service: name)
+        }
     }
 
-    var count: Int { shards.reduce(0) { $0 + $1.entries.count } }
+    private static func shard(of object: ClusterObject) -> Int { RegistryShard.of(object) ?? -1 }
+
+    /// Where `identity` is stored: `hint` first, then every shard (an object whose service
+    /// changed, which the API allows for an EndpointSlice's label).
+    private func locate(_ identity: ObjectIdentity, hint: Int) -> Int? {
+        if self[shard: hint].entries[identity] != nil { return hint }
+        guard identity.kind != .namespace else { return nil }
+        return shards.indices.first { shards[$0].entries[identity] != nil }
+    }
+
+    private subscript(shard s: Int) -> Shard {
+        get { s < 0 ? namespaceShard : shards[s] }
+        _modify {
+            if s < 0 { yield &namespaceShard } else { yield &shards[s] }
+        }
+    }
+
+    private func markChanged(_ s: Int) {
+        self[shard: s].dirty = true
+        if s >= 0 { changedShards?.insert(s) }
+    }
+
+    /// The shards changed since the last call (nil: all, before the first call).
+    func takeChangedShards() -> Set<Int>? {
+        defer { changedShards = [] }
+        return changedShards
+    }
+
+    var count: Int { shards.reduce(namespaceShard.entries.count) { $0 + $1.entries.count } }
 
     /// What an upsert did.
     enum Change: Equatable { case unchanged, stored, rejected }
@@ -64,14 +111,14 @@ final class APIObjectStore {
     func finishRelist(_ kind: ObjectKind) -> Int {
         let generation = generations[kind, default: 0]
         var removed = 0
-        for s in shards.indices {
-            let stale = shards[s].entries.filter { $0.key.kind == kind && $0.value.generation != generation }
+        for s in -1..<shards.count {
+            let stale = self[shard: s].entries.filter { $0.key.kind == kind && $0.value.generation != generation }
             guard !stale.isEmpty else { continue }
             for key in stale.keys {
-                shards[s].entries[key] = nil
+                self[shard: s].entries[key] = nil
                 rejected[key] = nil
             }
-            shards[s].dirty = true
+            markChanged(s)
             removed += stale.count
         }
         rejected = rejected.filter { $0.key.kind != kind || isSeen($0.key, generation) }
@@ -79,7 +126,8 @@ final class APIObjectStore {
     }
 
     private func isSeen(_ identity: ObjectIdentity, _ generation: UInt32) -> Bool {
-        shards[Self.shard(of: identity)].entries[identity]?.generation == generation
+        guard let s = locate(identity, hint: identity.kind == .namespace ? -1 : 0) else { return false }
+        return self[shard: s].entries[identity]?.generation == generation
     }
 
     /// Stores the object `node` (an item of a list of `kind`, or a watch event's object).
@@ -90,9 +138,9 @@ final class APIObjectStore {
         if let name = metadata?.member("name")?.text {
             let namespace = kind.isNamespaced ? (metadata?.member("namespace")?.text ?? "default") : ""
             let identity = ObjectIdentity(kind: kind, namespace: namespace, name: name)
-            let s = Self.shard(of: identity)
-            if !version.isEmpty, let existing = shards[s].entries[identity], existing.version == version {
-                shards[s].entries[identity]?.generation = generation
+            let s = Self.shard(of: node, kind: kind, namespace: namespace, name: name)
+            if !version.isEmpty, let existing = self[shard: s].entries[identity], existing.version == version {
+                self[shard: s].entries[identity]?.generation = generation
                 return .unchanged
             }
         }
@@ -103,18 +151,25 @@ final class APIObjectStore {
                let name = issue.name {
                 let identity = ObjectIdentity(kind: kind, namespace: kind.isNamespaced ? (issue.namespace ?? "default") : "", name: name)
                 var kept = issue
-                let s = Self.shard(of: identity)
-                kept.keptPreviousVersion = shards[s].entries[identity] != nil
-                // Keep the last good version alive through the relist sweep.
-                shards[s].entries[identity]?.generation = generation
+                if let s = locate(identity, hint: Self.shard(of: node, kind: kind, namespace: identity.namespace, name: name)) {
+                    kept.keptPreviousVersion = true
+                    // Keep the last good version alive through the relist sweep.
+                    self[shard: s].entries[identity]?.generation = generation
+                } else {
+                    kept.keptPreviousVersion = false
+                }
                 rejected[identity] = kept
             }
             return .rejected
         }
         let identity = object.identity
-        let s = Self.shard(of: identity)
-        shards[s].entries[identity] = Entry(version: version, object: object, generation: generation)
-        shards[s].dirty = true
+        let s = Self.shard(of: object)
+        if let old = locate(identity, hint: s), old != s {
+            self[shard: old].entries[identity] = nil
+            markChanged(old)
+        }
+        self[shard: s].entries[identity] = Entry(version: version, object: object, generation: generation)
+        markChanged(s)
         rejected[identity] = nil
         return .stored
     }
@@ -125,37 +180,45 @@ final class APIObjectStore {
         guard let metadata = node.member("metadata"), let name = metadata.member("name")?.text else { return false }
         let namespace = kind.isNamespaced ? (metadata.member("namespace")?.text ?? "default") : ""
         let identity = ObjectIdentity(kind: kind, namespace: namespace, name: name)
-        let s = Self.shard(of: identity)
         rejected[identity] = nil
-        guard shards[s].entries.removeValue(forKey: identity) != nil else { return false }
-        shards[s].dirty = true
+        guard let s = locate(identity, hint: Self.shard(of: node, kind: kind, namespace: namespace, name: name)) else { return false }
+        self[shard: s].entries[identity] = nil
+        markChanged(s)
         return true
     }
 
     /// The stored object, for tests and `explain`.
     func object(_ identity: ObjectIdentity) -> ClusterObject? {
-        shards[Self.shard(of: identity)].entries[identity]?.object
+        for s in -1..<shards.count { if let entry = self[shard: s].entries[identity] { return entry.object } }
+        return nil
     }
 
     /// True when some shard changed since the last `sources()`.
-    var isDirty: Bool { shards.contains { $0.dirty } }
+    var isDirty: Bool { namespaceShard.dirty || shards.contains { $0.dirty } }
 
     /// One `ObjectSource` per shard, rebuilding only the shards that changed.
+    func shardSources() -> [[ObjectSource]] {
+        (0..<shards.count).map { s in [source(ofShard: s)] }
+    }
+
+    /// The Namespace objects.
+    func namespaceSources() -> [ObjectSource] { [source(ofShard: -1)] }
+
+    /// Every object, one source per shard (for a whole-cluster snapshot).
     func sources() -> [ObjectSource] {
-        var result: [ObjectSource] = []
-        result.reserveCapacity(shards.count)
-        for s in shards.indices {
-            if shards[s].dirty || shards[s].source == nil {
-                var objects = ClusterObjects()
-                for identity in shards[s].entries.keys.sorted() {
-                    if let entry = shards[s].entries[identity] { objects.append(entry.object) }
-                }
-                shards[s].source = ObjectSource(name: "\(origin)#\(s)", objects: objects, digest: objects.dnsDigest())
-                shards[s].dirty = false
+        (-1..<shards.count).map { source(ofShard: $0) }
+    }
+
+    private func source(ofShard s: Int) -> ObjectSource {
+        if self[shard: s].dirty || self[shard: s].source == nil {
+            var objects = ClusterObjects()
+            for identity in self[shard: s].entries.keys.sorted() {
+                if let entry = self[shard: s].entries[identity] { objects.append(entry.object) }
             }
-            if let source = shards[s].source { result.append(source) }
+            self[shard: s].source = ObjectSource(name: s < 0 ? "\(origin)#namespaces" : "\(origin)#\(s)", objects: objects, digest: objects.dnsDigest())
+            self[shard: s].dirty = false
         }
-        return result
+        return self[shard: s].source ?? ObjectSource(name: origin, objects: ClusterObjects())
     }
 
     /// Current decoding problems, sorted by object.

@@ -3,7 +3,7 @@ import Logging
 import Synchronization
 
 /// Lists and watches the Kubernetes API (Services, EndpointSlices, Namespaces, and Pods when
-/// asked) and publishes a `ClusterSnapshot` after every burst of changes.
+/// asked) and publishes a `ClusterState` after every burst of changes (rebuilding only the shards they touched).
 ///
 /// Runs on the control plane only: one task per resource (`ResourceWatcher`, client-go's
 /// reflector algorithm), one task that coalesces changes into publications, and the HTTP
@@ -67,7 +67,7 @@ public final class KubernetesAPISource: Sendable {
     public let settings: APIServerSettings
     public let options: Options
     /// Where snapshots are published. Workers read them through the `kubernetes` plugin's index.
-    public let snapshots: SnapshotCell<ClusterSnapshot>
+    public let snapshots: SnapshotCell<ClusterState>
     let transport: any APITransport
     let tokens: BearerTokenSource
     let logger: Logger
@@ -95,7 +95,7 @@ public final class KubernetesAPISource: Sendable {
     private let wakeups: Mutex<AsyncStream<Void>?>
 
     public init(settings: APIServerSettings, transport: any APITransport, options: Options = Options(),
-                snapshots: SnapshotCell<ClusterSnapshot> = SnapshotCell(), logger: Logger = Logger(label: "clusterdns.kubernetes-api")) {
+                snapshots: SnapshotCell<ClusterState> = SnapshotCell(), logger: Logger = Logger(label: "clusterdns.kubernetes-api")) {
         self.settings = settings
         self.options = options
         self.transport = transport
@@ -246,16 +246,19 @@ public final class KubernetesAPISource: Sendable {
     /// Returns false when it is not time yet (the next list completion wakes us again).
     @discardableResult
     func publishIfReady() -> Bool {
-        let prepared = state.withLock { state -> (sources: [ObjectSource], issues: [ManifestIssue], programming: [(String, Date)])? in
+        let prepared = state.withLock { state -> (shards: [[ObjectSource]], namespaces: [ObjectSource], changed: Set<Int>?, issues: [ManifestIssue], programming: [(String, Date)])? in
             guard state.listed.count == options.resources.count, state.relisting.isEmpty else { return nil }
             state.pendingSince = nil
             state.lastChange = nil
             let programming = state.pendingProgramming
             state.pendingProgramming = []
-            return (state.store.sources(), state.store.issues, programming.map { ($0.serviceKind, $0.trigger) })
+            return (state.store.shardSources(), state.store.namespaceSources(), state.store.takeChangedShards(),
+                    state.store.issues, programming.map { ($0.serviceKind, $0.trigger) })
         }
         guard let prepared else { return false }
-        let snapshot = ClusterSnapshot.build(sources: prepared.sources, issues: prepared.issues, previous: snapshots.load())
+        let snapshot = ClusterState.build(
+            shardSources: prepared.shards, namespaceSources: prepared.namespaces, changed: prepared.changed,
+            issues: prepared.issues, previous: snapshots.load())
         snapshots.publish(snapshot)
         let now = Date()
         let firstSync = state.withLock { state -> Bool in

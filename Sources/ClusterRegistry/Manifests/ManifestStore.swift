@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Synchronization
 
 /// The last good objects of every manifest file, and the rules for what a bad edit may change.
 ///
@@ -11,25 +13,112 @@ import Foundation
 /// - The same object in two files: the lexicographically later path wins, with a warning
 ///   (resolved by the snapshot builder, which gets the files in path order).
 ///
+/// **Changes cost what changed.** A file is cut into its YAML documents (`ManifestDocuments`);
+/// a document whose bytes are unchanged since the file was last read is not decoded again (its
+/// objects are taken over from the previous version), so appending one Service to a 5 MB file
+/// decodes one document. Each file keeps its objects split by registry shard, and the store
+/// remembers which shards any change touched, so the next `ClusterState` rebuilds only those.
+///
 /// Owned by one control-plane thread (the directory source's); not thread-safe.
 public final class ManifestStore {
-    struct FileState {
-        var objects: ClusterObjects
+    /// Where an object of a file lives: its shard, its kind, its position in that shard's
+    /// array of that kind. 8 bytes per object.
+    struct Location: Sendable {
+        var shard: UInt8
+        var kind: ObjectKind
+        var index: UInt32
+    }
+
+    /// One YAML document of a file as last decoded.
+    struct Document: Sendable {
+        var hash: UInt64
+        var byteCount: Int
+        /// Newlines in the document, for the line numbers of the documents after it.
+        var lines: Int
+        /// Documents the YAML parser saw in it (0 for comments only, 1 otherwise).
+        var documents: Int
+        var objects: [Location]
+        /// Issues with lines and document numbers relative to this document.
         var issues: [ManifestIssue]
         var unknownKinds: [String: Int]
-        /// `objects.dnsDigest()`, computed once per change of this file.
-        var digest: UInt64
+    }
 
-        init(objects: ClusterObjects, issues: [ManifestIssue], unknownKinds: [String: Int], digest: UInt64? = nil) {
-            self.objects = objects
-            self.issues = issues
-            self.unknownKinds = unknownKinds
-            self.digest = digest ?? objects.dnsDigest()
+    struct FileState: Sendable {
+        /// Per shard (`RegistryShard.count` entries), the file's objects there.
+        var parts: [ClusterObjects]
+        var partDigests: [UInt64]
+        var namespaces: [Namespace]
+        var issues: [ManifestIssue]
+        var unknownKinds: [String: Int]
+        /// The decoded documents, in file order; empty when the file never parsed.
+        var documents: [Document]
+
+        static var empty: FileState {
+            FileState(
+                parts: [ClusterObjects](repeating: ClusterObjects(), count: RegistryShard.count),
+                partDigests: [UInt64](repeating: ClusterObjects().dnsDigest(), count: RegistryShard.count),
+                namespaces: [], issues: [], unknownKinds: [:], documents: [])
+        }
+
+        var isEmpty: Bool { namespaces.isEmpty && parts.allSatisfy { $0.isEmpty } }
+
+        /// Every object of the file (namespaces first, then shard by shard).
+        var objects: ClusterObjects {
+            var all = ClusterObjects()
+            all.namespaces = namespaces
+            for part in parts {
+                all.services += part.services
+                all.endpointSlices += part.endpointSlices
+                all.endpoints += part.endpoints
+                all.pods += part.pods
+            }
+            return all
+        }
+
+        func object(at location: Location) -> ClusterObject {
+            let part = Int(location.shard)
+            let i = Int(location.index)
+            switch location.kind {
+            case .namespace: return .namespace(namespaces[i])
+            case .service: return .service(parts[part].services[i])
+            case .endpointSlice: return .endpointSlice(parts[part].endpointSlices[i])
+            case .endpoints: return .endpoints(parts[part].endpoints[i])
+            case .pod: return .pod(parts[part].pods[i])
+            }
+        }
+
+        /// Appends `object` and returns where it went.
+        mutating func append(_ object: ClusterObject) -> Location {
+            guard let shard = RegistryShard.of(object) else {
+                if case .namespace(let n) = object { namespaces.append(n) }
+                return Location(shard: 0, kind: .namespace, index: UInt32(namespaces.count - 1))
+            }
+            switch object {
+            case .namespace: break
+            case .service(let o): parts[shard].services.append(o)
+            case .endpointSlice(let o): parts[shard].endpointSlices.append(o)
+            case .endpoints(let o): parts[shard].endpoints.append(o)
+            case .pod(let o): parts[shard].pods.append(o)
+            }
+            let count: Int
+            switch object.kind {
+            case .namespace: count = namespaces.count
+            case .service: count = parts[shard].services.count
+            case .endpointSlice: count = parts[shard].endpointSlices.count
+            case .endpoints: count = parts[shard].endpoints.count
+            case .pod: count = parts[shard].pods.count
+            }
+            return Location(shard: UInt8(shard), kind: object.kind, index: UInt32(count - 1))
         }
     }
 
     private var files: [String: FileState] = [:]
     private var interner = StringInterner()
+    /// Shards touched since `takeChangedShards()`; nil: all of them.
+    private var changed: Set<Int>? = nil
+    /// Documents decoded and reused by the updates so far (for tests and measurements).
+    public private(set) var documentsDecoded = 0
+    public private(set) var documentsReused = 0
 
     public init() {}
 
@@ -38,30 +127,170 @@ public final class ManifestStore {
 
     /// Decodes `text` as the new content of `path` and applies the last-good-state rules.
     public func update(path: String, text: String) {
+        commit(Self.prepare(path: path, text: text, previous: files[path], interner: interner))
+    }
+
+    /// Decodes many files at once, on every core (the first load of a large directory is
+    /// bounded by YAML decoding), then applies them in path order. `read` returns a file's text
+    /// or why it cannot be read.
+    public func update(paths: [String], read: @Sendable (String) -> Result<String, ManifestSourceError>) {
+        let lanes = max(1, min(paths.count, ProcessInfo.processInfo.activeProcessorCount))
+        guard lanes > 1 else {
+            for path in paths { apply(path, read(path)) }
+            return
+        }
+        let previous = files
+        let results = Mutex<[Int: Result<Prepared, ManifestSourceError>]>([:])
+        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+            // One interner per lane: it is not thread-safe, and a value shared by two lanes
+            // is kept twice at most.
+            let interner = StringInterner()
+            for k in stride(from: lane, to: paths.count, by: lanes) {
+                let result = read(paths[k]).map { Self.prepare(path: paths[k], text: $0, previous: previous[paths[k]], interner: interner) }
+                results.withLock { $0[k] = result }
+            }
+        }
+        let prepared = results.withLock { $0 }
+        for k in paths.indices {
+            switch prepared[k] {
+            case .success(let file): commit(file)
+            case .failure(let error): markUnreadable(path: paths[k], reason: error.description)
+            case nil: markUnreadable(path: paths[k], reason: "not read")
+            }
+        }
+    }
+
+    private func apply(_ path: String, _ text: Result<String, ManifestSourceError>) {
+        switch text {
+        case .success(let text): update(path: path, text: text)
+        case .failure(let error): markUnreadable(path: path, reason: error.description)
+        }
+    }
+
+    /// A file decoded against its previous version, ready to replace it.
+    struct Prepared: Sendable {
+        var path: String
+        /// The new state, or nil after a syntax error (the previous objects stay).
+        var state: FileState?
+        var syntax: ManifestSyntaxError?
+        var touched: Set<Int>
+        var decoded = 0
+        var reused = 0
+    }
+
+    private func commit(_ prepared: Prepared) {
+        documentsDecoded += prepared.decoded
+        documentsReused += prepared.reused
+        guard let state = prepared.state else {
+            if let syntax = prepared.syntax { keepPreviousAfterSyntaxError(path: prepared.path, previous: files[prepared.path], syntax) }
+            return
+        }
+        files[prepared.path] = state
+        noteChanged(prepared.touched)
+    }
+
+    /// Cuts `text` into documents, takes over the unchanged ones from `previous` and decodes the
+    /// rest. Pure: safe to run for several files on several threads (each with its interner).
+    static func prepare(path: String, text: String, previous: FileState?, interner: StringInterner) -> Prepared {
+        let bytes = Array(text.utf8)
+        let chunks = bytes.withUnsafeBufferPointer { ManifestDocuments.split($0) }
+        var next = FileState.empty
+        var reusable: [UInt64: [Int]] = [:]
+        for (i, document) in (previous?.documents ?? []).enumerated() { reusable[document.hash, default: []].append(i) }
+        var previousByIdentity: [ObjectIdentity: Location]? = nil
+        var touched = Set<Int>()
+        var usedPrevious = Set<Int>()
+        var lastReused = -1
+        var line = 1
+        var documentNumber = 0
+        var decodedCount = 0
+        var reusedCount = 0
         let decoder = ManifestDecoder(interner: interner)
-        let previous = files[path]
-        switch decoder.decode(text, file: path) {
-        case .failure(let syntax):
-            let kept = !(previous?.objects.isEmpty ?? true)
-            let issue = ManifestIssue(
-                code: .syntax, file: path, line: syntax.line, column: syntax.column,
-                message: "YAML/JSON syntax error: \(syntax.message)", keptPreviousVersion: kept)
-            files[path] = FileState(
-                objects: previous?.objects ?? ClusterObjects(), issues: [issue],
-                unknownKinds: previous?.unknownKinds ?? [:], digest: previous?.digest)
-        case .success(let decoded):
-            var issues = decoded.issues
-            var objects = ClusterObjects(decoded.objects)
-            let taken = Set(decoded.objects.map(\.identity))
-            if !decoded.rejected.isEmpty, let previous {
-                for old in previous.objects.all {
-                    guard let issueIndex = decoded.rejected[old.identity], !taken.contains(old.identity) else { continue }
-                    objects.append(old)
-                    issues[issueIndex].keptPreviousVersion = true
+
+        for chunk in chunks {
+            var document: Document
+            if let previous, let candidates = reusable[chunk.hash],
+               let k = candidates.first(where: { !usedPrevious.contains($0) && previous.documents[$0].byteCount == chunk.range.count }) {
+                // Unchanged bytes: take the objects over without decoding.
+                usedPrevious.insert(k)
+                let old = previous.documents[k]
+                document = old
+                document.objects = old.objects.map { next.append(previous.object(at: $0)) }
+                if k < lastReused { for location in old.objects where location.kind != .namespace { touched.insert(Int(location.shard)) } }
+                lastReused = max(lastReused, k)
+                reusedCount += 1
+            } else {
+                let slice = String(decoding: bytes[chunk.range], as: UTF8.self)
+                switch decoder.decode(slice, file: path) {
+                case .failure(var syntax):
+                    syntax.line = syntax.line.map { $0 + line - 1 }
+                    return Prepared(path: path, state: nil, syntax: syntax, touched: [], decoded: decodedCount, reused: reusedCount)
+                case .success(let decoded):
+                    decodedCount += 1
+                    document = Document(
+                        hash: chunk.hash, byteCount: chunk.range.count, lines: chunk.lines, documents: decoded.documentCount,
+                        objects: [], issues: decoded.issues, unknownKinds: decoded.unknownKinds)
+                    let taken = Set(decoded.objects.map(\.identity))
+                    for object in decoded.objects {
+                        let location = next.append(object)
+                        if location.kind != .namespace { touched.insert(Int(location.shard)) }
+                        document.objects.append(location)
+                    }
+                    // An invalid object keeps its previous version, if the file had one.
+                    if !decoded.rejected.isEmpty, let previous {
+                        if previousByIdentity == nil { previousByIdentity = Self.identities(of: previous) }
+                        for (identity, issueIndex) in decoded.rejected where !taken.contains(identity) {
+                            guard let old = previousByIdentity?[identity] else { continue }
+                            let location = next.append(previous.object(at: old))
+                            if location.kind != .namespace { touched.insert(Int(location.shard)) }
+                            document.objects.append(location)
+                            document.issues[issueIndex].keptPreviousVersion = true
+                        }
+                    }
                 }
             }
-            files[path] = FileState(objects: objects, issues: issues, unknownKinds: decoded.unknownKinds)
+            for var issue in document.issues {
+                issue.line = issue.line.map { $0 + line - 1 }
+                issue.document = issue.document.map { $0 + documentNumber }
+                next.issues.append(issue)
+            }
+            for (kind, n) in document.unknownKinds { next.unknownKinds[kind, default: 0] += n }
+            line += document.lines
+            documentNumber += document.documents
+            next.documents.append(document)
         }
+        // Documents that went away take their objects' shards with them.
+        for (k, old) in (previous?.documents ?? []).enumerated() where !usedPrevious.contains(k) {
+            for location in old.objects where location.kind != .namespace { touched.insert(Int(location.shard)) }
+        }
+        for s in 0..<RegistryShard.count {
+            if touched.contains(s) || previous == nil {
+                next.partDigests[s] = next.parts[s].dnsDigest()
+            } else if let previous {
+                next.partDigests[s] = previous.partDigests[s]
+            }
+        }
+        if previous == nil { for s in 0..<RegistryShard.count where !next.parts[s].isEmpty { touched.insert(s) } }
+        return Prepared(path: path, state: next, syntax: nil, touched: touched, decoded: decodedCount, reused: reusedCount)
+    }
+
+    /// The identity of every object of a file, for the rejected-object rule.
+    private static func identities(of file: FileState) -> [ObjectIdentity: Location] {
+        var result: [ObjectIdentity: Location] = [:]
+        for document in file.documents {
+            for location in document.objects { result[file.object(at: location).identity] = location }
+        }
+        return result
+    }
+
+    private func keepPreviousAfterSyntaxError(path: String, previous: FileState?, _ syntax: ManifestSyntaxError) {
+        let kept = !(previous?.isEmpty ?? true)
+        let issue = ManifestIssue(
+            code: .syntax, file: path, line: syntax.line, column: syntax.column,
+            message: "YAML/JSON syntax error: \(syntax.message)", keptPreviousVersion: kept)
+        var state = previous ?? .empty
+        state.issues = [issue]
+        files[path] = state
     }
 
     /// Records that `path` exists but could not be read; its previous objects stay.
@@ -69,26 +298,61 @@ public final class ManifestStore {
         let previous = files[path]
         let issue = ManifestIssue(
             code: .unreadable, file: path, message: "cannot read: \(reason)",
-            keptPreviousVersion: !(previous?.objects.isEmpty ?? true))
-        files[path] = FileState(
-            objects: previous?.objects ?? ClusterObjects(), issues: [issue], unknownKinds: previous?.unknownKinds ?? [:],
-            digest: previous?.digest)
+            keptPreviousVersion: !(previous?.isEmpty ?? true))
+        var state = previous ?? .empty
+        state.issues = [issue]
+        files[path] = state
     }
 
     /// Forgets `path` and its objects (the file was deleted).
     public func remove(path: String) {
-        files[path] = nil
+        guard let old = files.removeValue(forKey: path) else { return }
+        noteChanged(Set(old.parts.indices.filter { !old.parts[$0].isEmpty }))
     }
 
     /// Forgets every file; also drops the string intern tables.
     public func removeAll() {
         files = [:]
         interner = StringInterner()
+        changed = nil
+    }
+
+    private func noteChanged(_ shards: Set<Int>) {
+        if changed != nil { changed?.formUnion(shards) }
+    }
+
+    /// The shards changed since the last call (nil: every shard, as before the first call).
+    public func takeChangedShards() -> Set<Int>? {
+        defer { changed = [] }
+        return changed
     }
 
     /// Every file's current objects, in path order (the snapshot builder's precedence order).
     public var sources: [ObjectSource] {
-        files.sorted { $0.key < $1.key }.map { ObjectSource(name: $0.key, objects: $0.value.objects, digest: $0.value.digest) }
+        files.sorted { $0.key < $1.key }.map { path, state in
+            ObjectSource(name: path, objects: state.objects)
+        }
+    }
+
+    /// Per shard, the files with objects there, in path order.
+    var shardSources: [[ObjectSource]] {
+        var result = [[ObjectSource]](repeating: [], count: RegistryShard.count)
+        for (path, state) in files.sorted(by: { $0.key < $1.key }) {
+            for s in 0..<RegistryShard.count where !state.parts[s].isEmpty {
+                result[s].append(ObjectSource(name: path, objects: state.parts[s], digest: state.partDigests[s]))
+            }
+        }
+        return result
+    }
+
+    /// The files that declare Namespaces, in path order.
+    var namespaceSources: [ObjectSource] {
+        files.sorted { $0.key < $1.key }.compactMap { path, state in
+            guard !state.namespaces.isEmpty else { return nil }
+            var objects = ClusterObjects()
+            objects.namespaces = state.namespaces
+            return ObjectSource(name: path, objects: objects)
+        }
     }
 
     /// Every file's current issues, in path order.
@@ -103,7 +367,15 @@ public final class ManifestStore {
         }
     }
 
-    /// Builds a snapshot of the current state.
+    /// The next registry state: the shards changed since the last call rebuilt, the others
+    /// shared with `previous`.
+    public func state(previous: ClusterState?, now: Date = Date()) -> ClusterState {
+        ClusterState.build(
+            shardSources: shardSources, namespaceSources: namespaceSources, changed: takeChangedShards(),
+            issues: issues, unknownKinds: unknownKinds, previous: previous, now: now)
+    }
+
+    /// The whole registry as one snapshot (every object indexed together).
     public func snapshot(previous: ClusterSnapshot?, now: Date = Date()) -> ClusterSnapshot {
         ClusterSnapshot.build(sources: sources, issues: issues, unknownKinds: unknownKinds, previous: previous, now: now)
     }

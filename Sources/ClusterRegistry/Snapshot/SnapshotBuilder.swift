@@ -10,7 +10,7 @@ import Foundation
 enum SnapshotBuilder {
     static func build(
         sources: [ObjectSource], issues inputIssues: [ManifestIssue] = [], unknownKinds: [String: Int] = [:],
-        previous: ClusterSnapshot?, now: Date, generation: UInt64? = nil
+        previous: ClusterSnapshot?, now: Date, generation: UInt64? = nil, serial fixedSerial: UInt32? = nil
     ) -> ClusterSnapshot {
         let objects = sources.map(\.objects)
         var issues = inputIssues
@@ -190,17 +190,8 @@ enum SnapshotBuilder {
         counts.endpoints = endpointsRefs.count
         counts.pods = podRefs.count
 
-        let nowSeconds = UInt32(clamping: Int64(now.timeIntervalSince1970.rounded(.down)))
-        let serial: UInt32
-        if let previous, previous.contentDigest == digest.value {
-            serial = previous.serial
-        } else if let previous, previous.serial >= nowSeconds, previous.serial < UInt32.max {
-            // Two changes within one second (or a clock step back) still move the serial, so a
-            // secondary or a cache comparing serials sees every change.
-            serial = previous.serial + 1
-        } else {
-            serial = nowSeconds
-        }
+        let serial = fixedSerial ?? nextSerial(
+            previousSerial: previous?.serial, sameContent: previous?.contentDigest == digest.value, now: now)
 
         return ClusterSnapshot(
             generation: generation ?? ((previous?.generation ?? 0) + 1), serial: serial, loadedAt: now,
@@ -208,6 +199,19 @@ enum SnapshotBuilder {
             sources: objects, serviceRefs: serviceRefs, serviceNames: serviceNames, groupStart: groupStart,
             groups: groups, clusterIPIndex: clusterIPIndex, endpointIPIndex: endpointIPIndex, podRefs: podRefs,
             podNames: podNames, podIPIndex: podIPIndex, namespaceList: namespaceList, namespaceIndex: namespaceIndex)
+    }
+
+    /// The SOA serial after a rebuild: unchanged when the DNS content is, else the Unix time,
+    /// or one more than before when that would not move it forward.
+    static func nextSerial(previousSerial: UInt32?, sameContent: Bool, now: Date) -> UInt32 {
+        let nowSeconds = UInt32(clamping: Int64(now.timeIntervalSince1970.rounded(.down)))
+        if let previousSerial, sameContent { return previousSerial }
+        if let previousSerial, previousSerial >= nowSeconds, previousSerial < UInt32.max {
+            // Two changes within one second (or a clock step back) still move the serial, so a
+            // secondary or a cache comparing serials sees every change.
+            return previousSerial + 1
+        }
+        return nowSeconds
     }
 
     /// The objects of one kind across all sources, sorted by (namespace, name), keeping only the

@@ -3,7 +3,7 @@ import Glibc
 import Synchronization
 
 /// Serves the manifests under a directory: loads them all when started, then watches the
-/// directory with inotify and publishes a new `ClusterSnapshot` after each change.
+/// directory with inotify and publishes a new `ClusterState` after each change (rebuilding only the shards the change touched).
 ///
 /// - A change is published within `debounce` of the last event of a burst (at most `maxDelay`
 ///   after its first event), well inside the 1 s promise; only new and changed files (by
@@ -27,7 +27,7 @@ public final class ManifestDirectorySource: Sendable {
 
     public let path: String
     /// Where snapshots are published. Workers read it through `makeReader()`.
-    public let snapshots: SnapshotCell<ClusterSnapshot>
+    public let snapshots: SnapshotCell<ClusterState>
     public let options: Options
 
     private struct Running: @unchecked Sendable {
@@ -41,7 +41,7 @@ public final class ManifestDirectorySource: Sendable {
     private let control = Mutex<Running?>(nil)
     private let signals = WatcherSignals()
 
-    public init(path: String, snapshots: SnapshotCell<ClusterSnapshot> = SnapshotCell(), options: Options = Options()) {
+    public init(path: String, snapshots: SnapshotCell<ClusterState> = SnapshotCell(), options: Options = Options()) {
         self.path = path
         self.snapshots = snapshots
         self.options = options
@@ -56,8 +56,8 @@ public final class ManifestDirectorySource: Sendable {
     /// cannot be listed, or an inotify failure, does.
     /// - Returns: the first snapshot.
     @discardableResult
-    public func start() throws(ManifestSourceError) -> ClusterSnapshot {
-        try control.withLock { (running) throws(ManifestSourceError) -> ClusterSnapshot in
+    public func start() throws(ManifestSourceError) -> ClusterState {
+        try control.withLock { (running) throws(ManifestSourceError) -> ClusterState in
             if running != nil, let current = snapshots.load() { return current }
             _ = try ManifestDirectoryScanner.scan(root: path)  // a missing DIR is a startup error
             let watcher = try ManifestDirectoryWatcher(root: path, cell: snapshots)

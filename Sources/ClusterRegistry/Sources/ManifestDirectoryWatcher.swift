@@ -9,7 +9,7 @@ import Glibc
 /// for the initial load, then only the watcher thread (`pthread_create` orders the two).
 final class ManifestDirectoryWatcher {
     let root: String
-    let cell: SnapshotCell<ClusterSnapshot>
+    let cell: SnapshotCell<ClusterState>
     let store = ManifestStore()
     let inotify: InotifyWatch
     private var known: [String: FileFingerprint] = [:]
@@ -17,7 +17,7 @@ final class ManifestDirectoryWatcher {
     private var problems: [String: String] = [:]
     private var rootFailure: String?
 
-    init(root: String, cell: SnapshotCell<ClusterSnapshot>) throws(ManifestSourceError) {
+    init(root: String, cell: SnapshotCell<ClusterState>) throws(ManifestSourceError) {
         self.root = root
         self.cell = cell
         inotify = try InotifyWatch()
@@ -71,9 +71,11 @@ final class ManifestDirectoryWatcher {
             store.remove(path: path)
             changed = true
         }
-        for (path, fingerprint) in scan.files.sorted(by: { $0.key < $1.key })
-        where everything || known[path] != fingerprint || previousProblems[path] != nil {
-            load(path)
+        let toLoad = scan.files.sorted(by: { $0.key < $1.key }).filter { path, fingerprint in
+            everything || known[path] != fingerprint || previousProblems[path] != nil
+        }.map(\.key)
+        if !toLoad.isEmpty {
+            store.update(paths: toLoad, read: Self.readText)
             changed = true
         }
         known = next
@@ -81,21 +83,17 @@ final class ManifestDirectoryWatcher {
         return changed || publishAlways
     }
 
-    private func load(_ path: String) {
-        switch Self.readFile(path) {
-        case .success(let bytes):
-            guard let text = String(validating: bytes, as: UTF8.self) else {
-                store.markUnreadable(path: path, reason: "not valid UTF-8")
-                return
-            }
-            store.update(path: path, text: text)
-        case .failure(let error):
-            store.markUnreadable(path: path, reason: error.description)
+    /// A file's text, or why it cannot be read.
+    @Sendable
+    static func readText(_ path: String) -> Result<String, ManifestSourceError> {
+        readFile(path).flatMap { bytes in
+            guard let text = String(validating: bytes, as: UTF8.self) else { return .failure(.notUTF8) }
+            return .success(text)
         }
     }
 
     private func publish() {
-        cell.publish(store.snapshot(previous: cell.load()))
+        cell.publish(store.state(previous: cell.load()))
     }
 
     /// The most octets one manifest file may hold. A `kubectl get -o yaml` of 10 000 services is

@@ -10,12 +10,15 @@ public enum ManifestSourceError: Error, Equatable, Sendable, CustomStringConvert
     /// A manifest file larger than `limit` octets: not read further, so a runaway file (a log
     /// written into the directory, a generated bomb) cannot take the server's memory.
     case tooLarge(limit: Int)
+    /// A manifest file that is not UTF-8 text.
+    case notUTF8
 
     public var description: String {
         switch self {
         case .directory(let path, let e): "manifests directory \(path): \(describe(errno: e))"
         case .notADirectory(let path): "manifests directory \(path): not a directory"
         case .system(let call, let e): "\(call): \(describe(errno: e))"
+        case .notUTF8: "not valid UTF-8"
         case .tooLarge(let limit): "larger than \(limit / (1024 * 1024)) MiB, the most one manifest file may hold (split it)"
         }
     }

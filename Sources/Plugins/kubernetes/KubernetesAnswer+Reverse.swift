@@ -7,12 +7,27 @@ extension KubernetesAnswer {
     /// endpoint address has PTR (other types: NODATA); anything else does not exist here (and
     /// goes to the next plugin under `fallthrough in-addr.arpa ip6.arpa`, as in kubeadm's
     /// Corefile).
-    static func reverse(_ q: Asked, _ index: KubernetesIndex, _ response: inout ResponseBuilder) -> Outcome {
-        if q.zoneOffset == 0 { return apex(q, index, &response) }
-        guard let address = QueryTarget.reverseAddress(q.name), let head = index.ptrHead(for: address) else { return .nxdomain }
+    static func reverse(_ q: Asked, _ set: KubernetesIndexSet, _ response: inout ResponseBuilder) -> Outcome {
+        if q.zoneOffset == 0 { return apex(q, set.home, &response) }
+        guard let address = QueryTarget.reverseAddress(q.name) else { return .nxdomain }
+        var found = false
+        set.forEachPTRShard(address) { index in found = found || index.ptrHead(for: address) != nil }
+        guard found else { return .nxdomain }
         guard q.type == .ptr else { return .nodata }
-        let ttl = index.config.ttl
         response.beginRRset()
+        // An address in several shards (a pod backing services of different shards) gets the
+        // targets of each, shard by shard.
+        set.forEachPTRShard(address) { index in
+            guard let head = index.ptrHead(for: address) else { return }
+            appendPTRTargets(index, head: head, &response)
+        }
+        response.endRRset()
+        return .answered
+    }
+
+    /// The PTR records of the chain starting at `head`.
+    private static func appendPTRTargets(_ index: KubernetesIndex, head: Int32, _ response: inout ResponseBuilder) {
+        let ttl = index.config.ttl
         index.arena.withUnsafeBytes { arena in
             index.primaryZoneWire.withUnsafeBytes { zone in
                 var cursor = head
@@ -38,7 +53,5 @@ extension KubernetesAnswer {
                 }
             }
         }
-        response.endRRset()
-        return .answered
     }
 }

@@ -27,14 +27,15 @@ enum KubernetesAnswer {
         case nodata
         case nxdomain
         case refused
-        /// An ExternalName service asked for A/AAAA/TXT: CNAME, then chase the target.
-        case chase(service: Int32)
+        /// An ExternalName service asked for A/AAAA/TXT: CNAME, then chase the target. `shard`
+        /// is the index holding the service.
+        case chase(shard: KubernetesIndex, service: Int32)
     }
 
-    static func answer(_ q: Asked, _ index: KubernetesIndex, _ response: inout ResponseBuilder) -> Outcome {
+    static func answer(_ q: Asked, _ set: KubernetesIndexSet, _ response: inout ResponseBuilder) -> Outcome {
         if q.type == .axfr || q.type == .ixfr { return .refused }
-        if q.type == .any { return anyAnswer(q, index, &response) }
-        return isReverseZone(q.name, zoneOffset: q.zoneOffset) ? reverse(q, index, &response) : forward(q, index, &response)
+        if q.type == .any { return anyAnswer(q, set, &response) }
+        return isReverseZone(q.name, zoneOffset: q.zoneOffset) ? reverse(q, set, &response) : forward(q, set, &response)
     }
 
     /// The types tried, in order, for an ANY question: the first that has data is the answer.
@@ -49,16 +50,16 @@ enum KubernetesAnswer {
     /// type of `anyOrder` with data is answered, and an existing name without any of them
     /// (a namespace, `svc.<zone>`) gets the synthesized HINFO of §4.2. A name that does not
     /// exist stays NXDOMAIN. Allocation-free (the attempts that find nothing write nothing).
-    static func anyAnswer(_ q: Asked, _ index: KubernetesIndex, _ response: inout ResponseBuilder) -> Outcome {
+    static func anyAnswer(_ q: Asked, _ set: KubernetesIndexSet, _ response: inout ResponseBuilder) -> Outcome {
         for type in anyOrder {
-            let outcome = answer(Asked(name: q.name, type: type, zoneOffset: q.zoneOffset), index, &response)
+            let outcome = answer(Asked(name: q.name, type: type, zoneOffset: q.zoneOffset), set, &response)
             switch outcome {
             case .nodata: continue
             default: return outcome
             }
         }
         response.beginRRset()
-        response.append(owner: .question, type: .hinfo, ttl: index.config.ttl, rdata: rfc8482HINFO)
+        response.append(owner: .question, type: .hinfo, ttl: set.config.ttl, rdata: rfc8482HINFO)
         response.endRRset()
         return .answered
     }
@@ -96,7 +97,9 @@ enum KubernetesAnswer {
 
     // MARK: Forward zone
 
-    static func forward(_ q: Asked, _ index: KubernetesIndex, _ response: inout ResponseBuilder) -> Outcome {
+    /// Names of a service go to its shard; every other name to `home`.
+    static func forward(_ q: Asked, _ set: KubernetesIndexSet, _ response: inout ResponseBuilder) -> Outcome {
+        let index = set.home
         let name = q.name
         let type = q.type
         let target = QueryTarget.parse(name, zoneOffset: q.zoneOffset)
@@ -126,15 +129,15 @@ enum KubernetesAnswer {
             guard index.config.pods != .disabled else { return .nxdomain }
             return index.namespaces.lookup(UnsafeRawBufferPointer(rebasing: name[label])) != nil ? .nodata : .nxdomain
         case .service(let key):
-            guard let s = index.service(key: UnsafeRawBufferPointer(rebasing: name[key])) else { return .nxdomain }
-            return service(q, index, &response, service: s, suffix: 0)
+            guard let (shard, s) = set.service(key: UnsafeRawBufferPointer(rebasing: name[key])) else { return .nxdomain }
+            return service(q, shard, &response, service: s, suffix: 0)
         case .endpoint(let label, let serviceKey):
-            guard let s = index.service(key: UnsafeRawBufferPointer(rebasing: name[serviceKey])) else { return .nxdomain }
-            return endpoint(q, index, &response, service: s, label: UnsafeRawBufferPointer(rebasing: name[label]),
+            guard let (shard, s) = set.service(key: UnsafeRawBufferPointer(rebasing: name[serviceKey])) else { return .nxdomain }
+            return endpoint(q, shard, &response, service: s, label: UnsafeRawBufferPointer(rebasing: name[label]),
                             suffix: serviceKey.lowerBound)
         case .port(let portName, let proto, let serviceKey):
-            guard let s = index.service(key: UnsafeRawBufferPointer(rebasing: name[serviceKey])) else { return .nxdomain }
-            return port(q, index, &response, service: s, port: PortFilter(UnsafeRawBufferPointer(rebasing: name[portName])),
+            guard let (shard, s) = set.service(key: UnsafeRawBufferPointer(rebasing: name[serviceKey])) else { return .nxdomain }
+            return port(q, shard, &response, service: s, port: PortFilter(UnsafeRawBufferPointer(rebasing: name[portName])),
                         proto: PortFilter(UnsafeRawBufferPointer(rebasing: name[proto])), suffix: serviceKey.lowerBound)
         case .pod(let label, let namespace):
             return pod(q, index, &response, label: UnsafeRawBufferPointer(rebasing: name[label]),
@@ -154,7 +157,7 @@ enum KubernetesAnswer {
         switch entry.kind {
         case .externalName:
             switch type {
-            case .a, .aaaa, .txt: return .chase(service: s)
+            case .a, .aaaa, .txt: return .chase(shard: index, service: s)
             case .cname:
                 appendCNAME(index, entry: entry, &response)
                 return .answered

@@ -12,7 +12,7 @@ final class KubernetesHandler: PluginHandler {
     /// The worker's reader of the plugin's index cell. Kept behind a pointer the handler owns
     /// (allocated in `init`, freed in `deinit`, used only on the worker's thread) rather than in
     /// a `var`, so reading it costs no dynamic exclusivity check per query.
-    let reader: UnsafeMutablePointer<SnapshotCell<KubernetesIndex>.Reader>
+    let reader: UnsafeMutablePointer<SnapshotCell<KubernetesIndexSet>.Reader>
 
     init(plugin: KubernetesPlugin) {
         self.plugin = plugin
@@ -26,18 +26,19 @@ final class KubernetesHandler: PluginHandler {
     }
 
     func serve(_ request: Request, engine: QueryEngine) -> PluginResult {
-        reader.pointee.withCurrent { index in
-            guard let index else { return .next }
-            return serve(request, index: index, engine: engine)
+        reader.pointee.withCurrent { set in
+            guard let set else { return .next }
+            return serve(request, set: set, engine: engine)
         }
     }
 
-    func serve(_ request: Request, index: KubernetesIndex, engine: QueryEngine) -> PluginResult {
+    func serve(_ request: Request, set: KubernetesIndexSet, engine: QueryEngine) -> PluginResult {
+        let index = set.home
         let name = request.questionName
         guard let zoneOffset = KubernetesAnswer.zoneOffset(of: name, in: index) else { return .next }
         guard request.startResponse() else { return .answered }
         let asked = Asked(name: name, type: request.questionType, zoneOffset: zoneOffset)
-        let outcome = KubernetesAnswer.answer(asked, index, &request.response)
+        let outcome = KubernetesAnswer.answer(asked, set, &request.response)
         switch outcome {
         case .answered:
             request.response.authoritative = true
@@ -54,8 +55,8 @@ final class KubernetesHandler: PluginHandler {
         case .refused:
             request.respond(rcode: .refused)
             return .answered
-        case .chase(let service):
-            return chase(request, index: index, service: service, engine: engine)
+        case .chase(let shard, let service):
+            return chase(request, index: shard, service: service, engine: engine)
         }
     }
 

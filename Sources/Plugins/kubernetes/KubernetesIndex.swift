@@ -165,6 +165,34 @@ public final class KubernetesIndex: Sendable {
         self.nameServerAddresses = all
     }
 
+    /// The same tables under another registry state's generation and serial, and with the
+    /// whole cluster's pod tables: how an unchanged shard joins a new `KubernetesIndexSet`
+    /// without copying anything (every array is shared).
+    func rewrapped(generation: UInt64, serial: UInt32, loaded: Bool, pods: PodTables?) -> KubernetesIndex {
+        KubernetesIndex(
+            config: config, generation: generation, serial: serial, loaded: loaded, arena: arena, namespaces: namespaces,
+            services: services, serviceEntries: serviceEntries, endpoints: endpoints, endpointNames: endpointNames,
+            ports: ports, ptr: ptr, ptrEntries: ptrEntries, verifiedPods: pods?.verified ?? verifiedPods,
+            clientNamespaces: pods?.clientNamespaces ?? clientNamespaces, searchPaths: pods?.searchPaths ?? searchPaths,
+            nameServers: nameServers)
+    }
+
+    /// What `pods verified` and `autopath` read, for the whole cluster.
+    struct PodTables: Sendable {
+        var verified: Set<PodKey> = []
+        var clientNamespaces: [IPAddress: Int32] = [:]
+        var searchPaths: [[DomainName]] = []
+    }
+
+    /// Every address with a PTR record here: the cluster IPs and the ready endpoints.
+    func forEachPTRAddress(_ body: (IPAddress) -> Void) {
+        for entry in serviceEntries {
+            if let v4 = entry.clusterIPv4 { body(.v4(v4)) }
+            if let v6 = entry.clusterIPv6 { body(.v6(v6)) }
+        }
+        for endpoint in endpoints { body(endpoint.address) }
+    }
+
     // MARK: Lookups (allocation-free)
 
     /// Calls `body` with arena bytes; valid only inside the call.
@@ -185,8 +213,14 @@ public final class KubernetesIndex: Sendable {
     /// - Complexity: O(key length). Allocation-free.
     @inline(__always)
     func service(key: UnsafeRawBufferPointer) -> Int32? {
-        let hash = WireName.hashIgnoringCase(key)
-        return arena.withUnsafeBytes { arena in
+        service(key: key, hash: WireName.hashIgnoringCase(key))
+    }
+
+    /// `service(key:)` with the key's hash (`WireName.hashIgnoringCase`) already computed, as
+    /// the set computed it to choose the shard.
+    @inline(__always)
+    func service(key: UnsafeRawBufferPointer, hash: UInt64) -> Int32? {
+        arena.withUnsafeBytes { arena in
             serviceEntries.withUnsafeBufferPointer { entries in
                 services.find(hash: hash) { s in
                     let entry = entries[Int(s)]

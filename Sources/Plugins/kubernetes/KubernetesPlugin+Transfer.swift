@@ -15,46 +15,47 @@ import DNSWire
 extension KubernetesPlugin: ZoneTransferSource {
     public func transferRecords(zone: DomainName) -> [ResourceRecord]? {
         let asked = zone.lowercased()
-        guard let index = indexes.load(), config.zones.contains(asked) else { return nil }
+        guard let set = indexes.load(), config.zones.contains(asked) else { return nil }
+        let home = set.home
         let reverse = ["in-addr.arpa.", "ip6.arpa."].compactMap { try? DomainName($0) }
         guard !reverse.contains(where: { asked.isSubdomain(of: $0) }) else { return nil }
-        let ttl = index.config.ttl
+        let ttl = set.config.ttl
         func name(_ wire: [UInt8]) -> DomainName? { try? DomainName(wire: wire + asked.wire) }
         guard let nsDNS = name([2] + Array("ns".utf8) + [3] + Array("dns".utf8)),
               let hostmaster = name([10] + Array("hostmaster".utf8)) else { return nil }
         let soa = ResourceRecord(name: asked, ttl: ttl, rdata: .soa(SOAData(
-            primaryNameServer: nsDNS, responsibleMailbox: hostmaster, serial: index.serial,
+            primaryNameServer: nsDNS, responsibleMailbox: hostmaster, serial: set.serial,
             refresh: 7200, retry: 1800, expire: 86_400, minimum: ttl)))
         var records = [soa]
 
-        func arena(_ offset: UInt32, _ length: Int) -> [UInt8] {
+        func arena(_ index: KubernetesIndex, _ offset: UInt32, _ length: Int) -> [UInt8] {
             index.arena.withUnsafeBytes { Array($0[Int(offset)..<(Int(offset) + length)]) }
         }
         func address(_ owner: DomainName, _ a: IPAddress) -> ResourceRecord {
             ResourceRecord(name: owner, ttl: ttl, rdata: a.rdata)
         }
-        func serviceName(_ entry: KubernetesIndex.ServiceEntry) -> DomainName? {
-            name(arena(entry.keyOffset, Int(entry.keyLength)) + [3] + Array("svc".utf8))
+        func serviceName(_ index: KubernetesIndex, _ entry: KubernetesIndex.ServiceEntry) -> DomainName? {
+            name(arena(index, entry.keyOffset, Int(entry.keyLength)) + [3] + Array("svc".utf8))
         }
-        func portName(_ port: KubernetesIndex.PortEntry, under owner: DomainName) -> DomainName? {
+        func portName(_ index: KubernetesIndex, _ port: KubernetesIndex.PortEntry, under owner: DomainName) -> DomainName? {
             guard port.nameLength > 0 else { return nil }
             let proto = Array(("_" + port.proto.kubernetesName.lowercased()).utf8)
-            let label = [UInt8(ascii: "_")] + arena(port.nameOffset, Int(port.nameLength))
+            let label = [UInt8(ascii: "_")] + arena(index, port.nameOffset, Int(port.nameLength))
             return try? owner.prepending(proto).prepending(label)
         }
 
         // Name servers, as the apex NS answer gives them.
         var seen: Set<DomainName> = []
-        for server in index.nameServers {
+        for server in home.nameServers {
             let host: DomainName?
             if server.service < 0 {
                 host = nsDNS
             } else {
-                let entry = index.serviceEntries[Int(server.service)]
-                var wire = arena(entry.keyOffset, Int(entry.keyLength)) + [3] + Array("svc".utf8)
+                let entry = home.serviceEntries[Int(server.service)]
+                var wire = arena(home, entry.keyOffset, Int(entry.keyLength)) + [3] + Array("svc".utf8)
                 if server.endpoint >= 0 {
-                    let e = index.endpoints[Int(server.endpoint)]
-                    wire = [e.nameLength] + arena(e.nameOffset, Int(e.nameLength)) + wire
+                    let e = home.endpoints[Int(server.endpoint)]
+                    wire = [e.nameLength] + arena(home, e.nameOffset, Int(e.nameLength)) + wire
                 }
                 host = name(wire)
             }
@@ -63,10 +64,14 @@ extension KubernetesPlugin: ZoneTransferSource {
             records += server.addresses.map { address(host, $0) }
         }
 
-        let order = index.serviceEntries.indices.compactMap { i -> (DomainName, Int)? in
-            serviceName(index.serviceEntries[i]).map { ($0, i) }
-        }.sorted { $0.0.description < $1.0.description }
-        for (owner, i) in order {
+        var order: [(DomainName, KubernetesIndex, Int)] = []
+        for index in set.shards {
+            for i in index.serviceEntries.indices {
+                if let owner = serviceName(index, index.serviceEntries[i]) { order.append((owner, index, i)) }
+            }
+        }
+        order.sort { $0.0.description < $1.0.description }
+        for (owner, index, i) in order {
             let entry = index.serviceEntries[i]
             switch entry.kind {
             case .clusterIP:
@@ -76,7 +81,7 @@ extension KubernetesPlugin: ZoneTransferSource {
                     let port = index.ports[Int(p)]
                     guard port.hasNumber else { continue }
                     records.append(ResourceRecord(name: owner, ttl: ttl, rdata: .srv(priority: 0, weight: 100, port: port.port, target: owner)))
-                    if let named = portName(port, under: owner) {
+                    if let named = portName(index, port, under: owner) {
                         records.append(ResourceRecord(name: named, ttl: ttl, rdata: .srv(priority: 0, weight: 100, port: port.port, target: owner)))
                     }
                 }
@@ -85,16 +90,16 @@ extension KubernetesPlugin: ZoneTransferSource {
                 for e in entry.endpoints {
                     let endpoint = index.endpoints[Int(e)]
                     if endpoint.firstWithAddress { records.append(address(owner, endpoint.address)) }
-                    guard let host = try? owner.prepending(arena(endpoint.nameOffset, Int(endpoint.nameLength))) else { continue }
+                    guard let host = try? owner.prepending(arena(index, endpoint.nameOffset, Int(endpoint.nameLength))) else { continue }
                     records.append(address(host, endpoint.address))
                     for p in endpoint.ports {
                         let port = index.ports[Int(p)]
-                        guard port.hasNumber, let named = portName(port, under: owner) else { continue }
+                        guard port.hasNumber, let named = portName(index, port, under: owner) else { continue }
                         records.append(ResourceRecord(name: named, ttl: ttl, rdata: .srv(priority: 0, weight: weight, port: port.port, target: host)))
                     }
                 }
             case .externalName:
-                let target = arena(entry.externalOffset, Int(entry.externalLength))
+                let target = arena(index, entry.externalOffset, Int(entry.externalLength))
                 if let external = try? DomainName(wire: target) {
                     records.append(ResourceRecord(name: owner, ttl: ttl, rdata: .cname(external)))
                 }

@@ -25,9 +25,9 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
     public let name = "kubernetes"
     public let config: KubernetesConfig
     /// The index workers read, republished on every registry change.
-    public let indexes = SnapshotCell<KubernetesIndex>()
-    /// The snapshots this plugin indexes (a manifest directory's or the API source's).
-    let registry = Mutex<SnapshotCell<ClusterSnapshot>?>(nil)
+    public let indexes = SnapshotCell<KubernetesIndexSet>()
+    /// The registry states this plugin indexes (a manifest directory's or the API source's).
+    let registry = Mutex<SnapshotCell<ClusterState>?>(nil)
     /// The API source, when objects come from the API (for its metrics).
     let apiSource = Mutex<KubernetesAPISource?>(nil)
     let subscription = Mutex<SnapshotSubscription?>(nil)
@@ -38,8 +38,11 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
 
     struct BuildStatistics {
         var builds: UInt64 = 0
+        var shardBuilds: UInt64 = 0
         var lastBuildSeconds: Double = 0
-        var lastSnapshot: ClusterSnapshot?
+        var lastSnapshot: ClusterState?
+        /// Builds sets shard by shard from successive states (created at the first build).
+        var builder: KubernetesIndexSet.Builder?
     }
 
     /// A plugin for `config`; `start` (or publishing an index to `indexes` directly, as
@@ -53,7 +56,7 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
     }
 
     public func start(_ server: ServerContext) throws {
-        let registry: SnapshotCell<ClusterSnapshot>
+        let registry: SnapshotCell<ClusterState>
         switch config.source {
         case .manifests(let directory):
             registry = try Self.manifestRegistry(directory, server: server)
@@ -75,12 +78,12 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
         subscription.withLock { $0 = token }
         // Before the API's first sync there is no snapshot: cluster names answer SERVFAIL
         // (an empty index that knows it is not loaded) while other zones serve.
-        if let current = registry.load() { rebuild(current, loaded: true) } else { rebuild(.empty(), loaded: false) }
+        if let current = registry.load() { rebuild(current, loaded: true) } else { rebuild(ClusterState.empty(), loaded: false) }
     }
 
     /// The registry of a manifest directory, loaded before the server answers; one per directory
     /// for the life of the process (shared by blocks and kept across reloads).
-    static func manifestRegistry(_ directory: String, server: ServerContext) throws -> SnapshotCell<ClusterSnapshot> {
+    static func manifestRegistry(_ directory: String, server: ServerContext) throws -> SnapshotCell<ClusterState> {
         let path = URL(fileURLWithPath: directory).standardizedFileURL.path
         let source = try server.shared("manifests:" + path) { () throws -> ManifestDirectorySource in
             let made = ManifestDirectorySource(path: path)
@@ -139,30 +142,38 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
         if let token, let registry = registry.withLock({ $0 }) { registry.unsubscribe(token) }
     }
 
-    /// Builds and publishes the index for `snapshot` (on the registry's thread). A snapshot
-    /// whose DNS content equals the last one's (a file touched, a node name changed) keeps the
-    /// current index: it would answer every question the same way.
-    func rebuild(_ snapshot: ClusterSnapshot, loaded: Bool) {
-        rebuilding.withLock { _ in rebuildLocked(snapshot, loaded: loaded) }
+    /// Builds and publishes the index set for `state` (on the registry's thread), rebuilding the
+    /// indexes of the shards the state rebuilt. A state whose DNS content equals the last one's
+    /// (a file touched, a node name changed) keeps the current set: it would answer every
+    /// question the same way.
+    func rebuild(_ state: ClusterState, loaded: Bool) {
+        rebuilding.withLock { _ in rebuildLocked(state, loaded: loaded) }
     }
 
-    private func rebuildLocked(_ snapshot: ClusterSnapshot, loaded: Bool) {
+    private func rebuildLocked(_ state: ClusterState, loaded: Bool) {
         if let current = indexes.load(), current.loaded, !loaded { return }
-        if let last = statistics.withLock({ $0.lastSnapshot }), snapshot.generation < last.generation { return }
+        if let last = statistics.withLock({ $0.lastSnapshot }), state.generation < last.generation { return }
         if loaded, let current = indexes.load(), current.loaded,
-           let last = statistics.withLock({ $0.lastSnapshot }), snapshot.hasSameDNSContent(as: last) {
-            statistics.withLock { $0.lastSnapshot = snapshot }
+           let last = statistics.withLock({ $0.lastSnapshot }), state.hasSameDNSContent(as: last) {
+            statistics.withLock { $0.lastSnapshot = state }
             return
         }
         let started = monotonicNanoseconds()
-        let index = KubernetesIndex.build(snapshot: snapshot, config: config, loaded: loaded,
-                                          localAddresses: localAddresses.withLock { $0 })
-        indexes.publish(index)
+        let addresses = localAddresses.withLock { $0 }
+        let builder = statistics.withLock { stats -> KubernetesIndexSet.Builder in
+            if let builder = stats.builder { return builder }
+            let made = KubernetesIndexSet.Builder(config: config, localAddresses: addresses)
+            stats.builder = made
+            return made
+        }
+        let set = builder.build(state, loaded: loaded, localAddresses: addresses)
+        indexes.publish(set)
         let seconds = Double(monotonicNanoseconds() &- started) / 1e9
         statistics.withLock {
             $0.builds += 1
+            $0.shardBuilds += UInt64(builder.lastRebuilt)
             $0.lastBuildSeconds = seconds
-            $0.lastSnapshot = loaded ? snapshot : nil
+            $0.lastSnapshot = loaded ? state : nil
         }
     }
 
@@ -213,8 +224,8 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
     /// `pods verified`, as in CoreDNS). Called on workers: one uncontended lock to read the
     /// current index, one hash lookup, and an array precomputed per namespace (no allocation).
     public func searchPath(forClient address: IPAddress) -> [DomainName]? {
-        guard config.pods == .verified, let index = indexes.load(), let ns = index.clientNamespaces[address] else { return nil }
-        return index.searchPaths[Int(ns)]
+        guard config.pods == .verified, let set = indexes.load(), let ns = set.home.clientNamespaces[address] else { return nil }
+        return set.home.searchPaths[Int(ns)]
     }
 
     // MARK: MetricsReporting
@@ -243,8 +254,10 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
                          labels: [("kind", kind)], value: Double(value))
         }
         if let api = apiSource.withLock({ $0 }) { Self.reportAPIMetrics(api.statistics, into: &report) }
-        report.counter("clusterdns_kubernetes_index_builds_total", help: "Answer indexes built from registry snapshots.",
+        report.counter("clusterdns_kubernetes_index_builds_total", help: "Answer index sets built from registry states.",
                        value: Double(stats.builds))
+        report.counter("clusterdns_kubernetes_index_shard_builds_total",
+                       help: "Shard indexes built (a change rebuilds only the shards it touched).", value: Double(stats.shardBuilds))
         report.gauge("clusterdns_kubernetes_index_build_seconds", help: "How long the last answer index took to build.",
                      value: stats.lastBuildSeconds)
     }

@@ -17,7 +17,7 @@ public struct SnapshotFacts: ClusterFacts, Sendable {
         let source = ManifestDirectorySource(path: directory)
         defer { source.stop() }
         do {
-            return SnapshotFacts(try source.start())
+            return SnapshotFacts(try source.start().merged)
         } catch {
             throw SimulatorError("\(directory): cannot load the manifests: \(error)")
         }

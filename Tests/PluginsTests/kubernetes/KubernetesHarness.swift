@@ -23,7 +23,10 @@ final class KubernetesHarness {
          localAddresses: [IPAddress] = [.v4(IPv4Address(127, 0, 0, 1))], handler replacement: (any PluginHandler)? = nil) throws {
         let config = try KubernetesHarness.config(options, zones: zones)
         plugin = KubernetesPlugin(config: config)
-        plugin.indexes.publish(KubernetesIndex.build(snapshot: snapshot, config: config, loaded: true, localAddresses: localAddresses))
+        // Sharded as the server shards it, so every answer test also checks the routing of
+        // names and PTR addresses to shards.
+        let builder = KubernetesIndexSet.Builder(config: config, localAddresses: localAddresses)
+        plugin.indexes.publish(builder.build(ClusterState.build(from: snapshot), loaded: true, localAddresses: localAddresses))
         let worker = WorkerContext(index: 0, workerCount: 1)
         let handler = try replacement ?? #require(plugin.makeHandler(worker: worker))
         let chain = ChainRuntime(zones: [.root], serverLabel: "dns://:53", names: ["kubernetes"], handlers: [handler])
