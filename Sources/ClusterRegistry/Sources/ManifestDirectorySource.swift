@@ -6,19 +6,19 @@ import Synchronization
 /// directory with inotify and publishes a new `ClusterState` after each change (rebuilding only the shards the change touched).
 ///
 /// - A change is published within `debounce` of the last event of a burst (at most `maxDelay`
-///   after its first event), well inside the 1 s promise; only new and changed files (by
-///   inode, size and timestamps) are read again.
+///   after its first event); only new and changed files (by inode, size and timestamps) are
+///   read again, only their changed documents decoded, only the shards they touch rebuilt.
 /// - Every `rescanInterval` the directory is rescanned anyway, in case inotify missed something
 ///   (a file edited through a symlink whose target lives outside DIR, a queue overflow).
 /// - The watcher runs on its own thread (control plane), never on a worker.
 public final class ManifestDirectorySource: Sendable {
     public struct Options: Sendable {
-        /// Quiet time after the last event before reloading (editors and ConfigMap updates
-        /// produce bursts of events).
-        public var debounce: Duration = .milliseconds(50)
+        /// Quiet time after the last event before reloading: the events of one atomic
+        /// replacement (or one ConfigMap update) land in one publication.
+        public var debounce: Duration = .milliseconds(10)
         /// Longest wait after the first event of a burst, so a stream of events cannot starve
         /// the reload.
-        public var maxDelay: Duration = .milliseconds(250)
+        public var maxDelay: Duration = .milliseconds(50)
         /// Periodic rescan when nothing was heard.
         public var rescanInterval: Duration = .seconds(5)
 
@@ -40,6 +40,10 @@ public final class ManifestDirectorySource: Sendable {
 
     private let control = Mutex<Running?>(nil)
     private let signals = WatcherSignals()
+
+    /// Time from the first inotify event of a burst to the publication of the state (and of
+    /// everything subscribers built from it) that includes it.
+    public var updateSeconds: DurationHistogram { signals.updates.withLock { $0 } }
 
     public init(path: String, snapshots: SnapshotCell<ClusterState> = SnapshotCell(), options: Options = Options()) {
         self.path = path
@@ -122,6 +126,7 @@ public final class ManifestDirectorySource: Sendable {
 private final class WatcherSignals: Sendable {
     let stopRequested = Atomic<Bool>(false)
     let rescanRequested = Atomic<Bool>(false)
+    let updates = Mutex(DurationHistogram())
 }
 
 /// What the watcher thread owns. Handed over whole by `pthread_create`.
@@ -171,13 +176,21 @@ private final class WatcherContext {
             let t = clock.now
             let forced = signals.rescanRequested.exchange(false, ordering: .relaxed)
             if forced || (reloadAt.map { t >= $0 } ?? false) || t >= nextRescan {
-                watcher.reconcile(everything: forced || overflowed)
+                let published = watcher.reconcile(everything: forced || overflowed)
+                if published, let burstStart {
+                    let seconds = Self.seconds(burstStart.duration(to: clock.now))
+                    signals.updates.withLock { $0.observe(seconds) }
+                }
                 overflowed = false
                 burstStart = nil
                 reloadAt = nil
                 nextRescan = clock.now.advanced(by: options.rescanInterval)
             }
         }
+    }
+
+    private static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     private static func milliseconds(_ d: Duration) -> Int64 {

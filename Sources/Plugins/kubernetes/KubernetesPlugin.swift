@@ -30,6 +30,8 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
     let registry = Mutex<SnapshotCell<ClusterState>?>(nil)
     /// The API source, when objects come from the API (for its metrics).
     let apiSource = Mutex<KubernetesAPISource?>(nil)
+    /// The manifest directory source, when objects come from manifests (for its metrics).
+    let manifestSource = Mutex<ManifestDirectorySource?>(nil)
     let subscription = Mutex<SnapshotSubscription?>(nil)
     let localAddresses = Mutex<[IPAddress]>([])
     let statistics = Mutex<BuildStatistics>(BuildStatistics())
@@ -59,7 +61,9 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
         let registry: SnapshotCell<ClusterState>
         switch config.source {
         case .manifests(let directory):
-            registry = try Self.manifestRegistry(directory, server: server)
+            let source = try Self.manifestRegistry(directory, server: server)
+            manifestSource.withLock { $0 = source }
+            registry = source.snapshots
         case .api(let settings):
             let source = try Self.apiRegistry(settings, config: config, server: server)
             apiSource.withLock { $0 = source }
@@ -83,7 +87,7 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
 
     /// The registry of a manifest directory, loaded before the server answers; one per directory
     /// for the life of the process (shared by blocks and kept across reloads).
-    static func manifestRegistry(_ directory: String, server: ServerContext) throws -> SnapshotCell<ClusterState> {
+    static func manifestRegistry(_ directory: String, server: ServerContext) throws -> ManifestDirectorySource {
         let path = URL(fileURLWithPath: directory).standardizedFileURL.path
         let source = try server.shared("manifests:" + path) { () throws -> ManifestDirectorySource in
             let made = ManifestDirectorySource(path: path)
@@ -102,7 +106,7 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
         guard source.snapshots.load() != nil else {
             throw KubernetesStartError(message: "plugin/kubernetes: manifests \(path) produced no snapshot")
         }
-        return source.snapshots
+        return source
     }
 
     /// The API source for `settings`, started and waited for up to `startup_timeout` (CoreDNS
@@ -254,6 +258,12 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
                          labels: [("kind", kind)], value: Double(value))
         }
         if let api = apiSource.withLock({ $0 }) { Self.reportAPIMetrics(api.statistics, into: &report) }
+        if let manifests = manifestSource.withLock({ $0 }) {
+            let histogram = manifests.updateSeconds
+            report.histogram("clusterdns_registry_update_seconds",
+                             help: "Time from a manifest change seen by inotify to its answers published.",
+                             buckets: histogram.cumulative, sum: histogram.sum, count: histogram.count)
+        }
         report.counter("clusterdns_kubernetes_index_builds_total", help: "Answer index sets built from registry states.",
                        value: Double(stats.builds))
         report.counter("clusterdns_kubernetes_index_shard_builds_total",
