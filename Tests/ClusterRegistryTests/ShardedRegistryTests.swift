@@ -143,4 +143,21 @@ struct ShardedRegistryTests {
         #expect(state.counts == whole.counts)
         #expect(state.issues.filter { $0.code == .duplicateObject }.count == 1, "svc-1 in both files, reported once")
     }
+
+    @Test("the string interner does not grow without bound under churn of unique names")
+    func internerIsBounded() throws {
+        let store = ManifestStore()
+        for round in 0..<80 {
+            // 1 000 label values never seen before, each longer than an inline string.
+            let text = (0..<10).map { k in
+                "---\n" + serviceYAML(name: "svc-\(k)", extraSpec: "") .replacingOccurrences(
+                    of: "  namespace: prod\n",
+                    with: "  namespace: prod\n  labels:\n" + (0..<100).map { "    key\($0): value-round-\(round)-\(k)-\($0)-unique\n" }.joined())
+                    + "\n"
+            }.joined()
+            store.update(path: "a.yaml", text: text)
+        }
+        #expect(store.internedCount < StringInterner.floor + 2_000)
+        #expect(store.snapshot(previous: nil).counts.services == 10)
+    }
 }

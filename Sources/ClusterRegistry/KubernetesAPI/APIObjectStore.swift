@@ -41,7 +41,8 @@ final class APIObjectStore {
     private var generations: [ObjectKind: UInt32] = [:]
     /// Objects the decoder rejected, with their issue (the previous version, if any, still serves).
     private(set) var rejected: [ObjectIdentity: ManifestIssue] = [:]
-    private let interner = StringInterner()
+    private var interner = StringInterner()
+    private var upsertsSinceCheck = 0
     private let origin: String
 
     init(origin: String) {
@@ -144,6 +145,7 @@ final class APIObjectStore {
                 return .unchanged
             }
         }
+        boundInterner()
         let decoder = ManifestDecoder(interner: interner)
         let decoded = decoder.decodeAPIObject(node, kind: kind, origin: origin)
         guard let object = decoded.object else {
@@ -172,6 +174,16 @@ final class APIObjectStore {
         markChanged(s)
         rejected[identity] = nil
         return .stored
+    }
+
+    /// Starts a fresh interner when the current one holds far more values than there are
+    /// objects (it only grows; under pod churn it would keep every name ever seen). Checked
+    /// every 1 024 decodes.
+    private func boundInterner() {
+        upsertsSinceCheck += 1
+        guard upsertsSinceCheck >= 1024 else { return }
+        upsertsSinceCheck = 0
+        if interner.count > max(StringInterner.floor, 3 * count) { interner = StringInterner() }
     }
 
     /// Removes the object `node` names. Returns false when it was not stored.

@@ -119,6 +119,8 @@ public final class ManifestStore {
     /// Documents decoded and reused by the updates so far (for tests and measurements).
     public private(set) var documentsDecoded = 0
     public private(set) var documentsReused = 0
+    /// Values in the string interner (for tests of its bound).
+    var internedCount: Int { interner.count }
 
     public init() {}
 
@@ -187,6 +189,16 @@ public final class ManifestStore {
         }
         files[prepared.path] = state
         noteChanged(prepared.touched)
+        boundInterner()
+    }
+
+    /// The interner only grows (every new pod name, label set or service name stays in it), so
+    /// under churn it would keep what no object uses any more. When it holds far more values
+    /// than there are documents, it starts afresh: objects keep the buffers they share, and new
+    /// objects share among themselves again.
+    private func boundInterner() {
+        let documents = files.values.reduce(0) { $0 + $1.documents.count }
+        if interner.count > max(StringInterner.floor, 3 * documents) { interner = StringInterner() }
     }
 
     /// Cuts `text` into documents, takes over the unchanged ones from `previous` and decodes the

@@ -3,8 +3,9 @@
 /// Node names, zones, port names, label keys and values and whole port or label lists repeat
 /// across thousands of objects; interning them on decode is most of what keeps the registry
 /// under 300 bytes per object. Strings of up to 15 UTF-8 bytes are stored inline by Swift and
-/// are returned as they are. The tables only grow; the manifest store owns one and drops it with
-/// a full reload, which bounds it by the distinct values ever seen.
+/// are returned as they are. The tables only grow; their owner (the manifest store, the API
+/// store) starts a fresh one when it holds far more values than there are objects, which bounds
+/// it under churn.
 ///
 /// Not thread-safe: one decoder thread owns it.
 final class StringInterner {
@@ -14,6 +15,9 @@ final class StringInterner {
     private var endpointPortLists: Set<[EndpointPort]> = []
     private var locations: Set<EndpointLocation> = []
     private var scopes: Set<ReferenceScope> = []
+
+    /// Below this many values an owner never starts a fresh interner (see `ManifestStore`).
+    static let floor = 65_536
 
     /// Swift keeps strings of at most this many UTF-8 bytes inline (no heap buffer to share).
     private static let smallStringCapacity = 15
