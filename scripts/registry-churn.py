@@ -40,11 +40,20 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A loopback port free for both UDP and TCP."""
+    while True:
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        t.bind(("127.0.0.1", 0))
+        port = t.getsockname()[1]
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            t.close()
+            u.close()
 
 
 class Resolver:
@@ -112,9 +121,11 @@ def replace(path, text):
     os.rename(tmp, path)
 
 
-def wait_for(resolver, name, expected, timeout=600):
+def wait_for(resolver, name, expected, timeout=600, server=None):
     start = time.monotonic()
     while time.monotonic() - start < timeout:
+        if server is not None and server.poll() is not None:
+            raise SystemExit(f"the server exited ({server.returncode}); see its log")
         if resolver.query(name) == expected:
             return time.monotonic() - start
         time.sleep(0.001)
@@ -187,7 +198,7 @@ def main():
     # RSS of an empty registry, for bytes per object.
     server = start_server(args.binary, work, empty, dns_port, metrics_port)
     resolver = Resolver(dns_port)
-    wait_for(resolver, "x.y.svc.cluster.local", ("NXDOMAIN", []), timeout=60)
+    wait_for(resolver, "x.y.svc.cluster.local", ("NXDOMAIN", []), timeout=60, server=server)
     rss_empty = status(server.pid, "VmRSS")
     server.send_signal(signal.SIGTERM)
     server.wait()
@@ -196,7 +207,7 @@ def main():
     server = start_server(args.binary, work, manifests, dns_port, metrics_port)
     try:
         # The first service of the first namespace file answers once loaded.
-        wait_for(resolver, "svc0.ns0.svc.cluster.local", ("NOERROR", ["10.96.1.0"]), timeout=3600)
+        wait_for(resolver, "svc0.ns0.svc.cluster.local", ("NOERROR", ["10.96.1.0"]), timeout=3600, server=server)
         load_wall = time.monotonic() - started
         load_cpu = cpu_seconds(server.pid)
         time.sleep(2)
