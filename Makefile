@@ -19,7 +19,7 @@ BUILD_PACKAGES := pkg-config libldns-dev
 TEST_PACKAGES  := $(BUILD_PACKAGES) bind9-dnsutils knot-dnsutils ldnsutils nsd knot curl prometheus libcap2-bin \
                   iproute2 dnsmasq-base musl-tools util-linux python3 openssl
 
-.PHONY: all deps deps-test deps-kubectl bench-api build build-debug static validate-manifests serve test bench fuzz clean
+.PHONY: all deps deps-test deps-kubectl bench-api bench-registry build build-debug static validate-manifests serve test bench fuzz clean
 
 all: build
 
@@ -76,6 +76,11 @@ bench: deps
 ## bench-api: convergence of three replicas watching the fake Kubernetes API (Docs/kubernetes-api.md)
 bench-api: build
 	$(PYTHON) scripts/api-convergence.py --binary $(RELEASE_BIN)
+
+## bench-registry: a change answered how fast, and memory across 1 000 changes and relists, at SERVICES (Docs/registry.md)
+SERVICES ?= 100000
+bench-registry: build
+	$(PYTHON) scripts/registry-churn.py --binary $(RELEASE_BIN) --services $(SERVICES)
 
 ## fuzz: every libFuzzer target (message, corefile, manifest, apistream) for FUZZ_SECONDS seconds each
 fuzz: deps

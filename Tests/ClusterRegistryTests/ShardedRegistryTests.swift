@@ -160,4 +160,30 @@ struct ShardedRegistryTests {
         #expect(store.internedCount < StringInterner.floor + 2_000)
         #expect(store.snapshot(previous: nil).counts.services == 10)
     }
+
+    @Test("an edit keeps the object arrays of the shards it did not touch: nothing is held twice")
+    func untouchedPartsAreShared() throws {
+        let store = ManifestStore()
+        store.update(path: "a.yaml", text: Self.services(500))
+        let first = store.state(previous: nil)
+        store.update(path: "a.yaml", text: Self.services(500) + Self.services(1, from: 500))
+        let second = store.state(previous: first)
+        let changed = RegistryShard.of(namespace: "prod", service: "svc-500")
+        func base(_ state: ClusterState, _ s: Int) -> UnsafeRawPointer? {
+            state.shardSources[s].first?.objects.services.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        }
+        var shared = 0
+        for s in 0..<RegistryShard.count where s != changed && base(first, s) != nil {
+            #expect(base(first, s) == base(second, s), "shard \(s)")
+            shared += 1
+        }
+        #expect(shared > 50)
+        #expect(base(first, changed) != base(second, changed))
+        // Positions stay valid: a later edit that reuses those documents still finds them.
+        store.update(path: "a.yaml", text: Self.services(1, from: 900) + Self.services(500) + Self.services(1, from: 500))
+        let third = store.state(previous: second)
+        #expect(third.counts.services == 502)
+        for i in [0, 250, 499, 500, 900] { #expect(third.service(namespace: "prod", name: "svc-\(i)") != nil) }
+        #expect(third.merged.services.map(\.name).sorted() == store.snapshot(previous: nil).services.map(\.name).sorted())
+    }
 }

@@ -219,47 +219,82 @@ public final class ManifestStore {
         var reusedCount = 0
         let decoder = ManifestDecoder(interner: interner)
 
+        // Pass 1: which documents are reused, which are decoded, and which shards that touches.
+        enum Step {
+            case reused(Document)
+            case decoded(Document, [ClusterObject])
+        }
+        var steps: [Step] = []
+        steps.reserveCapacity(chunks.count)
         for chunk in chunks {
-            var document: Document
             if let previous, let candidates = reusable[chunk.hash],
                let k = candidates.first(where: { !usedPrevious.contains($0) && previous.documents[$0].byteCount == chunk.range.count }) {
-                // Unchanged bytes: take the objects over without decoding.
+                // Unchanged bytes: the objects are taken over without decoding.
                 usedPrevious.insert(k)
                 let old = previous.documents[k]
-                document = old
-                document.objects = old.objects.map { next.append(previous.object(at: $0)) }
+                // Out of order: its shards' object order changes (it decides duplicates).
                 if k < lastReused { for location in old.objects where location.kind != .namespace { touched.insert(Int(location.shard)) } }
                 lastReused = max(lastReused, k)
                 reusedCount += 1
-            } else {
-                let slice = String(decoding: bytes[chunk.range], as: UTF8.self)
-                switch decoder.decode(slice, file: path) {
-                case .failure(var syntax):
-                    syntax.line = syntax.line.map { $0 + line - 1 }
-                    return Prepared(path: path, state: nil, syntax: syntax, touched: [], decoded: decodedCount, reused: reusedCount)
-                case .success(let decoded):
-                    decodedCount += 1
-                    document = Document(
-                        hash: chunk.hash, byteCount: chunk.range.count, lines: chunk.lines, documents: decoded.documentCount,
-                        objects: [], issues: decoded.issues, unknownKinds: decoded.unknownKinds)
+                steps.append(.reused(old))
+                line += chunk.lines
+                continue
+            }
+            let slice = String(decoding: bytes[chunk.range], as: UTF8.self)
+            switch decoder.decode(slice, file: path) {
+            case .failure(var syntax):
+                syntax.line = syntax.line.map { $0 + line - 1 }
+                return Prepared(path: path, state: nil, syntax: syntax, touched: [], decoded: decodedCount, reused: reusedCount)
+            case .success(let decoded):
+                decodedCount += 1
+                var document = Document(
+                    hash: chunk.hash, byteCount: chunk.range.count, lines: chunk.lines, documents: decoded.documentCount,
+                    objects: [], issues: decoded.issues, unknownKinds: decoded.unknownKinds)
+                var objects = decoded.objects
+                // An invalid object keeps its previous version, if the file had one.
+                if !decoded.rejected.isEmpty, let previous {
                     let taken = Set(decoded.objects.map(\.identity))
-                    for object in decoded.objects {
-                        let location = next.append(object)
-                        if location.kind != .namespace { touched.insert(Int(location.shard)) }
-                        document.objects.append(location)
-                    }
-                    // An invalid object keeps its previous version, if the file had one.
-                    if !decoded.rejected.isEmpty, let previous {
-                        if previousByIdentity == nil { previousByIdentity = Self.identities(of: previous) }
-                        for (identity, issueIndex) in decoded.rejected where !taken.contains(identity) {
-                            guard let old = previousByIdentity?[identity] else { continue }
-                            let location = next.append(previous.object(at: old))
-                            if location.kind != .namespace { touched.insert(Int(location.shard)) }
-                            document.objects.append(location)
-                            document.issues[issueIndex].keptPreviousVersion = true
-                        }
+                    if previousByIdentity == nil { previousByIdentity = Self.identities(of: previous) }
+                    for (identity, issueIndex) in decoded.rejected where !taken.contains(identity) {
+                        guard let old = previousByIdentity?[identity] else { continue }
+                        objects.append(previous.object(at: old))
+                        document.issues[issueIndex].keptPreviousVersion = true
                     }
                 }
+                for object in objects { if let shard = RegistryShard.of(object) { touched.insert(shard) } }
+                steps.append(.decoded(document, objects))
+            }
+            line += chunk.lines
+        }
+        // Documents that went away take their objects' shards with them.
+        for (k, old) in (previous?.documents ?? []).enumerated() where !usedPrevious.contains(k) {
+            for location in old.objects where location.kind != .namespace { touched.insert(Int(location.shard)) }
+        }
+
+        // Pass 2: the new file. A shard no change touched keeps the previous array itself (the
+        // snapshots of unchanged shards share it, so nothing is held twice) and its objects keep
+        // their positions; touched shards are filled again in document order.
+        if let previous {
+            for s in 0..<RegistryShard.count where !touched.contains(s) {
+                next.parts[s] = previous.parts[s]
+                next.partDigests[s] = previous.partDigests[s]
+            }
+        }
+        line = 1
+        for step in steps {
+            var document: Document
+            switch step {
+            case .reused(let old):
+                document = old
+                if let previous {
+                    document.objects = old.objects.map { location in
+                        if location.kind != .namespace && !touched.contains(Int(location.shard)) { return location }
+                        return next.append(previous.object(at: location))
+                    }
+                }
+            case .decoded(let fresh, let objects):
+                document = fresh
+                document.objects = objects.map { next.append($0) }
             }
             for var issue in document.issues {
                 issue.line = issue.line.map { $0 + line - 1 }
@@ -271,16 +306,9 @@ public final class ManifestStore {
             documentNumber += document.documents
             next.documents.append(document)
         }
-        // Documents that went away take their objects' shards with them.
-        for (k, old) in (previous?.documents ?? []).enumerated() where !usedPrevious.contains(k) {
-            for location in old.objects where location.kind != .namespace { touched.insert(Int(location.shard)) }
-        }
-        for s in 0..<RegistryShard.count {
-            if touched.contains(s) || previous == nil {
-                next.partDigests[s] = next.parts[s].dnsDigest()
-            } else if let previous {
-                next.partDigests[s] = previous.partDigests[s]
-            }
+        for s in touched { next.partDigests[s] = next.parts[s].dnsDigest() }
+        if previous == nil {
+            for s in 0..<RegistryShard.count { next.partDigests[s] = next.parts[s].dnsDigest() }
         }
         if previous == nil { for s in 0..<RegistryShard.count where !next.parts[s].isEmpty { touched.insert(s) } }
         return Prepared(path: path, state: next, syntax: nil, touched: touched, decoded: decodedCount, reused: reusedCount)
