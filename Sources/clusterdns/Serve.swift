@@ -58,6 +58,7 @@ struct Serve: ParsableCommand {
         Signals.blockProcessSignalsInCurrentThread()
         Signals.ignoreSIGPIPE()
         Serve.raiseOpenFileLimit()
+        MemoryPolicy.apply()
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -66,6 +66,7 @@ public final class ManifestDirectorySource: Sendable {
             _ = try ManifestDirectoryScanner.scan(root: path)  // a missing DIR is a startup error
             let watcher = try ManifestDirectoryWatcher(root: path, cell: snapshots)
             watcher.reconcile(everything: true, publishAlways: true)
+            watcher.trimIfPending()  // the decoders' garbage of the first load
             guard let first = snapshots.load() else { throw .system(call: "publish", errno: EINVAL) }
             var fds: [Int32] = [0, 0]
             guard pipe(&fds) == 0 else { throw .system(call: "pipe", errno: errno) }
@@ -184,6 +185,7 @@ private final class WatcherContext {
                 overflowed = false
                 burstStart = nil
                 reloadAt = nil
+                if t >= nextRescan { watcher.trimIfPending() }
                 nextRescan = clock.now.advanced(by: options.rescanInterval)
             }
         }

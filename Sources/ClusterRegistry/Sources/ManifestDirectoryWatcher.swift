@@ -92,8 +92,23 @@ final class ManifestDirectoryWatcher {
         }
     }
 
+    /// Set when a publication rebuilt many shards (a first load, a relist): the memory the
+    /// previous shards held is freed once every worker has moved on, and `trimIfPending`
+    /// (called at the next periodic rescan) hands it back to the system.
+    private(set) var trimPending = false
+
     private func publish() {
-        cell.publish(store.state(previous: cell.load()))
+        let state = store.state(previous: cell.load())
+        cell.publish(state)
+        if state.rebuiltShards.count >= RegistryShard.count / 8 { trimPending = true }
+    }
+
+    /// Returns free heap memory to the system after a large publication (glibc keeps freed
+    /// small blocks in its arenas otherwise). Runs on the watcher thread, off the query path.
+    func trimIfPending() {
+        guard trimPending else { return }
+        trimPending = false
+        HeapTrim.trim()
     }
 
     /// The most octets one manifest file may hold. A `kubectl get -o yaml` of 10 000 services is
