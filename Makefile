@@ -19,7 +19,7 @@ BUILD_PACKAGES := pkg-config libldns-dev
 TEST_PACKAGES  := $(BUILD_PACKAGES) bind9-dnsutils knot-dnsutils ldnsutils nsd knot curl prometheus libcap2-bin \
                   iproute2 dnsmasq-base musl-tools util-linux python3 openssl
 
-.PHONY: all deps deps-test deps-kubectl bench-api build build-debug static validate-manifests serve test bench fuzz clean
+.PHONY: all deps deps-test deps-kubectl bench-api bench-peers build build-debug static validate-manifests serve test bench fuzz clean
 
 all: build
 
@@ -72,6 +72,16 @@ deps-kubectl:
 ## bench: microbenchmarks (ns/op, mallocs/op) from the Benchmarks package
 bench: deps
 	cd Benchmarks && $(SWIFT) run -c release ClusterDNSBenchmarks
+
+## bench-peers: ClusterDNS beside NSD, Knot and unbound serving one generated cluster, each pinned to
+## CPU 1 with dnsperf on CPU 0: QPS and server CPU µs per answered query over UDP, pipelined TCP and
+## one query per TCP connection (Docs/performance.md). BENCH_PEERS_ARGS passes options to
+## scripts/bench-peers.py: --services N (2000), --duration S (10), --experiment workers|cache.
+PEER_PACKAGES := dnsperf nsd knot unbound gcc util-linux
+BENCH_PEERS_ARGS ?=
+bench-peers: build
+	@scripts/deps.sh $(PEER_PACKAGES)
+	$(PYTHON) scripts/bench-peers.py --binary $(RELEASE_BIN) $(BENCH_PEERS_ARGS)
 
 ## bench-api: convergence of three replicas watching the fake Kubernetes API (Docs/kubernetes-api.md)
 bench-api: build
