@@ -323,6 +323,8 @@ class Bench:
         self.data = os.path.join(args.work, f"data-{args.services}")
         self.run = tempfile.mkdtemp(prefix="run-", dir=args.work)
         self.processes = []
+        self.wrapper = []
+        self.timeout = 2  # dnsperf's -t: seconds before a query counts as lost
         pin = args.pin and os.cpu_count() >= 2
         self.server_cpu = ["taskset", "-c", "1"] if pin else []
         self.load_cpu = ["taskset", "-c", "0"] if pin else []
@@ -409,20 +411,23 @@ class Bench:
             command = ["unbound", "-d", "-c", os.path.join(d, "unbound.conf")]
         else:
             raise SystemExit(f"unknown target {target}")
-        process = self.spawn(self.server_cpu + command, os.path.join(d, "out.log"))
-        if not wait_answering(port, process):
+        process = self.spawn(self.server_cpu + self.wrapper + command, os.path.join(d, "out.log"))
+        if not wait_answering(port, process, seconds=900 if self.wrapper else 120):
             stop(process)
-            print(f"warning: {target} did not answer; see {d}/out.log", file=sys.stderr)
+            with open(os.path.join(d, "out.log"), errors="replace") as f:
+                tail = f.readlines()[-10:]
+            print(f"warning: {target} did not answer; the end of its output:\n" + "".join(tail), file=sys.stderr)
             return None, port
         return process, port
 
-    def load(self, port, workload, transport, duration, pid, passes=None, clients=8):
+    def load(self, port, workload, transport, duration, pid, passes=None, clients=8, outstanding=500, query_file=None):
         """One measured run: (qps, completed, lost %, CPU µs per completed query)."""
-        queries = os.path.join(self.data, f"queries-{workload}.txt")
+        queries = query_file or os.path.join(self.data, f"queries-{workload}.txt")
         if transport == "tcp1":
             command = [self.short, "-s", "127.0.0.1", "-p", str(port), "-d", queries, "-l", str(duration), "-c", "64"]
         else:
-            command = ["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", queries, "-c", str(clients), "-q", "500", "-t", "2"]
+            command = ["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", queries, "-c", str(clients), "-q", str(outstanding),
+                       "-t", str(self.timeout)]
             command += ["-n", str(passes)] if passes else ["-l", str(duration)]
             if transport == "tcp":
                 command += ["-m", "tcp"]
@@ -558,10 +563,68 @@ def experiment_cache(bench, args):
         stop(process)
 
 
+def experiment_profile(bench, args):
+    """User-space instructions per query of ClusterDNS under callgrind (repeatable where time is
+    not): the server runs under `valgrind --tool=callgrind --instr-atstart=no`, is warmed up,
+    instrumentation is switched on for exactly one pass over a fixed query set (dnsperf -n 1), then the
+    profile is dumped and its top functions printed (callgrind_annotate)."""
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        sys.exit("valgrind is not installed (apt-get install valgrind)")
+    out = args.profile_out or os.path.join(args.work, "profiles")
+    os.makedirs(out, exist_ok=True)
+    bench.server_cpu, bench.load_cpu, bench.timeout = [], [], 20
+    # Valgrind 3.19 gives up on the DWARF 5 debug info Swift 6 emits ("Possibly corrupted
+    # debuginfo file"): profile a copy without it (the symbol table, hence function names, stays).
+    binary = args.binary
+    args.binary = os.path.join(bench.run, "clusterdns-nodebug")
+    subprocess.run(["strip", "--strip-debug", "-o", args.binary, binary], check=True)
+    print("\n| workload | transport | queries answered | instructions (Ir) | Ir per query |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for workload in args.workloads:
+        for transport in args.transports:
+            subset = os.path.join(bench.run, f"profile-{workload}.txt")
+            with open(os.path.join(bench.data, f"queries-{workload}.txt")) as f, open(subset, "w") as g:
+                g.writelines(line for _, line in zip(range(args.profile_queries), f))
+            stem = os.path.join(out, f"callgrind-{workload}-{transport}")
+            for old in (stem + ".out", stem + ".out.1"):
+                if os.path.exists(old):
+                    os.remove(old)
+            bench.wrapper = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={stem}.out"]
+            process, port = bench.start("clusterdns")
+            bench.wrapper = []
+            if process is None:
+                continue
+            # Warm-up (caches filled, pools grown, first-use paths taken), then one counted pass.
+            bench.load(port, workload, transport, 0, process.pid, passes=1, clients=1, outstanding=20, query_file=subset)
+            subprocess.run(["callgrind_control", "-i", "on", str(process.pid)], capture_output=True, check=False)
+            _, done, _, _ = bench.load(port, workload, transport, 0, process.pid, passes=1, clients=1, outstanding=20,
+                                       query_file=subset)
+            subprocess.run(["callgrind_control", "-i", "off", str(process.pid)], capture_output=True, check=False)
+            subprocess.run(["callgrind_control", "-d", str(process.pid)], capture_output=True, check=False)
+            stop(process)
+            dumps = sorted(f for f in os.listdir(out) if f.startswith(os.path.basename(stem) + ".out"))
+            total = 0
+            annotated = ""
+            for dump in dumps:
+                text = subprocess.run(["callgrind_annotate", "--threshold=99", os.path.join(out, dump)],
+                                      capture_output=True, text=True).stdout
+                m = re.search(r"([0-9,]+) \(100.0%\)\s+PROGRAM TOTALS", text)
+                if m:
+                    total += int(m.group(1).replace(",", ""))
+                    annotated += text
+            with open(stem + ".txt", "w") as f:
+                f.write(annotated)
+            per = f"{total / done:,.0f}" if done else "—"
+            print(f"| {workload} | {transport} | {done:,} | {total:,} | {per} |")
+    print(f"\nProfiles and their annotations (top functions): {out}/callgrind-*.txt")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--binary", default=".build/release/clusterdns")
-    parser.add_argument("--experiment", choices=["peers", "workers", "cache"], default="peers")
+    parser.add_argument("--experiment", choices=["peers", "workers", "cache", "profile"], default="peers")
+    parser.add_argument("--profile-queries", type=int, default=20_000, help="--experiment profile: queries counted")
+    parser.add_argument("--profile-out", help="--experiment profile: where the callgrind files go")
     parser.add_argument("--services", type=int, default=2000)
     parser.add_argument("--duration", type=float, default=10, help="seconds per measured run")
     parser.add_argument("--targets", default="clusterdns,nsd,knot,unbound")
@@ -592,7 +655,8 @@ def main():
         print(f"dataset: {args.services} services ...", file=sys.stderr)
         write_dataset(bench.data, args.services)
         bench.start_upstream()
-        {"peers": experiment_peers, "workers": experiment_workers, "cache": experiment_cache}[args.experiment](bench, args)
+        {"peers": experiment_peers, "workers": experiment_workers, "cache": experiment_cache,
+         "profile": experiment_profile}[args.experiment](bench, args)
     finally:
         bench.close()
         shutil.rmtree(bench.run, ignore_errors=True)
