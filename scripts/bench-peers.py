@@ -347,6 +347,9 @@ class Bench:
                 f"  xfrdfile: \"{directory}/xfrd.state\"\n  zonelistfile: \"{directory}/zone.list\"\n"
                 f"  xfrdir: \"{directory}\"\n  logfile: \"{directory}/nsd.log\"\n  verbosity: 0\n"
                 f"  tcp-count: 1000\n  tcp-query-count: 0\n"
+                # Debian's NSD has response rate limiting on (200 answers/s per /24): every
+                # query here comes from 127.0.0.1, so it would drop or truncate most of them.
+                f"  rrl-ratelimit: 0\n  rrl-whitelist-ratelimit: 0\n"
                 "remote-control:\n  control-enable: no\n")
         for zone in zones:
             text += f"zone:\n  name: {zone}\n  zonefile: {zone}.zone\n"
@@ -563,6 +566,23 @@ def experiment_cache(bench, args):
         stop(process)
 
 
+def callgrind_calls(path, names):
+    """Calls to the functions `names` in a callgrind output file (its `cfn=` / `calls=` lines)."""
+    ids, counts, callee = {}, dict.fromkeys(names, 0), None
+    with open(path, errors="replace") as f:
+        for line in f:
+            if line.startswith(("fn=", "cfn=")):
+                m = re.match(r"c?fn=\((\d+)\)(?: (.*))?", line.rstrip("\n"))
+                if m:
+                    if m.group(2):
+                        ids[m.group(1)] = m.group(2)
+                    if line.startswith("cfn="):
+                        callee = ids.get(m.group(1))
+            elif line.startswith("calls=") and callee in counts:
+                counts[callee] += int(line[6:].split()[0])
+    return counts
+
+
 def experiment_profile(bench, args):
     """User-space instructions per query of ClusterDNS under callgrind (repeatable where time is
     not): the server runs under `valgrind --tool=callgrind --instr-atstart=no`, is warmed up,
@@ -578,8 +598,8 @@ def experiment_profile(bench, args):
     binary = args.binary
     args.binary = os.path.join(bench.run, "clusterdns-nodebug")
     subprocess.run(["strip", "--strip-debug", "-o", args.binary, binary], check=True)
-    print("\n| workload | transport | queries answered | instructions (Ir) | Ir per query |")
-    print("| --- | --- | ---: | ---: | ---: |")
+    print("\n| workload | transport | queries answered | instructions (Ir) | Ir per query | swift_retain per query | swift_release per query |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for workload in args.workloads:
         for transport in args.transports:
             subset = os.path.join(bench.run, f"profile-{workload}.txt")
@@ -605,7 +625,10 @@ def experiment_profile(bench, args):
             dumps = sorted(f for f in os.listdir(out) if f.startswith(os.path.basename(stem) + ".out"))
             total = 0
             annotated = ""
+            calls = {"swift_retain": 0, "swift_release": 0}
             for dump in dumps:
+                for name, n in callgrind_calls(os.path.join(out, dump), calls).items():
+                    calls[name] += n
                 text = subprocess.run(["callgrind_annotate", "--threshold=99", os.path.join(out, dump)],
                                       capture_output=True, text=True).stdout
                 m = re.search(r"([0-9,]+) \(100.0%\)\s+PROGRAM TOTALS", text)
@@ -614,8 +637,9 @@ def experiment_profile(bench, args):
                     annotated += text
             with open(stem + ".txt", "w") as f:
                 f.write(annotated)
-            per = f"{total / done:,.0f}" if done else "—"
-            print(f"| {workload} | {transport} | {done:,} | {total:,} | {per} |")
+            per = (lambda n: f"{n / done:,.1f}" if done else "—")
+            print(f"| {workload} | {transport} | {done:,} | {total:,} | {per(total)} | {per(calls['swift_retain'])} "
+                  f"| {per(calls['swift_release'])} |")
     print(f"\nProfiles and their annotations (top functions): {out}/callgrind-*.txt")
 
 

@@ -203,7 +203,10 @@ func mallocs(_ body: () -> Void) -> Int {
 // The interposer must precede libc in symbol lookup, or every count would be a silent 0.
 MallocInterposerSwift.initialize()
 let probe = mallocs { _ = [Int](repeating: 1, count: Int(getpid()) % 7 + 100).withUnsafeBufferPointer { $0.count } }
-if probe == 0 { fail("the malloc interposer counts nothing (it must precede libc in symbol lookup)") }
+// (Under valgrind, whose allocator wins, the count is 0: CLUSTERDNS_ALLOC_ONLY runs anyway, for DHAT.)
+if probe == 0, ProcessInfo.processInfo.environment["CLUSTERDNS_ALLOC_ONLY"] == nil {
+    fail("the malloc interposer counts nothing (it must precede libc in symbol lookup)")
+}
 
 var failures = 0
 /// Prints one path's count; returns 1 if it allocated, else 0.
@@ -213,8 +216,11 @@ func report(_ label: String, _ count: Int, over queries: Int) -> Int {
     return count == 0 ? 0 : 1
 }
 
+// CLUSTERDNS_ALLOC_ONLY=<label prefix>: run only the engine paths whose label starts with it, and
+// skip part 2, e.g. to look at one path under `valgrind --tool=dhat` (Docs/performance.md).
+let only = ProcessInfo.processInfo.environment["CLUSTERDNS_ALLOC_ONLY"]
 let engine = makeEngine()
-for path in paths {
+for path in paths where only.map({ path.label.hasPrefix($0) }) ?? true {
     let packet = stableQuery(path.name, path.type, id: 0x5A5A)
     let route = Route(transport: .udp, peerAddress: .v4(path.client), peerPort: 40_000,
                       localAddress: .v4(IPv4Address(10, 96, 0, 10)), localPort: 53)
@@ -226,13 +232,23 @@ for path in paths {
              + "\(reply?.answers.map { "\($0.type)" } ?? []), expected \(path.rcode) \(path.answers)")
     }
     for _ in 0..<100 { _ = engine.handle(packet: packet, route: route, output: output) }
-    let count = mallocs {
-        for _ in 0..<iterations { _ = engine.handle(packet: packet, route: route, output: output) }
+    // Two measured rounds, the smaller count reported: a lazy one-time allocation of the process
+    // (the first use of something after the warm-up) lands in one round, a per-query one in both.
+    var fewest = Int.max
+    for _ in 0..<2 {
+        fewest = min(fewest, mallocs {
+            for _ in 0..<iterations { _ = engine.handle(packet: packet, route: route, output: output) }
+        })
     }
-    failures += report(path.label, count, over: iterations)
+    failures += report(path.label, fewest, over: iterations)
 }
 
 // MARK: - Part 2: a real worker on loopback
+
+if only != nil {
+    print(failures == 0 ? "no allocation" : "allocates")
+    exit(failures == 0 ? 0 : 1)
+}
 
 /// Hands datagrams and frames to an engine, as the server's ListenerQueryHandler does (Server is
 /// not a dependency here: the adapter is four lines).
