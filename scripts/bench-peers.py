@@ -4,13 +4,15 @@
     scripts/bench-peers.py --binary .build/release/clusterdns [--services 2000] [--duration 10]
     scripts/bench-peers.py --binary ... --experiment workers    # 1 vs 2 workers, load unpinned
     scripts/bench-peers.py --binary ... --experiment cache      # Zipf external names, 1 vs 8 workers
+    scripts/bench-peers.py --binary ... --experiment profile    # callgrind instructions per query
 
 `make bench-peers` runs the first (installs the peers from Debian, builds the release binary).
 
 Experiment `peers` (the default). One cluster of N services (20 per namespace, every tenth
 headless with three named endpoints) is written as manifests for ClusterDNS and as the zone files
 its `kubernetes` plugin answers from (cluster.local, 10.in-addr.arpa) for NSD, Knot and unbound
-(an auth-zone). Each target in turn serves it on a free loopback port, pinned to CPU 1, one worker
+(an auth-zone). ClusterDNS runs the stock kubeadm cache block (cluster.local is not cached), so
+cluster and ndots measure its kubernetes plugin. Each target in turn serves it on a free loopback port, pinned to CPU 1, one worker
 or thread each; the load generator runs on CPU 0. Workloads:
   cluster   names inside cluster.local: ClusterIP A, headless A, endpoint A, SRV, AAAA (NODATA),
             PTR, NXDOMAIN
