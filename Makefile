@@ -19,7 +19,7 @@ BUILD_PACKAGES := pkg-config libldns-dev
 TEST_PACKAGES  := $(BUILD_PACKAGES) bind9-dnsutils knot-dnsutils ldnsutils nsd knot curl prometheus libcap2-bin \
                   iproute2 dnsmasq-base musl-tools util-linux python3 openssl
 
-.PHONY: all deps deps-test deps-kubectl bench-api bench-registry build build-debug static validate-manifests serve test bench fuzz clean
+.PHONY: all deps deps-test deps-kubectl bench-api bench-registry bench-peers build build-debug static validate-manifests serve test bench fuzz clean
 
 all: build
 
@@ -55,12 +55,14 @@ serve: build
 	$(RELEASE_BIN) serve --conf $(CONF) $(if $(MANIFESTS),--manifests $(MANIFESTS))
 
 ## test: the whole suite (unit, cross-checks against libldns, integration against real processes, the
-## fake Kubernetes API checked against kubectl) and a fuzz pass of every target, TEST_FUZZ_SECONDS each
+## fake Kubernetes API checked against kubectl, 0 allocations per query counted by the release build of
+## clusterdns-alloc-check) and a fuzz pass of every target, TEST_FUZZ_SECONDS each
 ## (20 s; 30 s when CI is set)
 TEST_FUZZ_SECONDS ?= $(if $(CI),30,20)
 test: deps-test deps-kubectl validate-manifests static
+	$(SWIFT) build -c release --product clusterdns-alloc-check --static-swift-stdlib --scratch-path $(STATIC_SCRATCH)
 	$(SWIFT) build --build-tests
-	CLUSTERDNS_REQUIRE_STATIC=1 $(SWIFT) test --skip-build --parallel --num-workers 2
+	CLUSTERDNS_REQUIRE_STATIC=1 CLUSTERDNS_REQUIRE_ALLOC_CHECK=1 CLUSTERDNS_ALLOC_CHECK=$(STATIC_SCRATCH)/release/clusterdns-alloc-check $(SWIFT) test --skip-build --parallel --num-workers 2
 	$(PYTHON) -m unittest discover -s Tests/FakeAPIServer
 	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
@@ -72,6 +74,16 @@ deps-kubectl:
 ## bench: microbenchmarks (ns/op, mallocs/op) from the Benchmarks package
 bench: deps
 	cd Benchmarks && $(SWIFT) run -c release ClusterDNSBenchmarks
+
+## bench-peers: ClusterDNS beside NSD, Knot and unbound serving one generated cluster, each pinned to
+## CPU 1 with dnsperf on CPU 0: QPS and server CPU µs per answered query over UDP, pipelined TCP and
+## one query per TCP connection (Docs/performance.md). BENCH_PEERS_ARGS passes options to
+## scripts/bench-peers.py: --services N (2000), --duration S (10), --experiment workers|cache.
+PEER_PACKAGES := dnsperf nsd knot unbound gcc util-linux
+BENCH_PEERS_ARGS ?=
+bench-peers: build
+	@scripts/deps.sh $(PEER_PACKAGES)
+	$(PYTHON) scripts/bench-peers.py --binary $(RELEASE_BIN) $(BENCH_PEERS_ARGS)
 
 ## bench-api: convergence of three replicas watching the fake Kubernetes API (Docs/kubernetes-api.md)
 bench-api: build

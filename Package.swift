@@ -39,6 +39,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        // Counts allocations for clusterdns-alloc-check (a dynamic library that replaces malloc in
+        // the process linking it: only that executable links it, never a test target).
+        .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
     ],
     targets: [
         // One C shim for every system header we need (epoll, recvmmsg, inotify, signalfd, libldns):
@@ -119,6 +122,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // `make test` runs it (IntegrationTests/AllocationTests): 0 allocations per query on every
+        // path that answers from memory. Its own process, because the interposer it links replaces
+        // malloc process-wide (Docs/performance.md).
+        .executableTarget(
+            name: "clusterdns-alloc-check",
+            dependencies: [
+                "Plugins", "Corefile", "DNSWire", "EventLoop", "ClusterDNSCSystem",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+            ],
+            path: "Sources/AllocationCheck",
             swiftSettings: swiftSettings
         ),
 
