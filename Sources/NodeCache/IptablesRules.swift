@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Keeps the conntrack bypass rules in place: `ensure` checks each rule with `-C` and inserts the
@@ -83,17 +84,4 @@ public struct IptablesRules: Sendable {
             "output": .string(result.output.trimmingCharacters(in: .whitespacesAndNewlines)),
         ])
     }
-}
-
-extension String {
-    func trimmingCharacters(in set: Set<Character>) -> String {
-        var slice = self[...]
-        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
-        return String(slice)
-    }
-}
-
-extension Set where Element == Character {
-    static let whitespacesAndNewlines: Set<Character> = [" ", "\t", "\n", "\r"]
 }

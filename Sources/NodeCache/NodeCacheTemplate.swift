@@ -1,4 +1,5 @@
 import DNSWire
+import Foundation
 
 /// The node cache's Corefile: node-cache's template placeholders, filled in at start, and the
 /// Corefile used when no template is mounted.
@@ -116,17 +117,8 @@ public struct NodeCacheTemplate: Sendable, Equatable {
 }
 
 extension String {
-    /// Every occurrence of `target` replaced (Foundation-free, for the module's small texts).
+    /// Every occurrence of `target` replaced.
     func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = self[...]
-        while let range = rest.range(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        result += rest
-        return result
+        replacingOccurrences(of: target, with: replacement)
     }
 }

@@ -24,7 +24,7 @@ struct ClusterDNS: ParsableCommand {
                 arguments = ["node-cache"] + (try NodeCacheArguments.translate(Array(arguments.dropFirst())))
             } catch {
                 printError("Error: \(error)")
-                exit(64)
+                Glibc.exit(64)
             }
         }
         main(arguments)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ControlHTTP
+import Corefile
 import DNSWire
 import EventLoop
 import Foundation
@@ -62,8 +63,8 @@ struct NodeCacheCommand: ParsableCommand {
     var initialDelay: String?
 
     @Option(name: .customLong("basecorefile"), help: ArgumentHelp(
-        "The Corefile template (the node-local-dns ConfigMap).",
-        discussion: "When the default path does not exist, the built-in template is used."))
+        "The Corefile template (the node-local-dns ConfigMap; default /etc/coredns/Corefile.base).",
+        discussion: "Empty, or the default path absent: the built-in template."))
     var baseCorefile: String?
 
     @Option(name: .customLong("corefile"), help: "Where the rendered Corefile is written and served from (node-cache's -conf).")
@@ -161,7 +162,7 @@ struct NodeCacheCommand: ParsableCommand {
         // The Corefile: the mounted template when there is one, else the built-in one.
         let templatePath: String?
         if let baseCorefile {
-            templatePath = baseCorefile
+            templatePath = baseCorefile.isEmpty ? nil : baseCorefile
         } else if FileManager.default.fileExists(atPath: Self.defaultBaseCorefile) {
             templatePath = Self.defaultBaseCorefile
         } else {
