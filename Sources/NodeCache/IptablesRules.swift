@@ -24,6 +24,12 @@ public struct IptablesRules: Sendable {
         public var present = 0
         public var added = 0
         public var failed = 0
+
+        public init(present: Int = 0, added: Int = 0, failed: Int = 0) {
+            self.present = present
+            self.added = added
+            self.failed = failed
+        }
     }
 
     /// Adds the rules that are missing.

@@ -36,6 +36,10 @@ public enum NodeCacheArguments {
     public struct BadBool: Error, Equatable, CustomStringConvertible {
         public let flag: String
         public let value: String
+        public init(flag: String, value: String) {
+            self.flag = flag
+            self.value = value
+        }
         public var description: String { "invalid boolean value \"\(value)\" for -\(flag)" }
     }
 
