@@ -50,7 +50,7 @@ import Glibc
         """
 
     /// Shell functions and the topology; `$DIR` is the test's directory, `$BIN` the binary.
-    static func prologue(dir: URL) -> String {
+    static func prologue(dir: URL, nodeArguments: String) -> String {
         """
         set -u
         DIR=\(dir.path)
@@ -88,7 +88,7 @@ import Glibc
         waitlog $DIR/upstream.log
         KUBE_DNS_UPSTREAM_SERVICE_HOST=10.0.2.2 KUBE_DNS_UPSTREAM_SERVICE_PORT=53 "$BIN" node-cache \\
             -localip 169.254.20.10 -conf $DIR/node/Corefile -upstreamsvc kube-dns-upstream \\
-            --workers 1 --metrics-listen-address 127.0.0.1:9353 -pidfile $DIR/node-cache.pid > $DIR/node.log 2>&1 &
+            --workers 1 --metrics-listen-address 127.0.0.1:9353 -pidfile $DIR/node-cache.pid \(nodeArguments) > $DIR/node.log 2>&1 &
         NODE=$!
         waitlog $DIR/node.log
         # The rules follow the server's start (once the pidfile is written, as node-cache's do).
@@ -98,7 +98,7 @@ import Glibc
         """
     }
 
-    static func run(_ body: String) throws -> (output: String, node: String) {
+    static func run(_ body: String, nodeArguments: String = "") throws -> (output: String, node: String) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("node-cache-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -107,9 +107,11 @@ import Glibc
             .write(to: dir.appendingPathComponent("tier.Corefile"), atomically: true, encoding: .utf8)
         try upstreamCorefile.replacingOccurrences(of: "{ROOT}", with: root)
             .write(to: dir.appendingPathComponent("upstream.Corefile"), atomically: true, encoding: .utf8)
-        let output = try IsolatedScript.run(prologue(dir: dir) + body, in: dir, timeout: .seconds(150))
+        let output = try IsolatedScript.run(prologue(dir: dir, nodeArguments: nodeArguments) + body, in: dir, timeout: .seconds(150))
         let node = (try? String(contentsOf: dir.appendingPathComponent("node.log"), encoding: .utf8)) ?? ""
         let tier = (try? String(contentsOf: dir.appendingPathComponent("tier.log"), encoding: .utf8)) ?? ""
+        // NODE_CACHE_TEST_OUTPUT=1 prints what the scenario printed (for Docs/node-cache.md).
+        if ProcessInfo.processInfo.environment["NODE_CACHE_TEST_OUTPUT"] != nil { print(output) }
         return (output, node + "\n--- tier:\n" + tier)
     }
 
@@ -133,7 +135,6 @@ import Glibc
             echo "health: $(curl -s http://169.254.20.10:8080/health)"
             echo "setup-metric: $(curl -s http://127.0.0.1:9253/metrics | grep -c '^coredns_nodecache_setup_errors_total')"
             echo "own-metrics: $(curl -s http://127.0.0.1:9353/metrics | grep -c '^coredns_nodecache_setup_errors_total')"
-            # Rules flushed behind its back come back at the next sync; the exit removes them.
             kill -TERM $NODE
             wait $NODE
             echo "exit: $?"
@@ -201,5 +202,35 @@ import Glibc
         #expect(output.contains("fresh: 10.96.0.1\n"), "\(output)\n\(log)")
         #expect(!output.contains("recovered: \n"), "\(output)\n\(log)")
         #expect(output.contains("exit: 0\n"), "\(output)")
+    }
+
+    @Test("rules and link removed behind its back are back within a sync interval; --skip-teardown leaves them on exit",
+          .enabled(if: canIsolate))
+    func upkeepAndSkipTeardown() throws {
+        let (output, log) = try Self.run("""
+            iptables -t raw -F
+            iptables -F
+            ip link del nodelocaldns
+            echo "flushed: $(iptables -t raw -S | grep -c 'NodeLocal DNS Cache')"
+            sleep 3
+            echo "raw-back: $(iptables -t raw -S | grep -c 'NodeLocal DNS Cache')"
+            echo "filter-back: $(iptables -S | grep -c 'NodeLocal DNS Cache')"
+            echo "link-back: $(ip -o addr show dev nodelocaldns | grep -o '169.254.20.10/32')"
+            echo "answer: $(q web-app.production.svc.cluster.local +short)"
+            kill -TERM $NODE
+            wait $NODE
+            echo "exit: $?"
+            echo "raw-kept: $(iptables -t raw -S | grep -c 'NodeLocal DNS Cache')"
+            echo "link-kept: $(ip -o link show nodelocaldns | grep -c nodelocaldns)"
+
+            """, nodeArguments: "-syncinterval 1s -skipteardown")
+        #expect(output.contains("flushed: 0\n"), "\(output)")
+        #expect(output.contains("raw-back: 8\n"), "\(output)\n\(log)")
+        #expect(output.contains("filter-back: 4\n"), "\(output)")
+        #expect(output.contains("link-back: 169.254.20.10/32\n"), "\(output)\n\(log)")
+        #expect(output.contains("answer: 10.96.0.20\n"), "\(output)\n\(log)")
+        #expect(output.contains("exit: 0\n"), "\(output)")
+        #expect(output.contains("raw-kept: 8\n"), "\(output)")
+        #expect(output.contains("link-kept: 1\n"), "\(output)")
     }
 }
