@@ -23,7 +23,15 @@ for tool in dnsperf:dnsperf unbound:unbound dig:bind9-dnsutils; do
   command -v "${tool%%:*}" >/dev/null || scripts/deps.sh "${tool#*:}"
 done
 mkdir -p "$WORK"; rm -rf "${WORK:?}"/*
-free_port() { python3 -c 'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+free_port() { python3 -c '
+import socket
+while True:
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0)); port = u.getsockname()[1]
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        t.bind(("127.0.0.1", port)); print(port); break
+    except OSError:
+        pass'; }
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT

@@ -94,6 +94,9 @@ struct NodeCacheCommand: ParsableCommand {
     @Option(name: .customLong("kubednscm"), help: ArgumentHelp("Not supported (kube-dns ConfigMap stub domains).", visibility: .hidden))
     var kubeDNSConfigMap: String?
 
+    @Flag(name: .customLong("print-corefile"), help: "Print the rendered Corefile and exit, touching neither links nor rules.")
+    var printCorefile = false
+
     @Option(name: .long, help: "Worker threads (default: the cgroup CPU quota rounded up, else one per online CPU).")
     var workers: Int?
 
@@ -174,6 +177,14 @@ struct NodeCacheCommand: ParsableCommand {
                                               environment: ProcessInfo.processInfo.environment)
             let template = NodeCacheTemplate(localIPs: localIPs, clusterDNS: tier, upstreamServers: upstreamServers,
                                              clusterDomain: clusterDomain)
+            if printCorefile {
+                let probe = NodeCacheCorefile(
+                    templatePath: templatePath,
+                    builtIn: NodeCacheTemplate.builtIn(port: dnsPort, healthPort: healthPort, metricsAddress: metricsAddress),
+                    template: template, outputPath: corefile)
+                print(try probe.render(), terminator: "")
+                return
+            }
             rendered = NodeCacheCorefile(
                 templatePath: templatePath,
                 builtIn: NodeCacheTemplate.builtIn(port: dnsPort, healthPort: healthPort, metricsAddress: metricsAddress),
