@@ -88,9 +88,10 @@ public final class NodeNetworking: @unchecked Sendable {
         }
     }
 
-    /// Called once the server serves: installs the rules now and starts the upkeep thread.
+    /// Called once the server serves: starts the upkeep thread, which installs the rules at once
+    /// (off the caller's thread: two dozen `iptables` runs take about a second, and the caller is
+    /// the server's control loop, which handles signals).
     public func start() {
-        ensureRules()
         condition.lock()
         defer { condition.unlock() }
         guard !running, !stopping else { return }
@@ -101,6 +102,7 @@ public final class NodeNetworking: @unchecked Sendable {
     }
 
     private func upkeep() {
+        ensureRules()
         var nextNetwork = ContinuousClock.now + syncInterval
         var nextCorefile = ContinuousClock.now + Self.corefileSyncInterval
         while true {
