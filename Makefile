@@ -12,12 +12,13 @@ PYTHON ?= python3
 
 # Debian packages: what building needs, and what the tests run against (real peers and clients):
 # dig (bind9-dnsutils), ldns-read-zone (ldnsutils), nsd, curl, promtool (prometheus), ip (iproute2),
-# dnsmasq, musl-gcc (musl-tools), unshare (util-linux), python3 (the glibc cross-check's responder).
+# dnsmasq, musl-gcc (musl-tools), unshare (util-linux), python3 (the glibc cross-check's responder),
+# iptables (node-cache's conntrack bypass rules, nft mode).
 # knot and knot-dnsutils are used by no test today (kept for the peer benchmarks); valgrind, for
 # Benchmarks/README.md's DHAT cross-check, is installed by hand.
 BUILD_PACKAGES := pkg-config libldns-dev
 TEST_PACKAGES  := $(BUILD_PACKAGES) bind9-dnsutils knot-dnsutils ldnsutils nsd knot curl prometheus libcap2-bin \
-                  iproute2 dnsmasq-base musl-tools util-linux python3 openssl
+                  iproute2 dnsmasq-base musl-tools util-linux python3 openssl iptables
 
 .PHONY: all deps deps-test deps-kubectl bench-api bench-registry bench-peers build build-debug static validate-manifests serve test bench fuzz clean
 
@@ -48,7 +49,7 @@ static: deps
 validate-manifests:
 	@$(PYTHON) -c 'import kubernetes_validate' 2>/dev/null || $(PYTHON) -m pip install -q kubernetes-validate \
 		|| $(PYTHON) -m pip install -q --break-system-packages kubernetes-validate
-	$(PYTHON) -m kubernetes_validate --strict deploy/kubernetes/*.yaml
+	$(PYTHON) -m kubernetes_validate --strict deploy/kubernetes/*.yaml deploy/kubernetes/node-cache/*.yaml
 
 ## serve: the server on the embedded default Corefile (port 53)
 serve: build

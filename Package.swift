@@ -110,6 +110,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `clusterdns node-cache`: the per-node tier's interface (rtnetlink through the C shim),
+        // iptables rules, Corefile template and setup metrics; the DNS side is the Server's.
+        .target(
+            name: "NodeCache",
+            dependencies: [
+                "ClusterDNSCSystem", "DNSWire", "Plugins",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Simulator",
             dependencies: ["DNSWire", "Plugins", "Corefile", "ClusterRegistry", .product(name: "Logging", package: "swift-log")],
@@ -118,7 +128,7 @@ let package = Package(
         .executableTarget(
             name: "clusterdns",
             dependencies: [
-                "Server", "Simulator", "Corefile", "DNSWire", "Plugins", "EventLoop", "ControlHTTP", "KubernetesHTTP",
+                "Server", "Simulator", "Corefile", "DNSWire", "Plugins", "EventLoop", "ControlHTTP", "KubernetesHTTP", "NodeCache",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -146,6 +156,7 @@ let package = Package(
         .testTarget(name: "ZoneFileTests", dependencies: ["ZoneFile", "DNSWire"], swiftSettings: swiftSettings),
         .testTarget(name: "PluginsTests", dependencies: ["Plugins", "DNSWire", "ClusterRegistry", "Corefile"], swiftSettings: swiftSettings),
         .testTarget(name: "ServerTests", dependencies: ["Server"], swiftSettings: swiftSettings),
+        .testTarget(name: "NodeCacheTests", dependencies: ["NodeCache", "DNSWire", "Plugins"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "DNSWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",

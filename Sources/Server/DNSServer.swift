@@ -80,6 +80,7 @@ public final class DNSServer {
             "workers": .stringConvertible(options.workers),
             "corefile": .string(options.corefilePath),
         ])
+        options.onServing?(boundEndpoints)
         do {
             try control.run()
         } catch {

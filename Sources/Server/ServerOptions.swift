@@ -24,6 +24,11 @@ public struct ServerOptions: Sendable {
     /// Where `health`, `ready` and `prometheus` publish their HTTP endpoints (the executable links
     /// the HTTP server; the server itself does not), and the build facts they report.
     public var controlPlane = ControlPlane()
+    /// Called once on the control thread when every listener is bound and the workers run, with
+    /// the bound endpoints: `clusterdns node-cache` installs its iptables rules only then (as
+    /// node-cache waits for CoreDNS's pidfile), so rules never steer traffic to a server that
+    /// failed to start.
+    public var onServing: (@Sendable (_ endpoints: [String]) -> Void)?
 
     public init(corefilePath: String, manifestsDirectory: String?, workers: Int, logger: Logger) {
         self.corefilePath = corefilePath

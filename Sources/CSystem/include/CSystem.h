@@ -137,4 +137,28 @@ int CSystem_pin_current_thread(int cpu);
  */
 int CSystem_name_current_thread(const char *name);
 
+/* ---- rtnetlink, compiled in netlink.c (the node cache's interface) ---- */
+
+/*! \brief Creates a network link named \a name of kind \a kind ("dummy", "bridge") with RTM_NEWLINK, left down.
+ *  \return 0, or an errno value: EEXIST (a link of that name exists), EOPNOTSUPP (the kernel has no such
+ *          link kind), EPERM (no CAP_NET_ADMIN), EINVAL (a name longer than 15 bytes).
+ */
+int CSystem_netlink_add_link(const char *name, const char *kind);
+
+/*! \brief Deletes the link with index \a ifindex (RTM_DELLINK); its addresses and routes go with it.
+ *  \return 0, or an errno value: ENODEV (no such link), EPERM (no CAP_NET_ADMIN).
+ */
+int CSystem_netlink_delete_link(unsigned int ifindex);
+
+/*! \brief Sets the link with index \a ifindex up (RTM_NEWLINK changing IFF_UP only).
+ *  \return 0, or an errno value: ENODEV, EPERM.
+ */
+int CSystem_netlink_set_link_up(unsigned int ifindex);
+
+/*! \brief Adds \a address (4 octets for AF_INET, 16 for AF_INET6, network order) with \a prefix_length to the
+ *         link \a ifindex (RTM_NEWADDR; IPv6 without duplicate address detection).
+ *  \return 0, or an errno value: EEXIST (the link has it already), ENODEV, EPERM, EINVAL, EAFNOSUPPORT.
+ */
+int CSystem_netlink_add_address(unsigned int ifindex, int family, const void *address, unsigned char prefix_length);
+
 #endif

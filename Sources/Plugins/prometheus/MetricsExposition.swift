@@ -244,6 +244,7 @@ public enum MetricsExposition {
             seen.append(id)
             reporter.reportMetrics(into: &report)
         }
+        for reporter in ProcessMetricReporters.shared.all { reporter.reportMetrics(into: &report) }
         for family in report.families {
             // Histogram samples with equal labels (one per worker) are summed here; counters and
             // gauges are summed by the writer.
