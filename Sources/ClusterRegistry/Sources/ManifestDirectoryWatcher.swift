@@ -73,25 +73,35 @@ final class ManifestDirectoryWatcher {
         }
         for (path, fingerprint) in scan.files.sorted(by: { $0.key < $1.key })
         where everything || known[path] != fingerprint || previousProblems[path] != nil {
-            load(path)
-            changed = true
+            if load(path) {
+                changed = true
+            } else {
+                // Still being written: keep the last good objects and look again at the next
+                // rescan (the writer's close brings one, IN_CLOSE_WRITE).
+                next[path] = known[path]
+            }
         }
         known = next
         if changed || publishAlways { publish() }
         return changed || publishAlways
     }
 
-    private func load(_ path: String) {
+    /// Reads `path` into the store.
+    /// - Returns: false when the file is open for writing (nothing was read).
+    private func load(_ path: String) -> Bool {
         switch Self.readFile(path) {
         case .success(let bytes):
             guard let text = String(validating: bytes, as: UTF8.self) else {
                 store.markUnreadable(path: path, reason: "not valid UTF-8")
-                return
+                return true
             }
             store.update(path: path, text: text)
+        case .failure(.beingWritten):
+            return false
         case .failure(let error):
             store.markUnreadable(path: path, reason: error.description)
         }
+        return true
     }
 
     private func publish() {
@@ -108,6 +118,7 @@ final class ManifestDirectoryWatcher {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(.system(call: "open", errno: errno)) }
         defer { close(fd) }
+        if isOpenForWriting(fd) { return .failure(.beingWritten) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -120,5 +131,22 @@ final class ManifestDirectoryWatcher {
             guard bytes.count + n <= limit else { return .failure(.tooLarge(limit: limit)) }
             bytes.append(contentsOf: chunk[0..<n])
         }
+    }
+
+    /// Whether some process has the file open for writing: a file written in place (an editor
+    /// without write-and-rename, `cat > file`, a copy in progress) is half a file until its
+    /// writer closes it, and a rescan brought by another file's change would otherwise serve
+    /// the half. Asked with a read lease, which Linux refuses with EAGAIN while any descriptor
+    /// of the file is open for writing (fcntl(2) F_SETLEASE), and let go at once. A lease also
+    /// needs this process to own the file (or CAP_LEASE); where it cannot be taken for that or
+    /// any other reason, the answer is "no" and the file is read as before.
+    static func isOpenForWriting(_ fd: Int32) -> Bool {
+        // <fcntl.h> with _GNU_SOURCE, fixed Linux ABI (Glibc's Swift overlay does not export them).
+        let F_SETLEASE: Int32 = 1024, F_RDLCK: Int32 = 0, F_UNLCK: Int32 = 2
+        if fcntl(fd, F_SETLEASE, F_RDLCK) == 0 {
+            _ = fcntl(fd, F_SETLEASE, F_UNLCK)
+            return false
+        }
+        return errno == EAGAIN
     }
 }

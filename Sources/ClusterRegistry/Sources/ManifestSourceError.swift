@@ -10,6 +10,8 @@ public enum ManifestSourceError: Error, Equatable, Sendable, CustomStringConvert
     /// A manifest file larger than `limit` octets: not read further, so a runaway file (a log
     /// written into the directory, a generated bomb) cannot take the server's memory.
     case tooLarge(limit: Int)
+    /// A manifest file some process has open for writing: read once its writer closes it.
+    case beingWritten
 
     public var description: String {
         switch self {
@@ -17,6 +19,7 @@ public enum ManifestSourceError: Error, Equatable, Sendable, CustomStringConvert
         case .notADirectory(let path): "manifests directory \(path): not a directory"
         case .system(let call, let e): "\(call): \(describe(errno: e))"
         case .tooLarge(let limit): "larger than \(limit / (1024 * 1024)) MiB, the most one manifest file may hold (split it)"
+        case .beingWritten: "open for writing by another process"
         }
     }
 }
