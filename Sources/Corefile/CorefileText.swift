@@ -43,7 +43,26 @@ enum CorefileText {
 
     /// `text` as Corefile text that the lexer and environment substitution read back as `text`.
     static func word(_ text: String) -> String {
-        quotedIfNeeded(keepingReferences(text))
+        let kept = keepingReferences(text)
+        return needsQuotes(kept) ? quotedKeepingBackslashes(kept) : kept
+    }
+
+    /// `text` quoted so that the lexer and substitution read it back whole. Inside quotes a `\`
+    /// right before a `"` (or before the closing quote) would be read as an escape, and the
+    /// syntax has no way to write one there: such a backslash is followed by `{$=}`, an always
+    /// empty reference (see `keepingReferences`) that the lexer keeps (`\{` is no escape) and
+    /// substitution removes. A word gets a `\` before a `"` from an unquoted word split at
+    /// commas (server keys) or a reference that substitutes to nothing.
+    static func quotedKeepingBackslashes(_ text: String) -> String {
+        var out = "\""
+        let scalars = Array(text.unicodeScalars)
+        for (i, scalar) in scalars.enumerated() {
+            if scalar == "\"" { out += "\\" }
+            out.unicodeScalars.append(scalar)
+            if scalar == "\\" && (i + 1 == scalars.count || scalars[i + 1] == "\"") { out += "{$=}" }
+        }
+        out += "\""
+        return out
     }
 
     /// `text` with a reference that always substitutes to nothing put between every `{` and a

@@ -97,6 +97,10 @@ import Testing
         "{{%Y%\u{0}\u{0}%}%Y%}:70 { }\n",
         ". {\n  log {{%Y%a%}%Y%} {{$Y}$Y} {{%=%}%Y%} \"{{$Q}$Q} x\" {{$a}{%b%}{{%c%}{$d}}\n}\n",
         "{{$Y}$Y}.org {\n  {{%Y%q%}%Y%} x\n}\n",
+        // A backslash before a quote, or last, in a word that must be quoted (the corefile fuzz
+        // target's second finding): from a key split at a comma, and a reference that vanishes.
+        "x,\"a\\\"b\" {\n}\n",
+        ". {\n  log \"a b\\{$Z}\" \"\\\"q\\{$Z}\\\"\\{$Z}\" \"c d\\\\\"\n}\n",
     ])
     func literalReference(_ text: String) throws {
         let first = try Fixture.parse(text, environment: ["Y": "v"])
