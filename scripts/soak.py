@@ -18,8 +18,9 @@ What it does, all on 127.0.0.1 in a temporary directory:
        ndots    NAME.ext.test.soak.svc.cluster.local A  NXDOMAIN (a search-list try)   (20 %)
        churn    churnN.soak.svc.cluster.local A        NXDOMAIN or an address it had  (10 %)
        external NAME.ext.test A (half repeated, half unique) its derived address, or
-                SERVFAIL when the flaky upstream lost both attempts               (30 %)
-  5. Reports: queries, answers, wrong answers (with examples), SERVFAILs, lost queries (no
+                SERVFAIL when the flaky upstream lost both attempts, REFUSED when
+                forward's max_concurrent is reached                                (30 %)
+  5. Reports: queries, answers, wrong answers (with examples), SERVFAILs, REFUSEDs, lost queries (no
      answer in --timeout seconds), whether the server is still running, VmRSS at the start
      and the end of the soak (and VmHWM), and the churn applied. Exit status 1 when an answer
      was wrong or the server died; lost queries and SERVFAILs are reported, not failed.
@@ -30,6 +31,7 @@ import argparse
 import hashlib
 import heapq
 import json
+import multiprocessing
 import os
 import random
 import select
@@ -103,11 +105,14 @@ def service_yaml(name, ip):
             f"spec:\n  clusterIP: {ip}\n  ports: [{{name: dns, port: 53, protocol: UDP}}]\n")
 
 
-class FlakyUpstream(threading.Thread):
-    """UDP upstream for *.ext.test: answers with external_address, drops and delays some."""
+class FlakyUpstream(multiprocessing.Process):
+    """UDP upstream for *.ext.test: answers with external_address, drops and delays some. Its own
+    process, so the load generator's work never starves it (one interpreter lock each)."""
 
     def __init__(self, drop, delay, seed):
         super().__init__(daemon=True)
+        self.counters = multiprocessing.Array("q", 3)  # received, dropped, delayed
+        self.stop_event = multiprocessing.Event()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         self.sock.bind(("127.0.0.1", 0))
@@ -115,8 +120,18 @@ class FlakyUpstream(threading.Thread):
         self.port = self.sock.getsockname()[1]
         self.drop, self.delay = drop, delay
         self.random = random.Random(seed)
-        self.received = self.dropped = self.delayed = 0
-        self.stopped = False
+
+    @property
+    def received(self):
+        return self.counters[0]
+
+    @property
+    def dropped(self):
+        return self.counters[1]
+
+    @property
+    def delayed(self):
+        return self.counters[2]
 
     def answer(self, query):
         qid, flags, qd, _, _, arcount = struct.unpack_from(">HHHHHH", query, 0)
@@ -139,7 +154,9 @@ class FlakyUpstream(threading.Thread):
 
     def run(self):
         pending = []  # (due, answer, peer)
-        while not self.stopped:
+        received = dropped = delayed = 0
+        while not self.stop_event.is_set():
+            self.counters[0], self.counters[1], self.counters[2] = received, dropped, delayed
             timeout = max(0.0, pending[0][0] - time.monotonic()) if pending else 0.1
             ready, _, _ = select.select([self.sock], [], [], min(timeout, 0.1))
             now = time.monotonic()
@@ -153,16 +170,16 @@ class FlakyUpstream(threading.Thread):
                     query, peer = self.sock.recvfrom(4096)
                 except BlockingIOError:
                     break
-                self.received += 1
+                received += 1
                 try:
                     reply = self.answer(query)
                 except Exception:
                     continue
                 r = self.random.random()
                 if r < self.drop:
-                    self.dropped += 1
+                    dropped += 1
                 elif r < self.drop + self.delay:
-                    self.delayed += 1
+                    delayed += 1
                     heapq.heappush(pending, (now + 0.3, reply, peer))
                 else:
                     self.send(reply, peer)
@@ -232,8 +249,9 @@ class Mix:
             self.unique += 1
             name = f"u{self.unique}-{self.random.randrange(1 << 30)}.ext.test"
         want = external_address(name)
-        # SERVFAIL is the documented outcome when the flaky upstream lost every attempt.
-        return "external", name, lambda rc, a, w=want: None if (rc == 0 and a == [w]) or rc == 2 else f"rcode {rc} {a}, want {w}"
+        # SERVFAIL is the documented outcome when the flaky upstream lost every attempt, REFUSED
+        # when forward's max_concurrent is reached (both counted apart, not wrong).
+        return "external", name, lambda rc, a, w=want: None if (rc == 0 and a == [w]) or rc in (2, 5) else f"rcode {rc} {a}, want {w}"
 
 
 class Client:
@@ -425,7 +443,7 @@ def main():
 
         pid = server.pid
         rss_start, fds_start = status_kb(pid, "VmRSS"), open_fds(pid)
-        counts = {k: {"sent": 0, "answered": 0, "wrong": 0, "servfail": 0, "lost": 0}
+        counts = {k: {"sent": 0, "answered": 0, "wrong": 0, "servfail": 0, "refused": 0, "lost": 0}
                   for k in ("cluster", "ndots", "churn", "external")}
         wrong_examples = []
         malformed = 0
@@ -441,6 +459,8 @@ def main():
             c["answered"] += 1
             if rcode == 2:
                 c["servfail"] += 1
+            elif rcode == 5:
+                c["refused"] += 1
             why = check(rcode, addresses)
             if why is not None:
                 c["wrong"] += 1
@@ -488,6 +508,7 @@ def main():
             "achieved_qps": round(sum(c["answered"] for c in counts.values()) / duration),
             "wrong": sum(c["wrong"] for c in counts.values()),
             "servfail": sum(c["servfail"] for c in counts.values()),
+            "refused": sum(c["refused"] for c in counts.values()),
             "lost": sum(c["lost"] for c in counts.values()),
             "malformed": malformed,
             "by_kind": counts,
@@ -511,7 +532,7 @@ def main():
         report["log_lines"] = len(text.splitlines())
     finally:
         churn.stopped = True
-        upstream.stopped = True
+        upstream.stop_event.set()
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)
             try:
