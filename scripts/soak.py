@@ -313,6 +313,20 @@ class Client:
         return [entry for _, entry in lost]
 
 
+def free_port():
+    """A port free for both UDP and TCP on every address (the server binds 0.0.0.0 and ::)."""
+    for _ in range(100):
+        port = random.randrange(20000, 60000)
+        try:
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                with socket.socket(socket.AF_INET, kind) as probe:
+                    probe.bind(("0.0.0.0", port))
+            return port
+        except OSError:
+            continue
+    sys.exit("soak: no free port")
+
+
 def status_kb(pid, field):
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -388,10 +402,7 @@ def main():
 
     upstream = FlakyUpstream(args.drop, args.delay, args.seed)
     upstream.start()
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
+    port = free_port()
     corefile = os.path.join(work, "Corefile")
     with open(corefile, "w") as f:
         f.write(f""".:{port} {{
