@@ -40,8 +40,12 @@ enum FuzzChecks {
         if case .success(let parsed) = query { checkQuery(parsed, packet) }
 
         let message: Message
-        do throws(WireError) { message = try Message(parsing: packet) } catch { return }
+        do throws(WireError) { message = try Message(parsing: packet) } catch {
+            cookieRemoval(packet, parsed: nil)
+            return
+        }
         _ = message.description
+        cookieRemoval(packet, parsed: message)
 
         switch query {
         case .success(let parsed):
@@ -63,6 +67,25 @@ enum FuzzChecks {
         let limit = id & 1 == 0 ? 65535 : Header.size + (id >> 1) % 1500
         reencode(message, maxSize: limit)
         if limit != 65535 { reencode(message, maxSize: 65535) }
+    }
+
+    /// `CookieReply.removeCookies` (forward's edit of a client's query) stays inside the message
+    /// whatever it is, and a message that parsed parses afterwards with the same EDNS options but
+    /// the COOKIEs.
+    static func cookieRemoval(_ packet: UnsafeRawBufferPointer, parsed message: Message?) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(packet.count, 1), alignment: 1)
+        defer { buffer.deallocate() }
+        if packet.count > 0 { buffer.copyMemory(from: packet) }
+        let length = CookieReply.removeCookies(from: buffer, length: packet.count)
+        require(length <= packet.count, "removeCookies grew the message: \(packet.count) → \(length)")
+        guard let message else { return }
+        let after: Message
+        do throws(WireError) { after = try Message(parsing: UnsafeRawBufferPointer(rebasing: buffer[0..<length])) } catch {
+            require(false, "removeCookies broke a message that parsed: \(error)")
+            return
+        }
+        let kept = message.edns?.options.filter { $0.code != .cookie }
+        require(after.edns?.options == kept, "removeCookies changed other options: \(String(describing: after.edns?.options))")
     }
 
     /// Offsets a `ParsedQuery` reports lie inside the packet, and option lookup stays inside too.

@@ -17,5 +17,5 @@ public struct Argument: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The argument as it would be written in a Corefile, quoted when it must be.
-    public var description: String { CorefileText.quotedIfNeeded(text) }
+    public var description: String { CorefileText.word(text) }
 }

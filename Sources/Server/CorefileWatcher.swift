@@ -6,7 +6,9 @@ import Glibc
 
 /// The `reload` plugin's poller: every interval (plus a random jitter, so replicas do not reload
 /// in step) it hashes the Corefile and every file it imports, and calls `onChange` when any of
-/// them differs from what is running.
+/// them differs from what is running. A file that some process still has open for writing is
+/// not judged until its writer closes it (a half-written Corefile that happens to parse would
+/// otherwise be served).
 final class CorefileWatcher {
     let files: [String]
     let interval: Duration
@@ -23,7 +25,7 @@ final class CorefileWatcher {
         self.jitter = jitter
         self.loop = loop
         self.onChange = onChange
-        fingerprint = CorefileWatcher.fingerprint(files)
+        fingerprint = CorefileWatcher.fingerprint(files) ?? 0
         scheduleNext()
     }
 
@@ -40,33 +42,70 @@ final class CorefileWatcher {
     }
 
     private func check() {
-        let now = CorefileWatcher.fingerprint(files)
-        if now != fingerprint {
+        // A file open for writing is half a file: look again at the next interval.
+        if let now = CorefileWatcher.fingerprint(files), now != fingerprint {
             fingerprint = now
             onChange()
         }
         scheduleNext()
     }
 
-    /// FNV-1a over every file's path and contents; a missing file hashes as its path alone.
-    static func fingerprint(_ files: [String]) -> UInt64 {
+    /// The most octets of one file that are hashed: a Corefile is a few kilobytes, and a runaway
+    /// file (the parser refuses it past 16 MiB) then costs one bounded read per interval on
+    /// the control thread; its size and modification time still tell a change.
+    static let hashedBytes = 1 << 20
+
+    /// FNV-1a over every file's path, size, modification time and contents (up to
+    /// `hashedBytes`); a missing file hashes as its path alone.
+    /// - Returns: nil while some process has one of the files open for writing.
+    static func fingerprint(_ files: [String]) -> UInt64? {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         func mix(_ byte: UInt8) {
             hash ^= UInt64(byte)
             hash = hash &* 0x100_0000_01B3
         }
+        func mix64(_ value: Int) {
+            for shift in stride(from: 0, to: 64, by: 8) { mix(UInt8(truncatingIfNeeded: value >> shift)) }
+        }
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
         for path in files {
             for byte in path.utf8 { mix(byte) }
-            guard let file = fopen(path, "rb") else { continue }
-            defer { fclose(file) }
-            var buffer = [UInt8](repeating: 0, count: 8192)
-            while true {
-                let n = fread(&buffer, 1, buffer.count, file)
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            if FileWriters.isOpenForWriting(fd) { return nil }
+            var status = stat()
+            if fstat(fd, &status) == 0 {
+                mix64(Int(status.st_size))
+                mix64(status.st_mtim.tv_sec)
+                mix64(status.st_mtim.tv_nsec)
+            }
+            var total = 0
+            while total < hashedBytes {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, hashedBytes - total)) }
+                if n < 0 && errno == EINTR { continue }
                 if n <= 0 { break }
                 for i in 0..<n { mix(buffer[i]) }
+                total += n
             }
         }
         return hash
+    }
+}
+
+/// Whether a file is being written by some process.
+enum FileWriters {
+    /// True when some process has the file of `fd` open for writing: Linux refuses a read lease
+    /// with EAGAIN then (fcntl(2) F_SETLEASE); the lease is let go at once. Needs this process
+    /// to own the file (or CAP_LEASE); when the lease cannot be asked, the answer is false.
+    static func isOpenForWriting(_ fd: Int32) -> Bool {
+        // <fcntl.h> with _GNU_SOURCE, fixed Linux ABI.
+        let F_SETLEASE: Int32 = 1024, F_RDLCK: Int32 = 0, F_UNLCK: Int32 = 2
+        if fcntl(fd, F_SETLEASE, F_RDLCK) == 0 {
+            _ = fcntl(fd, F_SETLEASE, F_UNLCK)
+            return false
+        }
+        return errno == EAGAIN
     }
 }
 

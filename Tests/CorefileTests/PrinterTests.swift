@@ -91,6 +91,37 @@ import Testing
         #expect(second.description == printed)
     }
 
+    /// The corefile fuzz target's finding: substitution can leave a literal reference
+    /// (`{{%Y%\0\0%}%Y%}` → `{%Y%}`), which printed bare would be substituted again on reading.
+    @Test("a word that still holds a reference after substitution round-trips", arguments: [
+        "{{%Y%\u{0}\u{0}%}%Y%}:70 { }\n",
+        ". {\n  log {{%Y%a%}%Y%} {{$Y}$Y} {{%=%}%Y%} \"{{$Q}$Q} x\" {{$a}{%b%}{{%c%}{$d}}\n}\n",
+        "{{$Y}$Y}.org {\n  {{%Y%q%}%Y%} x\n}\n",
+        // A backslash before a quote, or last, in a word that must be quoted (the corefile fuzz
+        // target's second finding): from a key split at a comma, and a reference that vanishes.
+        "x,\"a\\\"b\" {\n}\n",
+        ". {\n  log \"a b\\{$Z}\" \"\\\"q\\{$Z}\\\"\\{$Z}\" \"c d\\\\\"\n}\n",
+    ])
+    func literalReference(_ text: String) throws {
+        let first = try Fixture.parse(text, environment: ["Y": "v"])
+        let printed = first.description
+        let second = try Fixture.parse(printed, environment: ["Y": "v"])
+        #expect(second == first, "\(printed.debugDescription)")
+        #expect(second.description == printed)
+    }
+
+    @Test("keepingReferences puts an empty reference inside every {% and {$", arguments: [
+        ("plain", "plain"),
+        ("{%Y%}", "{{%=%}%Y%}"),
+        ("{$X}", "{{$=}$X}"),
+        ("{{%", "{{{%=%}%"),
+        ("a{}b", "a{}b"),
+    ])
+    func keepingReferences(_ text: String, _ written: String) {
+        #expect(CorefileText.keepingReferences(text) == written)
+        #expect(EnvironmentSubstitution.substitute(written, environment: ["X": "x", "Y": "v"]) == text)
+    }
+
     @Test("equality ignores locations but not words")
     func equality() throws {
         let a = try Fixture.parse(". {\n  log\n}\n")

@@ -201,4 +201,37 @@ private func hexString(_ bytes: [UInt8]) -> String {
         }
         #expect(n == wire.count)
     }
+
+    static func removed(_ wire: [UInt8]) -> [UInt8] {
+        var buffer = wire
+        let n = buffer.withUnsafeMutableBytes { CookieReply.removeCookies(from: $0, length: wire.count) }
+        return Array(buffer[0..<n])
+    }
+
+    @Test("removeCookies takes every COOKIE out of a query's OPT, keeps the other options and fixes RDLENGTH")
+    func removesCookies() throws {
+        var m = Message.query(id: 7, name: try DomainName("a.example."), type: .a)
+        m.edns = EDNS(options: [.cookie(client: [1, 2, 3, 4, 5, 6, 7, 8], server: []), EDNSOption(code: .nsid, data: [0x41]),
+                                .cookie(client: [8, 7, 6, 5, 4, 3, 2, 1], server: [UInt8](repeating: 3, count: 16))])
+        let wire = m.encoded() ?? []
+        let out = Self.removed(wire)
+        #expect(out.count == wire.count - 12 - 28)
+        let parsed = try Message(parsing: out)
+        #expect(parsed.edns?.options == [EDNSOption(code: .nsid, data: [0x41])])
+        #expect(parsed.questions == m.questions)
+    }
+
+    @Test("removeCookies leaves a message without COOKIE, without OPT, or with a broken option list as it was")
+    func removeCookiesNoop() throws {
+        let plain = Message.query(id: 7, name: try DomainName("a.example."), type: .a).encoded() ?? []
+        #expect(Self.removed(plain) == plain)
+        let noEDNS = Message.query(id: 7, name: try DomainName("a.example."), type: .a, edns: nil).encoded() ?? []
+        #expect(Self.removed(noEDNS) == noEDNS)
+        var m = Message.query(id: 7, name: try DomainName("a.example."), type: .a)
+        m.edns = EDNS(options: [.cookie(client: [1, 2, 3, 4, 5, 6, 7, 8], server: [])])
+        var broken = m.encoded() ?? []
+        broken[broken.count - 9] = 0x40   // the COOKIE's length now runs past the OPT
+        #expect(Self.removed(broken) == broken)
+        #expect(Self.removed([]) == [] && Self.removed([1, 2, 3]) == [1, 2, 3])
+    }
 }

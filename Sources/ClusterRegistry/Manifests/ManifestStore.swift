@@ -135,11 +135,12 @@ public final class ManifestStore {
     /// Decodes many files at once, on every core (the first load of a large directory is
     /// bounded by YAML decoding), then applies them in path order. `read` returns a file's text
     /// or why it cannot be read.
-    public func update(paths: [String], read: @Sendable (String) -> Result<String, ManifestSourceError>) {
+    /// - Returns: the paths left alone because another process has them open for writing.
+    @discardableResult
+    public func update(paths: [String], read: @Sendable (String) -> Result<String, ManifestSourceError>) -> [String] {
         let lanes = max(1, min(paths.count, ProcessInfo.processInfo.activeProcessorCount))
         guard lanes > 1 else {
-            for path in paths { apply(path, read(path)) }
-            return
+            return paths.filter { path in !apply(path, read(path)) }
         }
         let previous = files
         let results = Mutex<[Int: Result<Prepared, ManifestSourceError>]>([:])
@@ -153,20 +154,26 @@ public final class ManifestStore {
             }
         }
         let prepared = results.withLock { $0 }
+        var deferred: [String] = []
         for k in paths.indices {
             switch prepared[k] {
             case .success(let file): commit(file)
+            case .failure(.beingWritten): deferred.append(paths[k])
             case .failure(let error): markUnreadable(path: paths[k], reason: error.description)
             case nil: markUnreadable(path: paths[k], reason: "not read")
             }
         }
+        return deferred
     }
 
-    private func apply(_ path: String, _ text: Result<String, ManifestSourceError>) {
+    /// Applies one read; false when the file is being written (nothing applied).
+    private func apply(_ path: String, _ text: Result<String, ManifestSourceError>) -> Bool {
         switch text {
         case .success(let text): update(path: path, text: text)
+        case .failure(.beingWritten): return false
         case .failure(let error): markUnreadable(path: path, reason: error.description)
         }
+        return true
     }
 
     /// A file decoded against its previous version, ready to replace it.

@@ -75,8 +75,11 @@ final class ManifestDirectoryWatcher {
             everything || known[path] != fingerprint || previousProblems[path] != nil
         }.map(\.key)
         if !toLoad.isEmpty {
-            store.update(paths: toLoad, read: Self.readText)
-            changed = true
+            let deferred = store.update(paths: toLoad, read: Self.readText)
+            // Still being written: keep the last good objects and look again at the next
+            // rescan (the writer's close brings one, IN_CLOSE_WRITE).
+            for path in deferred { next[path] = known[path] }
+            if deferred.count < toLoad.count { changed = true }
         }
         known = next
         if changed || publishAlways { publish() }
@@ -121,6 +124,7 @@ final class ManifestDirectoryWatcher {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(.system(call: "open", errno: errno)) }
         defer { close(fd) }
+        if isOpenForWriting(fd) { return .failure(.beingWritten) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -133,5 +137,22 @@ final class ManifestDirectoryWatcher {
             guard bytes.count + n <= limit else { return .failure(.tooLarge(limit: limit)) }
             bytes.append(contentsOf: chunk[0..<n])
         }
+    }
+
+    /// Whether some process has the file open for writing: a file written in place (an editor
+    /// without write-and-rename, `cat > file`, a copy in progress) is half a file until its
+    /// writer closes it, and a rescan brought by another file's change would otherwise serve
+    /// the half. Asked with a read lease, which Linux refuses with EAGAIN while any descriptor
+    /// of the file is open for writing (fcntl(2) F_SETLEASE), and let go at once. A lease also
+    /// needs this process to own the file (or CAP_LEASE); where it cannot be taken for that or
+    /// any other reason, the answer is "no" and the file is read as before.
+    static func isOpenForWriting(_ fd: Int32) -> Bool {
+        // <fcntl.h> with _GNU_SOURCE, fixed Linux ABI (Glibc's Swift overlay does not export them).
+        let F_SETLEASE: Int32 = 1024, F_RDLCK: Int32 = 0, F_UNLCK: Int32 = 2
+        if fcntl(fd, F_SETLEASE, F_RDLCK) == 0 {
+            _ = fcntl(fd, F_SETLEASE, F_UNLCK)
+            return false
+        }
+        return errno == EAGAIN
     }
 }

@@ -12,6 +12,8 @@ public enum ManifestSourceError: Error, Equatable, Sendable, CustomStringConvert
     case tooLarge(limit: Int)
     /// A manifest file that is not UTF-8 text.
     case notUTF8
+    /// A manifest file some process has open for writing: read once its writer closes it.
+    case beingWritten
 
     public var description: String {
         switch self {
@@ -20,6 +22,7 @@ public enum ManifestSourceError: Error, Equatable, Sendable, CustomStringConvert
         case .system(let call, let e): "\(call): \(describe(errno: e))"
         case .notUTF8: "not valid UTF-8"
         case .tooLarge(let limit): "larger than \(limit / (1024 * 1024)) MiB, the most one manifest file may hold (split it)"
+        case .beingWritten: "open for writing by another process"
         }
     }
 }

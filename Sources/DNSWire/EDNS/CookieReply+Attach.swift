@@ -20,21 +20,8 @@ extension CookieReply {
         let room = min(limit, message.count)
         if let opt = found {
             // Drop COOKIE options already there, shifting the rest of the message down.
-            var end = length
-            var rdataEnd = opt.rdata + opt.rdataLength
-            var p = opt.rdata
-            while p + 4 <= rdataEnd {
-                let code = UInt16(message[p]) << 8 | UInt16(message[p + 1])
-                let size = 4 + (Int(message[p + 2]) << 8 | Int(message[p + 3]))
-                guard p + size <= rdataEnd else { return length }
-                if code == EDNSOptionCode.cookie.rawValue {
-                    CookieReply.move(message, from: p + size, to: p, count: end - (p + size))
-                    end -= size
-                    rdataEnd -= size
-                } else {
-                    p += size
-                }
-            }
+            guard let (end, rdataEnd) = CookieReply.dropCookies(message, rdata: opt.rdata, rdataLength: opt.rdataLength,
+                                                                  length: length) else { return length }
             guard end + CookieReply.optionLength <= room else { return length }
             CookieReply.move(message, from: rdataEnd, to: rdataEnd + CookieReply.optionLength, count: end - rdataEnd)
             write(into: message, at: rdataEnd)
@@ -60,6 +47,52 @@ extension CookieReply {
         message[10] = UInt8(truncatingIfNeeded: (arcount + 1) >> 8)
         message[11] = UInt8(truncatingIfNeeded: arcount + 1)
         return p + 11 + CookieReply.optionLength
+    }
+
+    /// Removes every COOKIE option from the OPT record of the message of `length` octets in
+    /// `message` (a query or a response), fixing the OPT's RDLENGTH. A forwarder sends no
+    /// client's cookie on: a cookie belongs to one client and one server (RFC 7873 §4.1).
+    /// - Returns: the new length; `length` unchanged when there is no COOKIE or the message
+    ///   cannot be walked.
+    /// - Complexity: O(message length). Allocation-free.
+    public static func removeCookies(from message: UnsafeMutableRawBufferPointer, length: Int) -> Int {
+        let view = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(message)[0..<min(length, message.count)])
+        guard let found = try? findOPT(view),
+              let (end, rdataEnd) = dropCookies(message, rdata: found.rdata, rdataLength: found.rdataLength,
+                                                length: view.count) else { return length }
+        let newRDLength = rdataEnd - found.rdata
+        message[found.rdata - 2] = UInt8(truncatingIfNeeded: newRDLength >> 8)
+        message[found.rdata - 1] = UInt8(truncatingIfNeeded: newRDLength)
+        return end
+    }
+
+    /// Removes the COOKIE options of the OPT RDATA at `rdata`, shifting the rest of the message
+    /// down; RDLENGTH is left for the caller to set.
+    /// - Returns: the message's new end and the RDATA's new end; nil when the options do not
+    ///   walk (nothing moved).
+    static func dropCookies(_ message: UnsafeMutableRawBufferPointer, rdata: Int, rdataLength: Int,
+                            length: Int) -> (end: Int, rdataEnd: Int)? {
+        var end = length
+        var rdataEnd = rdata + rdataLength
+        // Walk first: a malformed option list is left as it is.
+        var q = rdata
+        while q + 4 <= rdataEnd {
+            q += 4 + (Int(message[q + 2]) << 8 | Int(message[q + 3]))
+        }
+        guard q <= rdataEnd else { return nil }
+        var p = rdata
+        while p + 4 <= rdataEnd {
+            let code = UInt16(message[p]) << 8 | UInt16(message[p + 1])
+            let size = 4 + (Int(message[p + 2]) << 8 | Int(message[p + 3]))
+            if code == EDNSOptionCode.cookie.rawValue {
+                CookieReply.move(message, from: p + size, to: p, count: end - (p + size))
+                end -= size
+                rdataEnd -= size
+            } else {
+                p += size
+            }
+        }
+        return (end, rdataEnd)
     }
 
     /// Writes the whole option (code, length, data) at `offset`.

@@ -20,10 +20,8 @@ extension ForwardHandler {
         guard query.count >= 2, let connection = takeTCPConnection(upstream: upstream) else { return false }
         // The ID must be unique among the queries outstanding on this connection.
         while connection.pending.contains(where: { $0.id == slot.queryID }) { slot.queryID = ids.next16() }
-        connection.output.appendFrame(query)
-        // Patch the copied query's ID: the last frame starts `query.count` octets before the end.
-        let frameStart = connection.output.readableBytes - query.count
-        connection.output.setUInt16(slot.queryID, atReadableOffset: frameStart)
+        guard query.count <= sendBuffer.count else { return false }
+        connection.output.appendFrame(copyForUpstream(query, id: slot.queryID))
         connection.pending.append(PendingTCPQuery(id: slot.queryID, slot: slot))
         connection.lastUsed = monotonicNanoseconds()
         slot.tcp = connection

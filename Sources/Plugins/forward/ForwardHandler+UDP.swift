@@ -1,3 +1,4 @@
+import DNSWire
 import EventLoop
 
 #if canImport(Glibc)
@@ -23,14 +24,9 @@ extension ForwardHandler {
     func startUDP(_ slot: ExchangeSlot, upstream: Int, query: UnsafeRawBufferPointer) -> Bool {
         guard query.count >= 2, query.count <= sendBuffer.count,
               let socket = takeUDPSocket(upstream: upstream) else { return false }
-        if let source = query.baseAddress, let destination = sendBuffer.baseAddress {
-            destination.copyMemory(from: source, byteCount: query.count)
-        }
-        sendBuffer[0] = UInt8(slot.queryID >> 8)
-        sendBuffer[1] = UInt8(slot.queryID & 0xFF)
-        let message = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(sendBuffer)[0..<query.count])
+        let message = copyForUpstream(query, id: slot.queryID)
         do {
-            guard case .processed(let sent) = try Syscall.send(fd: socket.fd, buffer: message, flags: 0), sent == query.count else {
+            guard case .processed(let sent) = try Syscall.send(fd: socket.fd, buffer: message, flags: 0), sent == message.count else {
                 closeUDP(socket)
                 return false
             }
@@ -42,6 +38,24 @@ extension ForwardHandler {
         socket.slot = slot
         slot.udp = socket
         return true
+    }
+
+    /// Copies `query` into `sendBuffer` with the exchange's `id` and without the client's COOKIE
+    /// option: a client cookie belongs to the client and this server (RFC 7873 §4.1; the engine
+    /// has answered it), and passed on it would let the upstream link the client's queries and
+    /// hand it a server cookie for a server it never asked. The upstream sees a query without
+    /// cookies, as from a client that has none (Unbound and BIND, as resolvers, never pass a
+    /// client's options on either). Allocation-free.
+    /// - Precondition: `2 <= query.count <= sendBuffer.count`.
+    func copyForUpstream(_ query: UnsafeRawBufferPointer, id: UInt16) -> UnsafeRawBufferPointer {
+        if let source = query.baseAddress, let destination = sendBuffer.baseAddress {
+            destination.copyMemory(from: source, byteCount: query.count)
+        }
+        sendBuffer[0] = UInt8(id >> 8)
+        sendBuffer[1] = UInt8(id & 0xFF)
+        // A query is short (header, one question, OPT): the walk costs little beside the send.
+        let length = CookieReply.removeCookies(from: sendBuffer, length: query.count)
+        return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(sendBuffer)[0..<length])
     }
 
     /// An idle pooled socket to `upstream`, or a new connected one registered on the loop.

@@ -72,12 +72,13 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
         self.registry.withLock { $0 = registry }
         localAddresses.withLock { $0 = KubernetesPlugin.ownAddresses(server.listeners) }
         let logger = server.logger
+        let issueLog = ManifestIssueLog.of(registry, server: server)
         // Subscribe first, then index what is there: a snapshot published in between is indexed
         // by the callback, and `rebuild` never goes back to an older generation.
         let token = registry.subscribe { [weak self] snapshot in
             guard let self else { return }
             self.rebuild(snapshot, loaded: true)
-            for issue in snapshot.errors { logger.error("\(issue)") }
+            issueLog.report(snapshot.issues, logger: logger)
         }
         subscription.withLock { $0 = token }
         // Before the API's first sync there is no snapshot: cluster names answer SERVFAIL
@@ -97,15 +98,16 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
                     "manifests": .string(path), "objects": .string(snapshot.counts.description),
                     "issues": .stringConvertible(snapshot.issues.count),
                 ])
-                for issue in snapshot.issues { server.logger.warning("\(issue)") }
             } catch {
                 throw KubernetesStartError(message: "plugin/kubernetes: manifests \(path): \(error)")
             }
             return made
         }
-        guard source.snapshots.load() != nil else {
+        guard let snapshot = source.snapshots.load() else {
             throw KubernetesStartError(message: "plugin/kubernetes: manifests \(path) produced no snapshot")
         }
+        // Outside `shared`'s closure (it holds the table's lock); logged once however many blocks ask.
+        ManifestIssueLog.of(source.snapshots, server: server).report(snapshot.issues, logger: server.logger)
         return source
     }
 

@@ -51,6 +51,8 @@ final class ScriptedUpstream: @unchecked Sendable {
         var connection: Int            // TCP connection number, 0 for UDP
         var hasEDNS: Bool
         var recursionDesired: Bool
+        /// The codes of the query's EDNS options, in order.
+        var optionCodes: [EDNSOptionCode] = []
     }
 
     private struct State {
@@ -332,7 +334,8 @@ final class ScriptedUpstream: @unchecked Sendable {
         guard let question = message.question else { return }
         let entry = Received(transport: transport, id: message.header.id, name: question.name.description,
                              type: question.type, sourcePort: sourcePort, connection: connection,
-                             hasEDNS: message.edns != nil, recursionDesired: message.header.recursionDesired)
+                             hasEDNS: message.edns != nil, recursionDesired: message.header.recursionDesired,
+                             optionCodes: message.edns?.options.map(\.code) ?? [])
         state.withLock { $0.received.append(entry) }
     }
 
@@ -342,7 +345,14 @@ final class ScriptedUpstream: @unchecked Sendable {
         header.recursionDesired = query.header.recursionDesired
         header.recursionAvailable = true
         var reply = Message(header: header, questions: [question])
-        if query.edns != nil { reply.edns = EDNS(udpPayloadSize: 1232) }
+        if let edns = query.edns {
+            reply.edns = EDNS(udpPayloadSize: 1232)
+            // As a cookie-capable server: the client cookie back with a server cookie of its own.
+            if let cookie = edns.option(.cookie), cookie.data.count >= 8 {
+                let serverCookie = Self.upstreamServerCookie
+                reply.edns?.options = [EDNSOption(code: .cookie, data: Array(cookie.data.prefix(8)) + serverCookie)]
+            }
+        }
         if case .rcode(let code) = mode {
             reply.rcode = code
             return reply
@@ -360,6 +370,9 @@ final class ScriptedUpstream: @unchecked Sendable {
         }
         return reply
     }
+
+    /// The server cookie this upstream returns to a query with a client cookie.
+    static let upstreamServerCookie: [UInt8] = [UInt8](repeating: 0xAA, count: 16)
 
     /// The wire answer: over UDP cut to the query's size (512 without EDNS) with TC, as a good server does.
     private func answer(to query: Message, question: Question, overUDP: Bool) -> [UInt8] {
