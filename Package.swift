@@ -54,7 +54,10 @@ let package = Package(
         ),
         .target(name: "DNSWire", swiftSettings: swiftSettings),
         .target(name: "Corefile", swiftSettings: swiftSettings),
-        .target(name: "EventLoop", dependencies: ["ClusterDNSCSystem"], swiftSettings: swiftSettings),
+        // The one wrapper layer over system calls (NIO's `System.swift` semantics: EINTR retried,
+        // EAGAIN a value, errno named per call site), socket addresses and service threads.
+        .target(name: "SystemCalls", dependencies: ["ClusterDNSCSystem"], swiftSettings: swiftSettings),
+        .target(name: "EventLoop", dependencies: ["SystemCalls", "ClusterDNSCSystem"], swiftSettings: swiftSettings),
         .target(
             name: "ClusterRegistry",
             dependencies: [
@@ -68,7 +71,7 @@ let package = Package(
         .target(
             name: "Plugins",
             dependencies: [
-                "DNSWire", "ClusterRegistry", "ZoneFile", "Corefile", "EventLoop",
+                "DNSWire", "ClusterRegistry", "ZoneFile", "Corefile", "SystemCalls",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -128,7 +131,7 @@ let package = Package(
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "ClusterDNSCSystem"], swiftSettings: swiftSettings),
         .testTarget(name: "ClusterRegistryTests", dependencies: ["ClusterRegistry", "DNSWire"], swiftSettings: swiftSettings),
         .testTarget(name: "ZoneFileTests", dependencies: ["ZoneFile", "DNSWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "PluginsTests", dependencies: ["Plugins", "DNSWire", "ClusterRegistry", "Corefile"], swiftSettings: swiftSettings),
+        .testTarget(name: "PluginsTests", dependencies: ["Plugins", "DNSWire", "ClusterRegistry", "Corefile", "SystemCalls"], swiftSettings: swiftSettings),
         .testTarget(name: "ServerTests", dependencies: ["Server"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "DNSWire"], swiftSettings: swiftSettings),
         .testTarget(

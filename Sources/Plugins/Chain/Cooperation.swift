@@ -1,6 +1,5 @@
 import Corefile
 import DNSWire
-import EventLoop
 
 /// Small protocols through which plugins cooperate without importing each other's internals.
 
@@ -26,9 +25,9 @@ public protocol ServerIntrospection: AnyObject, Sendable {
     /// Every running server block with all its plugins (`ready` checks the blocks that enable it;
     /// `prometheus` reports `coredns_plugin_enabled`).
     var runningBlocks: [ConfiguredBlock] { get }
-    /// What the event loop counted (datagrams, batches, TCP connections), summed over the workers;
-    /// nil before the workers exist.
-    var workerCounters: WorkerCounters? { get }
+    /// What the event loop counted (datagrams, batches, TCP connections), summed over the workers,
+    /// as the server names them (`clusterdns_udp_*`, `clusterdns_tcp_*`); empty before the workers exist.
+    var transportCounters: [CounterSample] { get }
     /// Queries answered before any block ran that CoreDNS reports under `zone="dropped"` (refused
     /// class, no zone, overload), per listening port: its `serverLabel` and one `BlockMetrics` per worker.
     var droppedMetrics: [(serverLabel: String, workers: [BlockMetrics])] { get }
@@ -36,7 +35,7 @@ public protocol ServerIntrospection: AnyObject, Sendable {
 
 extension ServerIntrospection {
     public var runningBlocks: [ConfiguredBlock] { [] }
-    public var workerCounters: WorkerCounters? { nil }
+    public var transportCounters: [CounterSample] { [] }
     public var droppedMetrics: [(serverLabel: String, workers: [BlockMetrics])] { [] }
 }
 
@@ -57,4 +56,24 @@ public protocol ZoneTransferSource: AnyObject, Sendable {
     /// The zone's records in transfer order, its SOA first and last (RFC 5936 §2.2); nil when
     /// this plugin is not authoritative for `zone` or has not loaded it yet.
     func transferRecords(zone: DomainName) -> [ResourceRecord]?
+}
+
+/// One counter the server reports through `prometheus` without the plugin knowing what it counts.
+public struct CounterSample: Sendable, Equatable {
+    public var name: String
+    public var help: String
+    public var labels: [(String, String)]
+    public var value: UInt64
+
+    public init(name: String, help: String, labels: [(String, String)] = [], value: UInt64) {
+        self.name = name
+        self.help = help
+        self.labels = labels
+        self.value = value
+    }
+
+    public static func == (lhs: CounterSample, rhs: CounterSample) -> Bool {
+        lhs.name == rhs.name && lhs.help == rhs.help && lhs.value == rhs.value
+            && lhs.labels.elementsEqual(rhs.labels) { $0 == $1 }
+    }
 }

@@ -460,8 +460,7 @@ public final class QueryEngine {
         child.query = request.query
         child.route = request.route
         child.route.transport = .internal
-        child.route.udpTarget = nil
-        child.route.tcpTarget = nil
+        child.route.replyToken = nil
         child.receivedAt = monotonicNanoseconds()
         child.block = request.block
         child.parent = nil
