@@ -1,12 +1,17 @@
 // swift-tools-version: 6.2
 //
 // ClusterDNS: a Kubernetes cluster-DNS server.
-// Module graph (dependencies point one way, see Docs/architecture.md):
-//   clusterdns ─► Server ─► Plugins ─► ClusterRegistry ─► DNSWire
-//                      │            ├─► ZoneFile ─► CSystem, DNSWire
-//                      │            ├─► Corefile
-//                      │            └─► EventLoop ─► CSystem
-//                      └─► Simulator ─► Plugins
+// Module graph, exactly as the imports are (one way, nothing imports up; Docs/architecture.md):
+//   clusterdns      ─► Server, Simulator, ControlHTTP, KubernetesHTTP, Plugins, EventLoop, Corefile, DNSWire
+//   Server          ─► Plugins, EventLoop, Corefile, DNSWire
+//   Simulator       ─► Plugins, ClusterRegistry, Corefile, DNSWire
+//   ControlHTTP     ─► Plugins (+ HummingbirdCore)
+//   KubernetesHTTP  ─► ClusterRegistry (+ AsyncHTTPClient, NIOSSL)
+//   Plugins         ─► ClusterRegistry, ZoneFile, Corefile, SystemCalls, DNSWire — never EventLoop
+//   EventLoop       ─► SystemCalls ─► ClusterDNSCSystem
+//   ZoneFile        ─► ClusterDNSCSystem, DNSWire
+//   ClusterRegistry ─► DNSWire (+ Yams, swift-log)
+//   DNSWire, Corefile ─► nothing
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -132,7 +137,7 @@ let package = Package(
         .testTarget(name: "ClusterRegistryTests", dependencies: ["ClusterRegistry", "DNSWire"], swiftSettings: swiftSettings),
         .testTarget(name: "ZoneFileTests", dependencies: ["ZoneFile", "DNSWire"], swiftSettings: swiftSettings),
         .testTarget(name: "PluginsTests", dependencies: ["Plugins", "DNSWire", "ClusterRegistry", "Corefile", "SystemCalls"], swiftSettings: swiftSettings),
-        .testTarget(name: "ServerTests", dependencies: ["Server"], swiftSettings: swiftSettings),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Plugins", "EventLoop"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "DNSWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",

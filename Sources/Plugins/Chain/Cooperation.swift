@@ -8,7 +8,16 @@ import DNSWire
 /// factory; called on the worker's thread, so it must be cheap and allocation-light.
 public protocol AutoPathProvider: AnyObject, Sendable {
     /// The search domains of the pod at `address`, first to last, for a pod known to the
-    /// registry (`pods verified`); nil when no pod has that address.
+    /// registry (`pods verified`); nil when no pod has that address. Any thread; may lock.
+    func searchPath(forClient address: IPAddress) -> [DomainName]?
+    /// A reader for one worker's queries, which must not lock in steady state (the query path
+    /// takes no shared lock); autopath makes one per worker handler.
+    func makeSearchPathReader() -> any SearchPathReader
+}
+
+/// One worker's view of an `AutoPathProvider`, used only on that worker's thread.
+public protocol SearchPathReader: AnyObject {
+    /// As `AutoPathProvider.searchPath(forClient:)`, without a shared lock.
     func searchPath(forClient address: IPAddress) -> [DomainName]?
 }
 

@@ -115,18 +115,10 @@ final class ForwardHandler: PluginHandler, UpstreamExchangeClient {
     /// True when `name` is at or below `from` and not below an `except` name (`from` itself always is).
     /// - Complexity: O(name length × except names). Allocation-free.
     func matches(_ name: UnsafeRawBufferPointer) -> Bool {
-        guard ForwardHandler.isWithin(name, zone: fromWire) else { return false }
+        guard ZoneMatch.isWithin(name, zone: fromWire) else { return false }
         if name.count == fromWire.count { return true }
-        for except in exceptWires where ForwardHandler.isWithin(name, zone: except) { return false }
+        for except in exceptWires where ZoneMatch.isWithin(name, zone: except) { return false }
         return true
-    }
-
-    /// True when the wire name `name` (any case) equals `zone` (lowercase wire) or lies below it.
-    static func isWithin(_ name: UnsafeRawBufferPointer, zone: [UInt8]) -> Bool {
-        guard zone.count <= name.count else { return false }
-        let offset = name.count - zone.count
-        guard ZoneTable.isLabelBoundary(name, offset) else { return false }
-        return zone.withUnsafeBytes { WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: name[offset...]), $0) }
     }
 
     /// The policy's order of upstreams for this query. Allocation-free.
