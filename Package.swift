@@ -1,12 +1,17 @@
 // swift-tools-version: 6.2
 //
 // ClusterDNS: a Kubernetes cluster-DNS server.
-// Module graph (dependencies point one way, see Docs/architecture.md):
-//   clusterdns ─► Server ─► Plugins ─► ClusterRegistry ─► DNSWire
-//                      │            ├─► ZoneFile ─► CSystem, DNSWire
-//                      │            ├─► Corefile
-//                      │            └─► EventLoop ─► CSystem
-//                      └─► Simulator ─► Plugins
+// Module graph, exactly as the imports are (one way, nothing imports up; Docs/architecture.md):
+//   clusterdns      ─► Server, Simulator, ControlHTTP, KubernetesHTTP, Plugins, EventLoop, Corefile, DNSWire
+//   Server          ─► Plugins, EventLoop, Corefile, DNSWire
+//   Simulator       ─► Plugins, ClusterRegistry, Corefile, DNSWire
+//   ControlHTTP     ─► Plugins (+ HummingbirdCore)
+//   KubernetesHTTP  ─► ClusterRegistry (+ AsyncHTTPClient, NIOSSL)
+//   Plugins         ─► ClusterRegistry, ZoneFile, Corefile, SystemCalls, DNSWire — never EventLoop
+//   EventLoop       ─► SystemCalls ─► ClusterDNSCSystem
+//   ZoneFile        ─► ClusterDNSCSystem, DNSWire
+//   ClusterRegistry ─► DNSWire (+ Yams, swift-log)
+//   DNSWire, Corefile ─► nothing
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -57,7 +62,10 @@ let package = Package(
         ),
         .target(name: "DNSWire", swiftSettings: swiftSettings),
         .target(name: "Corefile", swiftSettings: swiftSettings),
-        .target(name: "EventLoop", dependencies: ["ClusterDNSCSystem"], swiftSettings: swiftSettings),
+        // The one wrapper layer over system calls (NIO's `System.swift` semantics: EINTR retried,
+        // EAGAIN a value, errno named per call site), socket addresses and service threads.
+        .target(name: "SystemCalls", dependencies: ["ClusterDNSCSystem"], swiftSettings: swiftSettings),
+        .target(name: "EventLoop", dependencies: ["SystemCalls", "ClusterDNSCSystem"], swiftSettings: swiftSettings),
         .target(
             name: "ClusterRegistry",
             dependencies: [
@@ -71,7 +79,7 @@ let package = Package(
         .target(
             name: "Plugins",
             dependencies: [
-                "DNSWire", "ClusterRegistry", "ZoneFile", "Corefile", "EventLoop",
+                "DNSWire", "ClusterRegistry", "ZoneFile", "Corefile", "SystemCalls",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -154,8 +162,8 @@ let package = Package(
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "ClusterDNSCSystem"], swiftSettings: swiftSettings),
         .testTarget(name: "ClusterRegistryTests", dependencies: ["ClusterRegistry", "DNSWire"], swiftSettings: swiftSettings),
         .testTarget(name: "ZoneFileTests", dependencies: ["ZoneFile", "DNSWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "PluginsTests", dependencies: ["Plugins", "DNSWire", "ClusterRegistry", "Corefile"], swiftSettings: swiftSettings),
-        .testTarget(name: "ServerTests", dependencies: ["Server"], swiftSettings: swiftSettings),
+        .testTarget(name: "PluginsTests", dependencies: ["Plugins", "DNSWire", "ClusterRegistry", "Corefile", "SystemCalls"], swiftSettings: swiftSettings),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Plugins", "EventLoop"], swiftSettings: swiftSettings),
         .testTarget(name: "NodeCacheTests", dependencies: ["NodeCache", "DNSWire", "Plugins"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "DNSWire"], swiftSettings: swiftSettings),
         .testTarget(

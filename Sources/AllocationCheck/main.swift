@@ -259,7 +259,7 @@ final class EngineHandler: DatagramHandler, StreamHandler {
     func handleDatagram(_ packet: UnsafeRawBufferPointer, truncated: Bool, from target: UDPReplyTarget,
                         response: UnsafeMutableRawBufferPointer) -> Int? {
         let route = Route(transport: .udp, peerAddress: .v4(IPv4Address(127, 0, 0, 1)), peerPort: target.peer.port,
-                          localAddress: .v4(IPv4Address(127, 0, 0, 1)), localPort: 53, udpTarget: target)
+                          localAddress: .v4(IPv4Address(127, 0, 0, 1)), localPort: 53)
         if case .reply(let n) = engine.handle(packet: packet, route: route, output: response) { return n }
         return nil
     }
@@ -267,7 +267,7 @@ final class EngineHandler: DatagramHandler, StreamHandler {
     func handleFrame(_ frame: UnsafeRawBufferPointer, from target: TCPReplyTarget,
                      response: UnsafeMutableRawBufferPointer) -> FrameReply {
         let route = Route(transport: .tcp, peerAddress: .v4(IPv4Address(127, 0, 0, 1)), peerPort: target.peer.port,
-                          localAddress: .v4(IPv4Address(127, 0, 0, 1)), localPort: 53, tcpTarget: target)
+                          localAddress: .v4(IPv4Address(127, 0, 0, 1)), localPort: 53)
         switch engine.handle(packet: frame, route: route, output: response) {
         case .reply(let n): return .now(length: n)
         case .later: return .later

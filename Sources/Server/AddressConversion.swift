@@ -13,15 +13,19 @@ extension IPAddress {
 }
 
 extension SocketAddress {
-    /// A socket address for `address` and `port`.
-    init(_ address: IPAddress, port: UInt16) {
+    /// A socket address for `address` and `port` (and, for IPv6, the interface `scopeID`).
+    /// Allocation-free: late replies rebuild their target with it.
+    init(_ address: IPAddress, port: UInt16, scopeID: UInt32 = 0) {
         switch address {
         case .v4(let a):
             let o = a.octets
             self.init(ipv4: o, port: port)
         case .v6(let a):
-            let bytes = (0..<16).map { a.octet($0) }
-            self = bytes.withUnsafeBytes { SocketAddress(ipv6: $0, port: port) }
+            var bytes: (UInt64, UInt64) = (0, 0)
+            withUnsafeMutableBytes(of: &bytes) { raw in
+                for i in 0..<16 { raw[i] = a.octet(i) }
+            }
+            self = withUnsafeBytes(of: &bytes) { SocketAddress(ipv6: $0, port: port, scopeID: scopeID) }
         }
     }
 }

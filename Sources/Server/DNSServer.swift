@@ -23,6 +23,9 @@ public final class DNSServer {
     private(set) var configuration: ServerConfiguration
     let plan: ListenPlan
     let resources = SharedResources()
+    /// The control-plane thread's DNS exchanges (health checks, `loop`'s probe), one per process
+    /// and kept across reloads; its thread starts on first use.
+    let network = ControlPlaneLoop()
     private(set) var context: ServerContext?
     private var group: WorkerGroup?
     private var engines: [QueryEngine] = []
@@ -105,7 +108,7 @@ public final class DNSServer {
         introspection.setConfiguration(configuration)
         let context = ServerContext(logger: logger, listeners: listeners, manifestsDirectory: options.manifestsDirectory,
                                     resources: resources, introspection: introspection,
-                                    controlPlane: options.controlPlane) { message in
+                                    controlPlane: options.controlPlane, network: network) { message in
             fatal.record(message)
             control.execute { control.stop() }
         }
@@ -127,7 +130,8 @@ public final class DNSServer {
         introspection.group = group
         var sinks: [WorkerResponseSink] = []
         for worker in group.workers {
-            let workerContext = WorkerContext(index: worker.index, workerCount: options.workers, services: worker,
+            let workerContext = WorkerContext(index: worker.index, workerCount: options.workers,
+                                              services: WorkerServiceHost(loop: worker.loop),
                                               cacheMemoryBudget: cacheBudgetPerWorker)
             let engine = QueryEngine(worker: workerContext,
                                      ports: Self.zoneTables(configuration, worker: workerContext, chains: chains))
@@ -359,7 +363,7 @@ final class Introspection: ServerIntrospection, @unchecked Sendable {
         state.withLock { $0?.blocks ?? [] }
     }
 
-    var workerCounters: WorkerCounters? { group?.counters }
+    var transportCounters: [CounterSample] { group?.counters.samples ?? [] }
 
     var droppedMetrics: [(serverLabel: String, workers: [BlockMetrics])] {
         var grouped: [(serverLabel: String, workers: [BlockMetrics])] = []

@@ -11,15 +11,17 @@ final class WorkerResponseSink: ResponseSink {
     init(worker: Worker) { self.worker = worker }
 
     func deliver(_ response: UnsafeRawBufferPointer, route: Route) {
-        if let target = route.udpTarget {
+        guard let token = route.replyToken else { return }
+        // A false return was counted by the worker (listener gone, connection closed): nothing to undo.
+        if let target = token.udpTarget(route: route) {
             _ = worker.sendDatagram(response, to: target)
-        } else if let target = route.tcpTarget {
+        } else if let target = token.tcpTarget(route: route) {
             _ = worker.sendFrame(response, to: target)
         }
     }
 
     func deliverPart(_ response: UnsafeRawBufferPointer, route: Route) -> Bool {
-        guard let target = route.tcpTarget else { return false }
+        guard let target = route.replyToken?.tcpTarget(route: route) else { return false }
         return worker.sendFramePart(response, to: target)
     }
 }
@@ -44,7 +46,7 @@ final class ListenerQueryHandler: DatagramHandler, StreamHandler {
         // message would mislead it, so it is dropped (the worker counts it).
         guard !truncated else { return nil }
         let route = Route(transport: .udp, peerAddress: IPAddress(target.peer), peerPort: target.peer.port,
-                          localAddress: IPAddress(target.local), localPort: localPort, udpTarget: target)
+                          localAddress: IPAddress(target.local), localPort: localPort, replyToken: ReplyToken(target))
         switch engine.handle(packet: packet, route: route, output: response) {
         case .reply(let length): return length
         case .later, .drop: return nil
@@ -54,7 +56,7 @@ final class ListenerQueryHandler: DatagramHandler, StreamHandler {
     func handleFrame(_ frame: UnsafeRawBufferPointer, from target: TCPReplyTarget,
                      response: UnsafeMutableRawBufferPointer) -> FrameReply {
         let route = Route(transport: .tcp, peerAddress: IPAddress(target.peer), peerPort: target.peer.port,
-                          localAddress: localAddress, localPort: localPort, tcpTarget: target)
+                          localAddress: localAddress, localPort: localPort, replyToken: ReplyToken(target))
         switch engine.handle(packet: frame, route: route, output: response) {
         case .reply(let length): return .now(length: length)
         case .later: return .later

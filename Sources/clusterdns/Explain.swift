@@ -18,33 +18,18 @@ struct Explain: ParsableCommand {
     @Argument(help: "The full name, e.g. web-app.production.svc.cluster.local.")
     var name: String
 
-    @Option(help: "The cluster's manifests: what explain checks, and what in-process answers come from.")
-    var manifests: String?
-
-    @Option(help: "Answer in-process with this Corefile.")
-    var conf: String?
-
-    @Option(help: "Ask this server (IP[:PORT], [IPv6]:PORT) for the actual answer.")
-    var server: String?
-
-    @Option(help: "The cluster domain (default: the kubernetes block's zone, else cluster.local).")
-    var zone: String?
-
-    @Flag(help: "Print JSON (schema in Docs/explain.md).")
-    var json = false
+    @OptionGroup var source: AnswerSourceOptions
 
     func validate() throws {
-        if server != nil && conf != nil {
+        if source.server != nil && source.conf != nil {
             throw ValidationError("--server asks a real server; --conf answers in-process: choose one")
-        }
-        if let server, ServerAddress(parsing: server) == nil {
-            throw ValidationError("--server: '\(server)' is not IP, IPv4:PORT or [IPv6]:PORT")
         }
         if (try? DomainName(name)) == nil { throw ValidationError("'\(name)' is not a valid DNS name") }
     }
 
     func run() throws {
         guard let domain = try? DomainName(name) else { throw ExitCode(1) }
+        let (server, manifests, conf, zone) = (source.server, source.manifests, source.conf, source.zone)
         var resolver: (any Resolver)? = nil
         var zoneText = zone
         if let server, let address = ServerAddress(parsing: server) {
@@ -75,7 +60,7 @@ struct Explain: ParsableCommand {
             }
         }
         let explanation = Explainer.explain(domain, zone: clusterZone, facts: facts, resolver: resolver)
-        if json {
+        if source.json {
             print(explanation.json().serialized())
         } else {
             print(explanation.text(), terminator: "")

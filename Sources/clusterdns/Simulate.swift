@@ -40,38 +40,22 @@ struct Simulate: ParsableCommand {
     @Option(help: "glibc or musl.")
     var resolver: String = "glibc"
 
-    @Option(help: "Send the queries to this server for real (IP[:PORT], [IPv6]:PORT).")
-    var server: String?
-
-    @Option(help: "Answer in-process from the manifests in this directory.")
-    var manifests: String?
-
-    @Option(help: "Answer in-process with this Corefile (default: a kubeadm-style cluster block).")
-    var conf: String?
-
-    @Option(help: "The cluster domain (default: the kubernetes block's zone, else cluster.local).")
-    var zone: String?
+    @OptionGroup var source: AnswerSourceOptions
 
     @Option(help: "The client address in-process queries come from.")
     var client: String = "10.244.0.10"
-
-    @Flag(help: "Print JSON (schema in Docs/simulate.md).")
-    var json = false
 
     @Option(name: .customLong("from-log"), help: "Analyse a CoreDNS `log` plugin query log instead of simulating a name.")
     var fromLog: String?
 
     func validate() throws {
         if fromLog == nil && name == nil { throw ValidationError("give a NAME to simulate, or --from-log FILE") }
-        if server != nil && (manifests != nil || conf != nil) {
+        if source.server != nil && (source.manifests != nil || source.conf != nil) {
             throw ValidationError("--server asks a real server; --manifests and --conf answer in-process: choose one")
         }
         guard StubResolverKind(rawValue: resolver) != nil else { throw ValidationError("--resolver must be glibc or musl") }
         guard LookupKind(argument: type) != nil else { throw ValidationError("--type: '\(type)' is not both, A, AAAA or a record type") }
         if let ndots, !(0...15).contains(ndots) { throw ValidationError("--ndots must be between 0 and 15 (glibc and musl cap it at 15)") }
-        if let server, ServerAddress(parsing: server) == nil {
-            throw ValidationError("--server: '\(server)' is not IP, IPv4:PORT or [IPv6]:PORT")
-        }
         guard IPAddress(client) != nil else { throw ValidationError("--client: '\(client)' is not an IP address") }
     }
 
@@ -81,7 +65,8 @@ struct Simulate: ParsableCommand {
             throw ExitCode(1)
         }
         let answers: any Resolver
-        var zone = self.zone
+        let (server, manifests, conf) = (source.server, source.manifests, source.conf)
+        var zone = source.zone
         do {
             if let server, let address = ServerAddress(parsing: server) {
                 answers = NetworkResolver(server: address)
@@ -112,7 +97,7 @@ struct Simulate: ParsableCommand {
         let request = SimulationRequest(name: name, kind: kind, resolverKind: resolverKind, conf: settings,
                                         namespace: namespace, zone: clusterZone)
         let report = Simulation.run(request, resolver: answers)
-        if json {
+        if source.json {
             print(report.json().serialized())
         } else {
             print(report.text(), terminator: "")
@@ -126,8 +111,8 @@ struct Simulate: ParsableCommand {
             throw ExitCode(1)
         }
         let parsed = QueryLogParser.parse(text)
-        let analysis = QueryLogAnalysis.analyze(parsed.entries, zone: zone ?? "cluster.local")
-        if json {
+        let analysis = QueryLogAnalysis.analyze(parsed.entries, zone: source.zone ?? "cluster.local")
+        if source.json {
             print(analysis.json(source: path, malformed: parsed.malformed).serialized())
         } else {
             print(analysis.text(source: path, skipped: parsed.malformed.count), terminator: "")

@@ -116,12 +116,6 @@ public final class EventLoop: @unchecked Sendable {
         registrations[index]?.events = events
     }
 
-    /// The events currently watched on `fd`, or `nil` when it is not registered.
-    public func watchedEvents(fd: Int32) -> IOEvents? {
-        let index = Int(fd)
-        return index < registrations.count ? registrations[index]?.events : nil
-    }
-
     /// Stops watching `fd` and releases its handler. Call it before closing the descriptor.
     ///
     /// Never fails: `epoll_ctl(DEL)` can only report that the descriptor is not in the set (`ENOENT`), which is

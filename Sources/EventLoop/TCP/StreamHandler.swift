@@ -8,8 +8,15 @@ public struct TCPReplyTarget: Hashable, Sendable {
     public let peer: SocketAddress
     /// The worker that owns the connection; replies must be sent on its thread.
     public let workerIndex: Int
-    let slot: Int
-    let generation: UInt32
+    package let slot: Int
+    package let generation: UInt32
+
+    package init(peer: SocketAddress, workerIndex: Int, slot: Int, generation: UInt32) {
+        self.peer = peer
+        self.workerIndex = workerIndex
+        self.slot = slot
+        self.generation = generation
+    }
 }
 
 /// What a stream handler did with one frame.

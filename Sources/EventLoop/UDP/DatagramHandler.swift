@@ -13,9 +13,9 @@ public struct UDPReplyTarget: Hashable, Sendable {
     public let interfaceIndex: UInt32
     /// The worker that received the query; a reply must be sent on that worker's thread.
     public let workerIndex: Int
-    let listenerIndex: Int
+    package let listenerIndex: Int
 
-    init(peer: SocketAddress, local: SocketAddress, interfaceIndex: UInt32, workerIndex: Int, listenerIndex: Int) {
+    package init(peer: SocketAddress, local: SocketAddress, interfaceIndex: UInt32, workerIndex: Int, listenerIndex: Int) {
         self.peer = peer
         self.local = local
         self.interfaceIndex = interfaceIndex

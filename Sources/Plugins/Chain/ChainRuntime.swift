@@ -60,26 +60,10 @@ public struct ZoneTable {
     /// The chain for `name` (wire form, any case), or nil when no zone covers it (REFUSED).
     /// - Complexity: O(zones × name length). Allocation-free.
     public func chain(for name: UnsafeRawBufferPointer) -> (chain: ChainRuntime, zoneOffset: Int)? {
-        for entry in entries where entry.zone.count <= name.count {
-            let offset = name.count - entry.zone.count
-            guard ZoneTable.isLabelBoundary(name, offset) else { continue }
-            let matches = entry.zone.withUnsafeBytes { zone in
-                WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: name[offset...]), zone)
-            }
-            if matches { return (entry.chain, offset) }
+        for entry in entries {
+            if let offset = ZoneMatch.offset(of: entry.zone, in: name) { return (entry.chain, offset) }
         }
         return nil
-    }
-
-    /// True when a label starts at `offset` of the wire name.
-    public static func labelBoundary(_ name: UnsafeRawBufferPointer, _ offset: Int) -> Bool {
-        isLabelBoundary(name, offset)
-    }
-
-    static func isLabelBoundary(_ name: UnsafeRawBufferPointer, _ offset: Int) -> Bool {
-        var i = 0
-        while i < offset { i += 1 + Int(name[i]) }
-        return i == offset
     }
 
     public var isEmpty: Bool { entries.isEmpty }

@@ -1,6 +1,5 @@
 import Corefile
 import DNSWire
-import EventLoop
 
 /// Small protocols through which plugins cooperate without importing each other's internals.
 
@@ -9,7 +8,16 @@ import EventLoop
 /// factory; called on the worker's thread, so it must be cheap and allocation-light.
 public protocol AutoPathProvider: AnyObject, Sendable {
     /// The search domains of the pod at `address`, first to last, for a pod known to the
-    /// registry (`pods verified`); nil when no pod has that address.
+    /// registry (`pods verified`); nil when no pod has that address. Any thread; may lock.
+    func searchPath(forClient address: IPAddress) -> [DomainName]?
+    /// A reader for one worker's queries, which must not lock in steady state (the query path
+    /// takes no shared lock); autopath makes one per worker handler.
+    func makeSearchPathReader() -> any SearchPathReader
+}
+
+/// One worker's view of an `AutoPathProvider`, used only on that worker's thread.
+public protocol SearchPathReader: AnyObject {
+    /// As `AutoPathProvider.searchPath(forClient:)`, without a shared lock.
     func searchPath(forClient address: IPAddress) -> [DomainName]?
 }
 
@@ -26,9 +34,9 @@ public protocol ServerIntrospection: AnyObject, Sendable {
     /// Every running server block with all its plugins (`ready` checks the blocks that enable it;
     /// `prometheus` reports `coredns_plugin_enabled`).
     var runningBlocks: [ConfiguredBlock] { get }
-    /// What the event loop counted (datagrams, batches, TCP connections), summed over the workers;
-    /// nil before the workers exist.
-    var workerCounters: WorkerCounters? { get }
+    /// What the event loop counted (datagrams, batches, TCP connections), summed over the workers,
+    /// as the server names them (`clusterdns_udp_*`, `clusterdns_tcp_*`); empty before the workers exist.
+    var transportCounters: [CounterSample] { get }
     /// Queries answered before any block ran that CoreDNS reports under `zone="dropped"` (refused
     /// class, no zone, overload), per listening port: its `serverLabel` and one `BlockMetrics` per worker.
     var droppedMetrics: [(serverLabel: String, workers: [BlockMetrics])] { get }
@@ -36,7 +44,7 @@ public protocol ServerIntrospection: AnyObject, Sendable {
 
 extension ServerIntrospection {
     public var runningBlocks: [ConfiguredBlock] { [] }
-    public var workerCounters: WorkerCounters? { nil }
+    public var transportCounters: [CounterSample] { [] }
     public var droppedMetrics: [(serverLabel: String, workers: [BlockMetrics])] { [] }
 }
 
@@ -57,4 +65,24 @@ public protocol ZoneTransferSource: AnyObject, Sendable {
     /// The zone's records in transfer order, its SOA first and last (RFC 5936 §2.2); nil when
     /// this plugin is not authoritative for `zone` or has not loaded it yet.
     func transferRecords(zone: DomainName) -> [ResourceRecord]?
+}
+
+/// One counter the server reports through `prometheus` without the plugin knowing what it counts.
+public struct CounterSample: Sendable, Equatable {
+    public var name: String
+    public var help: String
+    public var labels: [(String, String)]
+    public var value: UInt64
+
+    public init(name: String, help: String, labels: [(String, String)] = [], value: UInt64) {
+        self.name = name
+        self.help = help
+        self.labels = labels
+        self.value = value
+    }
+
+    public static func == (lhs: CounterSample, rhs: CounterSample) -> Bool {
+        lhs.name == rhs.name && lhs.help == rhs.help && lhs.value == rhs.value
+            && lhs.labels.elementsEqual(rhs.labels) { $0 == $1 }
+    }
 }

@@ -6,8 +6,8 @@ public enum PluginResult: Sendable {
     case answered
     /// Not this plugin's query (or it falls through): the next plugin in the chain gets it.
     case next
-    /// The plugin took the query over and will complete it later through
-    /// `QueryEngine.complete(_:)` (an upstream exchange, a subrequest still running).
+    /// The plugin took the query over and will settle it later through
+    /// `QueryEngine.resume(_:_:)` (an upstream exchange, a subrequest still running).
     case suspended
 }
 

@@ -84,19 +84,7 @@ public final class QueryEngine {
             request.ownsScratch = false
         }
         request.output = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-        request.responseLength = nil
-        request.hooks = 0
-        request.parent = nil
-        request.requester = -1
-        request.pluginObject = nil
-        request.pluginState = 0
-        request.suspended = false
-        request.inSyncServe = false
-        request.pendingResult = nil
-        request.answeredBy = -1
-        request.failure = nil
-        request.depth = 0
-        request.cookie = nil
+        request.progress = Request.Progress()
         freeRequests.append(request.poolIndex)
     }
 
@@ -120,46 +108,39 @@ public final class QueryEngine {
         case later
         /// Nothing will ever be sent (too short, a response, or no room for even a header).
         case drop
+
+        /// An answer written now (`length` octets), or nothing to send.
+        init(_ length: Int?) { self = length.map(Outcome.reply) ?? .drop }
     }
 
     /// Handles a query that arrived on `route`, writing an immediate answer into `output`.
     /// - Complexity: allocation-free for answers from memory.
     public func handle(packet: UnsafeRawBufferPointer, route: Route, output: UnsafeMutableRawBufferPointer) -> Outcome {
-        guard let length = handleQuery(packet: packet, route: route, output: output) else {
-            return lastSuspended ? .later : .drop
-        }
-        return .reply(length)
-    }
-
-    var lastSuspended = false
-
-    func handleQuery(packet: UnsafeRawBufferPointer, route: Route, output: UnsafeMutableRawBufferPointer) -> Int? {
-        lastSuspended = false
         let now = monotonicNanoseconds()
         // Too short for a header, or a response (QR=1): never answered (no reflection, no loops).
         guard packet.count >= Header.size else {
             counters.bump(.droppedShort)
-            return nil
+            return .drop
         }
         guard packet[2] & 0x80 == 0 else {
             counters.bump(.droppedResponse)
-            return nil
+            return .drop
         }
         let query: ParsedQuery
         do {
             query = try QueryParser.parse(packet)
         } catch {
             counters.bump(.formatErrors)
-            return QueryEngine.headerOnlyResponse(packet: packet, rcode: .formatError, output: output)
+            return Outcome(QueryEngine.headerOnlyResponse(packet: packet, rcode: .formatError, output: output))
         }
         guard query.header.opcode == .query else {
             counters.bump(.notImplemented)
-            return QueryEngine.headerOnlyResponse(packet: packet, rcode: .notImplemented, output: output)
+            return Outcome(QueryEngine.headerOnlyResponse(packet: packet, rcode: .notImplemented, output: output))
         }
         let limit = QueryEngine.sizeLimit(query: query, route: route, output: output, maxUDP: nil)
         if let edns = query.edns, edns.version != 0 {
             counters.bump(.badVersion)
-            return QueryEngine.simpleResponse(query: query, packet: packet, rcode: .badVersion, output: output, limit: limit)
+            return Outcome(QueryEngine.simpleResponse(query: query, packet: packet, rcode: .badVersion, output: output, limit: limit))
         }
         // DNS cookies (RFC 7873 §5.2), before the question is judged: a query with no question
         // and a COOKIE option is how a client asks for a server cookie (§5.4).
@@ -167,7 +148,7 @@ public final class QueryEngine {
         if let edns = query.edns, let cookies, let found = QueryParser.option(.cookie, in: packet, edns: edns) {
             guard ServerCookie.isWellFormed(length: found.length) else {
                 counters.bump(.cookieMalformed)
-                return QueryEngine.simpleResponse(query: query, packet: packet, rcode: .formatError, output: output, limit: limit)
+                return Outcome(QueryEngine.simpleResponse(query: query, packet: packet, rcode: .formatError, output: output, limit: limit))
             }
             let option = UnsafeRawBufferPointer(rebasing: packet[found.offset..<(found.offset + found.length)])
             let check = ServerCookie.check(option: option, address: route.peerAddress, now: wallClockSeconds(),
@@ -182,30 +163,30 @@ public final class QueryEngine {
                 // §5.4: NOERROR with a valid server cookie, BADCOOKIE when the one sent was not
                 // valid: the one place the RFC requires BADCOOKIE of a server.
                 let rcode: ResponseCode = check.status == .invalid ? .badCookie : .noError
-                return QueryEngine.simpleResponse(query: query, packet: packet, rcode: rcode, output: output,
-                                                  limit: limit - CookieReply.reserve)
-                    .map { check.reply.attach(to: output, length: $0, limit: limit) }
+                return Outcome(QueryEngine.simpleResponse(query: query, packet: packet, rcode: rcode, output: output,
+                                                          limit: limit - CookieReply.reserve)
+                    .map { check.reply.attach(to: output, length: $0, limit: limit) })
             }
         }
         guard query.header.questionCount == 1 else {
             counters.bump(.formatErrors)
-            return QueryEngine.headerOnlyResponse(packet: packet, rcode: .formatError, output: output)
+            return Outcome(QueryEngine.headerOnlyResponse(packet: packet, rcode: .formatError, output: output))
         }
         guard query.queryClass == .in else {
             counters.bump(.refusedClass)
-            return dropped(query: query, packet: packet, route: route, rcode: .refused, output: output, limit: limit,
-                           cookie: cookie, since: now)
+            return Outcome(dropped(query: query, packet: packet, route: route, rcode: .refused, output: output, limit: limit,
+                                   cookie: cookie, since: now))
         }
         let name = UnsafeRawBufferPointer(rebasing: packet[Header.size..<(Header.size + query.nameLength)])
         guard let table = zones(forPort: route.localPort), let (chain, _) = table.chain(for: name) else {
             counters.bump(.refusedNoZone)
-            return dropped(query: query, packet: packet, route: route, rcode: .refused, output: output, limit: limit,
-                           cookie: cookie, since: now)
+            return Outcome(dropped(query: query, packet: packet, route: route, rcode: .refused, output: output, limit: limit,
+                                   cookie: cookie, since: now))
         }
         guard let request = acquireRequest() else {
             counters.bump(.overloaded)
-            return dropped(query: query, packet: packet, route: route, rcode: .serverFailure, output: output, limit: limit,
-                           cookie: cookie, since: now)
+            return Outcome(dropped(query: query, packet: packet, route: route, rcode: .serverFailure, output: output, limit: limit,
+                                   cookie: cookie, since: now))
         }
         request.packet = packet
         request.query = query
@@ -224,12 +205,11 @@ public final class QueryEngine {
         request.inSyncServe = false
         if result == .suspended {
             suspend(request)
-            lastSuspended = true
-            return nil
+            return .later
         }
         let length = finalize(request)
         release(request)
-        return length
+        return Outcome(length)
     }
 
     /// Answers a query no block takes and counts it in `droppedMetrics`, as CoreDNS's
@@ -460,8 +440,7 @@ public final class QueryEngine {
         child.query = request.query
         child.route = request.route
         child.route.transport = .internal
-        child.route.udpTarget = nil
-        child.route.tcpTarget = nil
+        child.route.replyToken = nil
         child.receivedAt = monotonicNanoseconds()
         child.block = request.block
         child.parent = nil

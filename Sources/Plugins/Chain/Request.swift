@@ -23,7 +23,10 @@ public final class Request {
     public internal(set) var output: UnsafeMutableRawBufferPointer
     public internal(set) var outputLimit: Int
     /// Length of the finished response, nil until one is written.
-    public internal(set) var responseLength: Int?
+    public internal(set) var responseLength: Int? {
+        get { progress.responseLength }
+        set { progress.responseLength = newValue }
+    }
     /// The finished response's octets (empty before one is written).
     public var responseBytes: UnsafeRawBufferPointer {
         guard let n = responseLength else { return UnsafeRawBufferPointer(start: nil, count: 0) }
@@ -32,31 +35,84 @@ public final class Request {
     /// The response being built by `startResponse()`.
     public var response: ResponseBuilder
     /// Name of the plugin that wrote the response (for `coredns_dns_responses_total{plugin}`).
-    public internal(set) var answeredBy: Int = -1
+    public internal(set) var answeredBy: Int {
+        get { progress.answeredBy }
+        set { progress.answeredBy = newValue }
+    }
     /// Why the request failed, when a plugin (or the engine) says so with `fail(_:detail:)`: what
     /// CoreDNS plugins return as an `error` up the chain, and what the `errors` plugin logs.
-    public internal(set) var failure: RequestFailure?
-
-    /// Plugins (by chain index) that asked to see the response, as bits.
-    var hooks: UInt64 = 0
+    public internal(set) var failure: RequestFailure? {
+        get { progress.failure }
+        set { progress.failure = newValue }
+    }
     /// For a subrequest: the request it serves and the plugin to tell when done.
-    public internal(set) weak var parent: Request?
-    var requester: Int = -1
+    public internal(set) var parent: Request? {
+        get { progress.parent }
+        set { progress.parent = newValue }
+    }
     /// How many subrequests deep this is (CNAME chasing and autopath are bounded).
-    public internal(set) var depth: Int = 0
+    public internal(set) var depth: Int {
+        get { progress.depth }
+        set { progress.depth = newValue }
+    }
+    /// The COOKIE option the response gets (RFC 7873), when the query had a well-formed one.
+    public internal(set) var cookie: CookieReply? {
+        get { progress.cookie }
+        set { progress.cookie = newValue }
+    }
+    /// What the plugin that suspended the request keeps for it until it resumes, typed.
+    var pluginState: PluginRequestState {
+        get { progress.pluginState }
+        set { progress.pluginState = newValue }
+    }
 
-    /// Free for the plugin that suspended the request: e.g. which upstream, which autopath step.
-    public var pluginState: UInt64 = 0
-    public var pluginObject: AnyObject?
+    /// Everything a query sets on a pooled request, in one value: the engine's `release` puts
+    /// back `Progress()`, so a field added here can never be left over for the next query.
+    struct Progress {
+        var responseLength: Int?
+        var answeredBy = -1
+        var failure: RequestFailure?
+        /// Plugins (by chain index) that asked to see the response, as bits.
+        var hooks: UInt64 = 0
+        weak var parent: Request?
+        /// For a subrequest: the chain index of the plugin to tell when done.
+        var requester = -1
+        var depth = 0
+        var cookie: CookieReply?
+        var pluginState = PluginRequestState.none
+        /// Suspended: a plugin returned `.suspended` and the answer comes through `resume`.
+        var suspended = false
+        /// A plugin's `serve` is on the stack: `resume` only records its result.
+        var inSyncServe = false
+        var pendingResult: PluginResult?
+    }
+
+    var progress = Progress()
+    var hooks: UInt64 {
+        get { progress.hooks }
+        set { progress.hooks = newValue }
+    }
+    var requester: Int {
+        get { progress.requester }
+        set { progress.requester = newValue }
+    }
+    var suspended: Bool {
+        get { progress.suspended }
+        set { progress.suspended = newValue }
+    }
+    var inSyncServe: Bool {
+        get { progress.inSyncServe }
+        set { progress.inSyncServe = newValue }
+    }
+    var pendingResult: PluginResult? {
+        get { progress.pendingResult }
+        set { progress.pendingResult = newValue }
+    }
 
     /// The engine that owns the request (it outlives every request it pools).
     unowned(unsafe) var engine: QueryEngine?
-    var suspended = false
-    var inSyncServe = false
-    var pendingResult: PluginResult?
+    /// `output` is a scratch buffer from the engine's pool, returned on release.
     var ownsScratch = false
-    /// The COOKIE option the response gets (RFC 7873), when the query had a well-formed one.
-    public internal(set) var cookie: CookieReply?
 
     let storage: UnsafeMutableRawBufferPointer
     let compression: UnsafeMutableBufferPointer<UInt16>
@@ -187,4 +243,19 @@ public struct RequestFailure: Sendable {
         if let detail { text += ": " + detail }
         return text
     }
+}
+
+/// What a suspended request carries for the plugin that suspended it, one case per plugin that
+/// suspends: typed, so a plugin reads back exactly what it stored (no `as?` casts), and the
+/// engine clears it with the rest of the request.
+enum PluginRequestState {
+    case none
+    /// `autopath`: the walk over the client's search path.
+    case autopath(AutopathState)
+    /// `rewrite`: the answer-rewriting rules for the rewritten query.
+    case rewrite(RewriteState)
+    /// `file`: a CNAME to chase out of the zone.
+    case fileChase(PendingChase)
+    /// `kubernetes`: an ExternalName service whose target is being resolved.
+    case externalName(KubernetesIndex, service: Int32)
 }

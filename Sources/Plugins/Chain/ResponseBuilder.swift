@@ -198,19 +198,6 @@ public struct ResponseBuilder {
         }
     }
 
-    /// Appends `count` records already in wire form. Their owner names and RDATA names may only
-    /// use pointers into the question (offsets 12 ..< 12 + name length), which are valid in every
-    /// response to an equal question: that is what makes per-name answers precomputable.
-    public mutating func appendEncoded(_ bytes: UnsafeRawBufferPointer, count: UInt16) {
-        guard !isFull else { return }
-        do {
-            try writer.writeBytes(bytes)
-            rrsetCount += count
-        } catch {
-            overflow()
-        }
-    }
-
     /// Where a record's owner name comes from.
     public enum Owner {
         /// The question's name (pointer to offset 12): echoes the client's case.

@@ -27,13 +27,18 @@ public final class ServerContext: Sendable {
     public weak let introspection: (any ServerIntrospection)?
     /// Where `health`, `ready` and `prometheus` publish their HTTP endpoints, and the build facts.
     public let controlPlane: ControlPlane
+    /// DNS exchanges on the control-plane thread (`forward` health checks, `loop`'s probe); nil
+    /// in process, where no check runs.
+    public let network: (any ControlPlaneNetwork)?
 
     public init(logger: Logger, listeners: [Listener], manifestsDirectory: String?,
                 resources: SharedResources = SharedResources(),
                 introspection: (any ServerIntrospection)? = nil,
                 controlPlane: ControlPlane = ControlPlane(),
+                network: (any ControlPlaneNetwork)? = nil,
                 fatal: @escaping @Sendable (String) -> Void) {
         self.introspection = introspection
+        self.network = network
         self.controlPlane = controlPlane
         self.logger = logger
         self.listeners = listeners

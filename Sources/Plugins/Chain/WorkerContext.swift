@@ -4,21 +4,21 @@ import Glibc
 import DNSWire
 
 /// What a plugin's per-worker handler may use of its worker: its index, a fast random source,
-/// a clock, and the event loop for sockets and timers (set by the server).
+/// a clock, and the server's timers and upstream exchanges (`WorkerServices`).
 public final class WorkerContext {
     public let index: Int
     public let workerCount: Int
     /// A fast generator for choices that need no secrecy (shuffles, jitter). Query IDs and
     /// source ports sent upstream use `SystemRandomNumberGenerator` instead.
     public var random: Xoshiro256
-    /// Services the server gives plugins on this worker (event loop, timers); nil in-process.
-    public var services: AnyObject?
+    /// Timers and upstream exchanges on this worker, given by the server; nil in process.
+    public var services: (any WorkerServices)?
     /// Bytes one `cache` plugin may take on this worker by default, derived from the process's
     /// memory limit (a pod's cgroup); nil when there is no limit. A cache whose capacity the
     /// Corefile sets ignores it.
     public var cacheMemoryBudget: Int?
 
-    public init(index: Int, workerCount: Int, services: AnyObject? = nil, cacheMemoryBudget: Int? = nil) {
+    public init(index: Int, workerCount: Int, services: (any WorkerServices)? = nil, cacheMemoryBudget: Int? = nil) {
         self.index = index
         self.workerCount = workerCount
         self.cacheMemoryBudget = cacheMemoryBudget

@@ -21,14 +21,9 @@ public struct ZoneList: Sendable {
     public func longestMatch(_ name: UnsafeRawBufferPointer) -> Int? {
         var best: Int? = nil
         var bestLength = -1
-        for (i, zone) in wires.enumerated() where zone.count <= name.count && zone.count > bestLength {
-            let offset = name.count - zone.count
-            guard ZoneList.isLabelBoundary(name, offset) else { continue }
-            let equal = zone.withUnsafeBytes { WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: name[offset...]), $0) }
-            if equal {
-                best = i
-                bestLength = zone.count
-            }
+        for (i, zone) in wires.enumerated() where zone.count > bestLength && ZoneMatch.isWithin(name, zone: zone) {
+            best = i
+            bestLength = zone.count
         }
         return best
     }
@@ -37,11 +32,4 @@ public struct ZoneList: Sendable {
     public func contains(_ name: UnsafeRawBufferPointer) -> Bool { longestMatch(name) != nil }
 
     public var isEmpty: Bool { zones.isEmpty }
-
-    /// True when a label starts at `offset` of the wire name.
-    static func isLabelBoundary(_ name: UnsafeRawBufferPointer, _ offset: Int) -> Bool {
-        var i = 0
-        while i < offset { i += 1 + Int(name[i]) }
-        return i == offset
-    }
 }

@@ -121,22 +121,16 @@ final class ACLHandler: PluginHandler {
 /// Every worker's counters of one `acl` configuration, kept across reloads.
 final class ACLCounterSet: Sendable {
     let slots: Int
-    let workers = Mutex<[Int: ACLWorkerCounters]>([:])
+    let workers: WorkerCounterSet<ACLWorkerCounters>
 
-    init(slots: Int) { self.slots = slots }
-
-    func counters(forWorker index: Int) -> ACLWorkerCounters {
-        workers.withLock { table in
-            if let existing = table[index] { return existing }
-            let made = ACLWorkerCounters(slots: slots)
-            table[index] = made
-            return made
-        }
+    init(slots: Int) {
+        self.slots = slots
+        workers = WorkerCounterSet { ACLWorkerCounters(slots: slots) }
     }
 
-    func total(action: ACLConfig.Action, slot: Int) -> UInt64 {
-        workers.withLock { $0.values.reduce(0) { $0 &+ $1.read(ACLWorkerCounters.row(action) * slots + slot) } }
-    }
+    func counters(forWorker index: Int) -> ACLWorkerCounters { workers.counters(forWorker: index) }
 
-    var totalAllowed: UInt64 { workers.withLock { $0.values.reduce(0) { $0 &+ $1.read(3 * slots) } } }
+    func total(action: ACLConfig.Action, slot: Int) -> UInt64 { workers.total(ACLWorkerCounters.row(action) * slots + slot) }
+
+    var totalAllowed: UInt64 { workers.total(3 * slots) }
 }

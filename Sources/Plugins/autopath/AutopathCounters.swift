@@ -1,24 +1,19 @@
-import Atomics
-
-/// `coredns_autopath_success_total`, per worker: a single-writer word as `BlockMetrics` keeps
-/// them (relaxed load and store by the owning worker, relaxed loads by the scraper).
-final class AutopathCounters: @unchecked Sendable {
-    // @unchecked: the only mutable state is the atomic word behind `word`, written by one worker.
+/// `coredns_autopath_success_total`, per worker: one word of a `WorkerCounterBlock`.
+final class AutopathCounters: WorkerCounterBlock, @unchecked Sendable {
     static let successName = "coredns_autopath_success_total"
 
-    let word: UnsafeMutablePointer<UInt64.AtomicRepresentation>
+    init() { super.init(words: 1) }
 
-    init() {
-        word = .allocate(capacity: 1)
-        word.initialize(to: UInt64.AtomicRepresentation(0))
-    }
+    @inline(__always) func countSuccess() { bump(0) }
 
-    deinit { word.deallocate() }
+    var successes: UInt64 { read(0) }
+}
 
-    @inline(__always) func countSuccess() {
-        let atomic = UnsafeAtomic<UInt64>(at: word)
-        atomic.store(atomic.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
-    }
+/// Every worker's autopath counters for one server block.
+typealias AutopathCounterSet = WorkerCounterSet<AutopathCounters>
 
-    var successes: UInt64 { UnsafeAtomic<UInt64>(at: word).load(ordering: .relaxed) }
+extension WorkerCounterSet where Block == AutopathCounters {
+    convenience init() { self.init { AutopathCounters() } }
+
+    var successes: UInt64 { total(0) }
 }

@@ -37,8 +37,9 @@ final class AutopathHandler: PluginHandler {
     enum SearchPath {
         /// The same path for every client, ending with the root.
         case fixed([DomainName])
-        /// The client's path from another plugin (nil: unknown client, no autopath).
-        case provider(any AutoPathProvider)
+        /// The client's path from another plugin, through this worker's reader (nil: unknown
+        /// client, no autopath).
+        case provider(any SearchPathReader)
     }
 
     let zones: [DomainName]
@@ -73,7 +74,7 @@ final class AutopathHandler: PluginHandler {
               let prefixLength = AutopathHandler.prefixLength(of: request.questionName, under: first) else { return .next }
         let state = pool.popLast() ?? AutopathState()
         state.reset(prefix: UnsafeRawBufferPointer(rebasing: request.questionName[0..<prefixLength]), path: path)
-        request.pluginObject = state
+        request.pluginState = .autopath(state)
         if startNext(state, parent: request, engine: engine) { return .suspended }
         recycle(state, of: request)
         return .next
@@ -82,24 +83,15 @@ final class AutopathHandler: PluginHandler {
     /// True when `name` is in one of the zones autopath acts on.
     func inZones(_ name: UnsafeRawBufferPointer) -> Bool {
         if coversEverything { return true }
-        for zone in zones where zone.wire.count <= name.count {
-            let offset = name.count - zone.wire.count
-            guard ZoneTable.isLabelBoundary(name, offset) else { continue }
-            let equal = zone.wire.withUnsafeBytes { WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: name[offset...]), $0) }
-            if equal { return true }
-        }
+        for zone in zones where ZoneMatch.isWithin(name, zone: zone.wire) { return true }
         return false
     }
 
     /// The length of the labels of `name` in front of `domain` when `name` lies strictly under
     /// it, else nil. Allocation-free.
     static func prefixLength(of name: UnsafeRawBufferPointer, under domain: DomainName) -> Int? {
-        let suffix = domain.wire.count
-        guard name.count > suffix else { return nil }
-        let offset = name.count - suffix
-        guard ZoneTable.isLabelBoundary(name, offset) else { return nil }
-        let equal = domain.wire.withUnsafeBytes { WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: name[offset...]), $0) }
-        return equal ? offset : nil
+        guard let offset = ZoneMatch.offset(of: domain.wire, in: name), offset > 0 else { return nil }
+        return offset
     }
 
     /// Starts the subrequest for the current step or the first later one that can start.
@@ -117,7 +109,7 @@ final class AutopathHandler: PluginHandler {
     }
 
     func subrequestCompleted(_ child: Request, parent: Request, engine: QueryEngine) {
-        guard let state = parent.pluginObject as? AutopathState else { return }
+        guard case .autopath(let state) = parent.pluginState else { return }
         let reply = child.responseBytes
         let rcode = reply.count >= Header.size ? reply[3] & 0x0F : 2
         if !state.hasFirstReply {
@@ -185,7 +177,7 @@ final class AutopathHandler: PluginHandler {
     }
 
     func recycle(_ state: AutopathState, of request: Request) {
-        if request.pluginObject === state { request.pluginObject = nil }
+        if case .autopath(let current) = request.pluginState, current === state { request.pluginState = .none }
         state.clear()
         pool.append(state)
     }

@@ -51,7 +51,7 @@ public final class AutopathPlugin: PluginFactory, BlockPluginsConsumer, MetricsR
             return AutopathHandler(zones: config.zones, searchPath: .fixed(search + [.root]), counters: workerCounters)
         case .plugin:
             guard let source = provider.withLock({ $0 }) else { return nil }
-            return AutopathHandler(zones: config.zones, searchPath: .provider(source), counters: workerCounters)
+            return AutopathHandler(zones: config.zones, searchPath: .provider(source.makeSearchPathReader()), counters: workerCounters)
         }
     }
 

@@ -12,38 +12,30 @@ enum CacheMetricNames {
     static let evictions = "coredns_cache_evictions_total"
 }
 
-/// One worker's cache counters: single-writer 64-bit words, as `BlockMetrics` keeps them.
-///
-/// The worker that owns the cache is the only writer (a relaxed load and a relaxed store, no
-/// read-modify-write, no lock); the scraper reads every word with a relaxed load and sums the
-/// workers. The two `entries` words are gauges the worker overwrites.
-public final class CacheCounters: @unchecked Sendable {
-    // @unchecked: all mutable state is the atomic words behind `base`, written by one worker only.
+/// One worker's cache counters, words of a `WorkerCounterBlock`. The two `entries` words are
+/// gauges the worker overwrites.
+public final class CacheCounters: WorkerCounterBlock, @unchecked Sendable {
     enum Word: Int, CaseIterable {
         case requests, misses, hitsSuccess, hitsDenial, prefetches, drops, servedStale,
              evictionsSuccess, evictionsDenial, entriesSuccess, entriesDenial
     }
 
-    let base: UnsafeMutablePointer<UInt64.AtomicRepresentation>
+    init() { super.init(words: Word.allCases.count) }
 
-    init() {
-        base = .allocate(capacity: Word.allCases.count)
-        base.initialize(repeating: UInt64.AtomicRepresentation(0), count: Word.allCases.count)
-    }
+    @inline(__always) func bump(_ word: Word, by amount: UInt64 = 1) { bump(word.rawValue, by: amount) }
 
-    deinit { base.deallocate() }
-
-    @inline(__always) func bump(_ word: Word, by amount: UInt64 = 1) {
-        let atomic = UnsafeAtomic<UInt64>(at: base + word.rawValue)
-        atomic.store(atomic.load(ordering: .relaxed) &+ amount, ordering: .relaxed)
-    }
-
-    @inline(__always) func set(_ word: Word, _ value: UInt64) {
-        UnsafeAtomic<UInt64>(at: base + word.rawValue).store(value, ordering: .relaxed)
-    }
+    @inline(__always) func set(_ word: Word, _ value: UInt64) { set(word.rawValue, value) }
 
     /// Reads one word (scraper side).
-    func read(_ word: Word) -> UInt64 {
-        UnsafeAtomic<UInt64>(at: base + word.rawValue).load(ordering: .relaxed)
-    }
+    func read(_ word: Word) -> UInt64 { read(word.rawValue) }
+}
+
+/// The counters of every worker for one cache (one server block).
+typealias CacheCounterSet = WorkerCounterSet<CacheCounters>
+
+extension WorkerCounterSet where Block == CacheCounters {
+    convenience init() { self.init { CacheCounters() } }
+
+    /// The sum of a word over all workers.
+    func total(_ word: CacheCounters.Word) -> UInt64 { total(word.rawValue) }
 }

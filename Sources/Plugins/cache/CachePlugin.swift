@@ -6,8 +6,8 @@ import Synchronization
 ///
 /// Why a cache per worker rather than one shared cache (CoreDNS shares one, 256 shards with a
 /// lock each): a worker's hit then takes no lock, touches no cache line another core writes, and
-/// allocates nothing. The price is that a name is fetched once per worker that sees it (with the
-/// default two workers, at most twice per TTL), and that each worker holds `capacity / workers`
+/// allocates nothing. The price is that a name is fetched once per worker that sees it (at most
+/// once per worker per TTL; workers default to the CPU quota), and that each worker holds `capacity / workers`
 /// entries, so the whole server still holds `capacity`.
 public final class CachePlugin: PluginFactory, MetricsReporting {
     public let name = "cache"

@@ -18,14 +18,7 @@ struct CacheZones: Sendable {
     /// - Complexity: O(zones × name length). Allocation-free.
     func contains(_ name: UnsafeRawBufferPointer) -> Bool {
         if coversEverything { return true }
-        for zone in zones where zone.count <= name.count {
-            let offset = name.count - zone.count
-            guard ZoneTable.isLabelBoundary(name, offset) else { continue }
-            let equal = zone.withUnsafeBytes { z in
-                WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: name[offset...]), z)
-            }
-            if equal { return true }
-        }
+        for zone in zones where ZoneMatch.isWithin(name, zone: zone) { return true }
         return false
     }
 }

@@ -1,6 +1,5 @@
 import Corefile
 import DNSWire
-import EventLoop
 import Logging
 import Synchronization
 
@@ -101,13 +100,13 @@ public final class ErrorsPlugin: PluginFactory, @unchecked Sendable {
 final class ErrorsHandler: PluginHandler {
     let plugin: ErrorsPlugin
     let ring: LogRing
-    /// The worker's loop, for the consolidation timers; nil in-process.
-    weak var loop: EventLoop?
+    /// The worker's timers, for the consolidation summaries; nil in process.
+    let services: (any WorkerServices)?
 
     init(plugin: ErrorsPlugin, ring: LogRing, worker: WorkerContext) {
         self.plugin = plugin
         self.ring = ring
-        loop = (worker.services as? Worker)?.loop
+        services = worker.services
     }
 
     func serve(_ request: Request, engine: QueryEngine) -> PluginResult {
@@ -121,7 +120,7 @@ final class ErrorsHandler: PluginHandler {
         let disposition = plugin.dispose(of: message) { pattern in
             let ring = self.ring
             let plugin = self.plugin
-            _ = loop?.schedule(after: pattern.consolidation.period) {
+            services?.schedule(after: pattern.consolidation.period) {
                 // Runs on this worker's thread, so writing to its ring keeps one producer.
                 guard let summary = pattern.takeSummary(), plugin.shouldPrint(pattern.consolidation.level) else { return }
                 var text = summary

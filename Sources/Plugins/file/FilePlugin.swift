@@ -160,19 +160,19 @@ final class FileHandler: PluginHandler {
         case .next?:
             return .next
         case .external(let pending)?:
-            request.pluginObject = pending
+            request.pluginState = .fileChase(pending)
             if engine.startSubrequest(parent: request, name: pending.target, type: qtype, entry: .top) {
                 return .suspended
             }
-            request.pluginObject = nil
+            request.pluginState = .none
             pending.completeUnresolved(parent: request)
             return .answered
         }
     }
 
     func subrequestCompleted(_ child: Request, parent: Request, engine: QueryEngine) {
-        if let pending = parent.pluginObject as? PendingChase {
-            parent.pluginObject = nil
+        if case .fileChase(let pending) = parent.pluginState {
+            parent.pluginState = .none
             pending.complete(parent: parent, child: child)
         } else {
             parent.respond(rcode: .serverFailure)

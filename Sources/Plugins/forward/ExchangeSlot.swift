@@ -1,5 +1,3 @@
-import EventLoop
-
 /// The state of one client query while `forward` works on it: which upstreams are left to try,
 /// what is outstanding now, and the deadlines.
 ///
@@ -7,7 +5,7 @@ import EventLoop
 /// a current one), so a forwarded query allocates no slot.
 final class ExchangeSlot {
     let index: Int32
-    /// Bumped every time the slot is released, so a timer of an earlier query cannot touch it.
+    /// Bumped every time the slot is released, so an outcome of an earlier query cannot touch it.
     var generation: UInt32 = 1
     var request: Request?
 
@@ -25,15 +23,13 @@ final class ExchangeSlot {
 
     /// The attempt in flight.
     var upstream = -1
-    var queryID: UInt16 = 0
     /// The client came over TCP (and neither `force_tcp` nor `prefer_udp` overrides it), or `force_tcp`.
     var overTCP = false
     /// `prefer_udp` got a truncated answer: this upstream is asked again over TCP.
     var tcpForced = false
     var attemptStarted: UInt64 = 0
-    var timer: TimerID?
-    var udp: UDPUpstreamSocket?
-    var tcp: UpstreamTCPConnection?
+    /// The exchange in flight in the server's upstream pool.
+    var exchange: UpstreamExchangeID?
     /// A pooled TCP connection the upstream had closed was replaced once for this query already.
     var retriedClosedConnection = false
 
@@ -42,8 +38,8 @@ final class ExchangeSlot {
         order = [UInt8](repeating: 0, count: max(upstreamCount, 1))
     }
 
-    /// The timer context naming this slot and its current generation.
-    var timerContext: UInt64 { UInt64(UInt32(bitPattern: index)) | UInt64(generation) << 32 }
+    /// The exchange context naming this slot and its current generation.
+    var exchangeContext: UInt64 { UInt64(UInt32(bitPattern: index)) | UInt64(generation) << 32 }
 
     var usesTCP: Bool { overTCP || tcpForced }
 
@@ -59,9 +55,7 @@ final class ExchangeSlot {
         upstream = -1
         overTCP = false
         tcpForced = false
-        timer = nil
-        udp = nil
-        tcp = nil
+        exchange = nil
         retriedClosedConnection = false
     }
 }

@@ -1,6 +1,6 @@
 import Corefile
 import DNSWire
-import EventLoop
+import SystemCalls
 
 /// How `forward` picks the order in which it tries its upstreams for one query.
 public enum UpstreamPolicy: String, Sendable, Equatable {

@@ -1,35 +1,32 @@
 import DNSWire
-import EventLoop
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 // How one forwarded query runs, on the worker thread that received it (no thread per query, no
 // blocking call):
 //
 //   serve ─► slot (pooled) ─► advance: next upstream in policy order, skipping down ones
-//              │                 └─ startAttempt: new random ID, UDP socket or TCP connection on
-//              │                    this worker's epoll, a timer for min(read_timeout, deadline)
+//              │                 └─ startAttempt: `exchange.send` (UDP or TCP, a fresh random ID
+//              │                    and a timeout of min(read_timeout, deadline): the server's pool)
 //              ▼
-//   reply (checked: socket, ID, question) ─► complete: TC/prefer_udp retry, failover, next,
-//              or relay to the client (ID and question case restored, truncated to its size)
-//   error or timer ─► attemptFailed: health check kicked off, next upstream, or SERVFAIL
+//   answer (socket and ID matched by the pool, question here) ─► complete: TC/prefer_udp retry,
+//              failover, next, or relay to the client (ID and question case restored, truncated)
+//   failure (timeout, refused, connection lost) ─► attemptFailed: health check kicked off, next
+//              upstream, or SERVFAIL
 //
 // This mirrors CoreDNS's `Forward.ServeDNS` loop, turned inside out into callbacks: the same
 // order, the same caps (2 × upstreams attempts, 5 s per query), the same all-down behaviour.
+// The handler is the policy; the sockets, IDs and timers are the server's `UpstreamExchange`.
 
-/// `forward`'s per-worker handler: sends queries upstream and relays the answers.
+/// `forward`'s per-worker handler: chooses upstreams for each query and relays the answers.
 ///
-/// Owns this worker's upstream sockets and connections, its query slots and counters; used only
-/// on its worker's thread.
-final class ForwardHandler: PluginHandler, TimerHandler {
+/// Owns this worker's query slots and counters and its `UpstreamExchange`; used only on its
+/// worker's thread.
+final class ForwardHandler: PluginHandler, UpstreamExchangeClient {
     let plugin: ForwardPlugin
     let config: ForwardConfig
     let context: WorkerContext
-    /// Nil when the chain runs in-process without a worker (`clusterdns simulate`): then forward
-    /// answers SERVFAIL, since it has no event loop to wait on.
-    let loop: EventLoop?
+    /// Nil when the chain runs in process without a worker (`clusterdns simulate`): then forward
+    /// answers SERVFAIL, since it has no network to wait on.
+    private(set) var exchange: (any UpstreamExchange)?
     /// The engine of this worker, captured on the first query (one per worker).
     unowned(unsafe) var engine: QueryEngine?
     let metrics: ForwardWorkerMetrics
@@ -37,12 +34,9 @@ final class ForwardHandler: PluginHandler, TimerHandler {
     let fromWire: [UInt8]
     let exceptWires: [[UInt8]]
     let upstreamCount: Int
-    let addresses: [SocketAddress]
     let maxFails: UInt32
     let maxAttempts: Int
     let readTimeoutNanoseconds: UInt64
-    let expireNanoseconds: UInt64
-    let maxAgeNanoseconds: UInt64?
     /// This worker's share of `max_concurrent` (0: unlimited); see `ForwardPlugin` for why a share.
     let concurrencyLimit: Int
 
@@ -51,66 +45,32 @@ final class ForwardHandler: PluginHandler, TimerHandler {
     /// Queries outstanding upstream now.
     private(set) var active = 0
     var robin = 0
-    var ids = SecureRandomPool()
-
-    var udpIdle: [[UDPUpstreamSocket]]
-    var spareUDPObjects: [UDPUpstreamSocket] = []
-    var tcpPools: [[UpstreamTCPConnection]]
-    var sweepScheduled = false
     var shutDown = false
 
-    /// Where UDP answers are read; a copy of the query with its new ID is written to `sendBuffer`.
-    let receiveBuffer: UnsafeMutableRawBufferPointer
-    let sendBuffer: UnsafeMutableRawBufferPointer
-
-    /// Queries outstanding at once on one TCP connection before another is opened (up to
-    /// `tcpConnectionsPerUpstream`, after which the least busy connection takes more).
-    static let pipelineDepth = 16
-    /// TCP connections per upstream per worker before queries are pipelined beyond `pipelineDepth`.
-    static let tcpConnectionsPerUpstream = 4
-    /// How many exchanges one UDP socket carries, one after the other, before it is closed and a
-    /// new one (with a new random source port) replaces it. Measured on this machine (forward to
-    /// NSD on loopback, server CPU per query): 1 (a fresh socket per exchange) 24.5–25.3 µs,
-    /// 4: 16.8 µs, 16: 12.4 µs, 64: 12.2 µs. Opening, registering and closing a socket costs about
-    /// as much as the whole rest of a forwarded query, so sockets are reused 16 times: ports still
-    /// turn over every 16 queries per socket, and a port an attacker learned is useless soon after.
-    static let udpExchangesPerSocket = 16
-    /// An idle UDP socket is closed after this long (or `expire`, if shorter), so a quiet server
-    /// does not keep a known source port open for an attacker to aim at.
-    static let udpIdleLimit: UInt64 = 2_000_000_000
-
-    init(plugin: ForwardPlugin, context: WorkerContext, loop: EventLoop?) {
+    init(plugin: ForwardPlugin, context: WorkerContext) {
         self.plugin = plugin
         config = plugin.config
         self.context = context
-        self.loop = loop
         upstreamCount = config.upstreams.count
         metrics = ForwardWorkerMetrics(upstreams: upstreamCount)
         fromWire = config.from.lowercased().wire
         exceptWires = config.except.map { $0.lowercased().wire }
-        addresses = config.upstreams.map(\.address)
         maxFails = UInt32(clamping: config.maxFails)
         maxAttempts = config.effectiveMaxConnectAttempts
         readTimeoutNanoseconds = ForwardHandler.nanoseconds(config.readTimeout)
-        expireNanoseconds = ForwardHandler.nanoseconds(config.expire)
-        maxAgeNanoseconds = config.maxAge.map(ForwardHandler.nanoseconds)
         if config.maxConcurrent > 0 {
             let workers = max(context.workerCount, 1)
             concurrencyLimit = max(1, (config.maxConcurrent + workers - 1) / workers)
         } else {
             concurrencyLimit = 0
         }
-        udpIdle = Array(repeating: [], count: upstreamCount)
-        tcpPools = Array(repeating: [], count: upstreamCount)
-        receiveBuffer = .allocate(byteCount: 65_536, alignment: 16)
-        sendBuffer = .allocate(byteCount: 65_536, alignment: 16)
         slots.reserveCapacity(64)
         freeSlots.reserveCapacity(64)
-    }
-
-    deinit {
-        receiveBuffer.deallocate()
-        sendBuffer.deallocate()
+        let options = UpstreamPoolOptions(upstreams: config.upstreams.map(\.address),
+                                          expireNanoseconds: ForwardHandler.nanoseconds(config.expire),
+                                          maxAgeNanoseconds: config.maxAge.map(ForwardHandler.nanoseconds),
+                                          maxIdleConnections: config.maxIdleConnections)
+        exchange = context.services?.makeUpstreamExchange(options, client: self)
     }
 
     static func nanoseconds(_ duration: Duration) -> UInt64 {
@@ -123,8 +83,8 @@ final class ForwardHandler: PluginHandler, TimerHandler {
 
     func serve(_ request: Request, engine: QueryEngine) -> PluginResult {
         guard matches(request.questionName) else { return .next }
-        guard loop != nil, !shutDown else {
-            request.fail(loop == nil ? "no event loop to reach upstreams on (in-process)" : "plugin stopped")
+        guard exchange != nil, !shutDown else {
+            request.fail(exchange == nil ? "no network to reach upstreams on (in-process)" : "plugin stopped")
             request.respond(rcode: .serverFailure)
             return .answered
         }
@@ -155,18 +115,10 @@ final class ForwardHandler: PluginHandler, TimerHandler {
     /// True when `name` is at or below `from` and not below an `except` name (`from` itself always is).
     /// - Complexity: O(name length × except names). Allocation-free.
     func matches(_ name: UnsafeRawBufferPointer) -> Bool {
-        guard ForwardHandler.isWithin(name, zone: fromWire) else { return false }
+        guard ZoneMatch.isWithin(name, zone: fromWire) else { return false }
         if name.count == fromWire.count { return true }
-        for except in exceptWires where ForwardHandler.isWithin(name, zone: except) { return false }
+        for except in exceptWires where ZoneMatch.isWithin(name, zone: except) { return false }
         return true
-    }
-
-    /// True when the wire name `name` (any case) equals `zone` (lowercase wire) or lies below it.
-    static func isWithin(_ name: UnsafeRawBufferPointer, zone: [UInt8]) -> Bool {
-        guard zone.count <= name.count else { return false }
-        let offset = name.count - zone.count
-        guard ZoneTable.isLabelBoundary(name, offset) else { return false }
-        return zone.withUnsafeBytes { WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: name[offset...]), $0) }
     }
 
     /// The policy's order of upstreams for this query. Allocation-free.
@@ -205,7 +157,7 @@ final class ForwardHandler: PluginHandler, TimerHandler {
     }
 
     func release(_ slot: ExchangeSlot) {
-        if let timer = slot.timer { loop?.cancel(timer) }
+        if let inFlight = slot.exchange { exchange?.cancel(inFlight) }
         slot.reset()
         active -= 1
         freeSlots.append(slot.index)
@@ -253,10 +205,7 @@ final class ForwardHandler: PluginHandler, TimerHandler {
 
     /// An attempt in flight failed (timeout, refused, connection lost): next upstream or SERVFAIL.
     func attemptFailed(_ slot: ExchangeSlot) {
-        if let timer = slot.timer {
-            loop?.cancel(timer)
-            slot.timer = nil
-        }
+        slot.exchange = nil
         if noteFailure(slot, upstream: slot.upstream) {
             advance(slot)
         } else {
@@ -264,50 +213,69 @@ final class ForwardHandler: PluginHandler, TimerHandler {
         }
     }
 
-    /// Sends the query to `upstream` over the slot's transport and arms the attempt's timer.
+    /// Sends the query to `upstream` over the slot's transport, waiting at most `read_timeout`
+    /// and never past the query's deadline.
     /// - Returns: false when nothing could be sent.
     func startAttempt(_ slot: ExchangeSlot, upstream: Int, now: UInt64) -> Bool {
-        guard let loop, let request = slot.request else { return false }
+        guard let exchange, let request = slot.request else { return false }
         slot.upstream = upstream
         slot.attemptStarted = now
-        slot.queryID = ids.next16()
         metrics.countRequest(upstream: upstream)
-        let sent = slot.usesTCP ? startTCP(slot, upstream: upstream, query: request.packet)
-                                : startUDP(slot, upstream: upstream, query: request.packet)
-        guard sent else { return false }
         let remaining = slot.deadline > now ? slot.deadline - now : 0
-        let wait = min(readTimeoutNanoseconds, remaining)
-        slot.timer = loop.schedule(after: .nanoseconds(Int64(clamping: wait)), handler: self, context: slot.timerContext)
+        guard let sent = exchange.send(request.packet, to: upstream, overTCP: slot.usesTCP,
+                                       timeoutNanoseconds: min(readTimeoutNanoseconds, remaining),
+                                       context: slot.exchangeContext) else { return false }
+        slot.exchange = sent
         return true
     }
 
-    func timerFired(_ id: TimerID, context: UInt64) {
+    /// The slot an outcome's context names, if it still waits on that exchange.
+    func slot(for context: UInt64) -> ExchangeSlot? {
         let index = Int(UInt32(truncatingIfNeeded: context))
-        guard index < slots.count else { return }
+        guard index < slots.count else { return nil }
         let slot = slots[index]
-        guard slot.generation == UInt32(truncatingIfNeeded: context >> 32), slot.request != nil, slot.timer == id else { return }
-        slot.timer = nil
-        abandonAttempt(slot)
+        guard slot.generation == UInt32(truncatingIfNeeded: context >> 32), slot.request != nil, slot.exchange != nil else { return nil }
+        return slot
+    }
+
+    // MARK: UpstreamExchangeClient
+
+    func exchange(context: UInt64, accepts reply: UnsafeRawBufferPointer, id: UInt16) -> Bool {
+        guard let slot = slot(for: context), let request = slot.request else { return false }
+        switch ReplyCheck.check(reply, id: id, name: request.questionName, type: request.questionType,
+                                recordClass: request.questionClass) {
+        case .accepted:
+            return true
+        case .dropped(let reason):
+            metrics.countDropped(upstream: slot.upstream, reason)
+            return false
+        }
+    }
+
+    func exchange(context: UInt64, answered reply: UnsafeRawBufferPointer) {
+        guard let slot = slot(for: context) else { return }
+        slot.exchange = nil
+        complete(slot, reply: reply)
+    }
+
+    func exchange(context: UInt64, failed failure: UpstreamExchangeFailure) {
+        guard let slot = slot(for: context) else { return }
+        slot.exchange = nil
+        // A pooled TCP connection the upstream had closed: one more try on a new connection to
+        // the same upstream before it counts as a failure (CoreDNS's ErrCachedClosed).
+        if failure == .pooledConnectionClosed && !slot.retriedClosedConnection {
+            slot.retriedClosedConnection = true
+            if startAttempt(slot, upstream: slot.upstream, now: monotonicNanoseconds()) { return }
+        }
         attemptFailed(slot)
     }
 
-    /// Detaches the slot from the socket or connection its attempt used, which then no longer
-    /// carries it: a late answer is counted and dropped.
-    func abandonAttempt(_ slot: ExchangeSlot) {
-        if let socket = slot.udp {
-            slot.udp = nil
-            socket.slot = nil
-            // A socket whose answer never came is not reused: a late answer would only confuse it.
-            closeUDP(socket)
-        }
-        if let connection = slot.tcp {
-            slot.tcp = nil
-            if let i = connection.pending.firstIndex(where: { $0.slot === slot }) {
-                connection.pending.remove(at: i)
-            }
-            // An upstream that let one query time out on this connection may have stalled it.
-            if connection.pending.isEmpty { closeTCP(connection) }
-        }
+    func upstreamConnectionUsed(_ upstream: Int, tcp: Bool, reused: Bool) {
+        metrics.countConnection(upstream: upstream, tcp: tcp, reused: reused)
+    }
+
+    func upstreamMessageDropped(_ upstream: Int, reason: DroppedResponseReason) {
+        metrics.countDropped(upstream: upstream, reason)
     }
 
     // MARK: Answers
@@ -316,10 +284,6 @@ final class ForwardHandler: PluginHandler, TimerHandler {
     /// forward, or relay it to the client.
     func complete(_ slot: ExchangeSlot, reply: UnsafeRawBufferPointer) {
         guard let request = slot.request, let engine else { return }
-        if let timer = slot.timer {
-            loop?.cancel(timer)
-            slot.timer = nil
-        }
         let now = monotonicNanoseconds()
         let rcode = ReplyCheck.rcode(reply)
         metrics.countResponse(upstream: slot.upstream, rcode: rcode, nanoseconds: now &- slot.attemptStarted)
@@ -410,50 +374,7 @@ final class ForwardHandler: PluginHandler, TimerHandler {
         request.setRawResponse(length: encoded.count)
     }
 
-    // MARK: Idle sweep and shutdown
-
-    /// Closes idle UDP sockets and TCP connections older than `expire`, every quarter of it
-    /// (at least 100 ms apart, at most 1 s), while there are idle ones.
-    func scheduleSweep() {
-        guard !sweepScheduled, let loop else { return }
-        sweepScheduled = true
-        let interval = min(max(expireNanoseconds / 4, 100_000_000), 1_000_000_000)
-        loop.schedule(after: .nanoseconds(Int64(interval))) { [self] in
-            sweepScheduled = false
-            sweep()
-        }
-    }
-
-    func sweep() {
-        let now = monotonicNanoseconds()
-        var remaining = false
-        for u in 0..<upstreamCount {
-            var i = 0
-            while i < udpIdle[u].count {
-                let socket = udpIdle[u][i]
-                if now &- socket.lastUsed >= min(expireNanoseconds, ForwardHandler.udpIdleLimit) {
-                    udpIdle[u].remove(at: i)
-                    closeUDP(socket)
-                } else {
-                    i += 1
-                    remaining = true
-                }
-            }
-            for connection in tcpPools[u] where !connection.closed {
-                if connection.pending.isEmpty && (now &- connection.lastUsed >= expireNanoseconds || exceedsMaxAge(connection, now: now)) {
-                    closeTCP(connection)
-                } else {
-                    remaining = true
-                }
-            }
-        }
-        if remaining && !shutDown { scheduleSweep() }
-    }
-
-    func exceedsMaxAge(_ connection: UpstreamTCPConnection, now: UInt64) -> Bool {
-        guard let maxAge = maxAgeNanoseconds else { return false }
-        return now &- connection.created >= maxAge
-    }
+    // MARK: Shutdown
 
     /// Closes every socket and answers SERVFAIL to queries still waiting (the plugin was stopped
     /// after a reload replaced it, or the server shuts down). Runs on the worker's thread.
@@ -461,14 +382,8 @@ final class ForwardHandler: PluginHandler, TimerHandler {
         guard !shutDown else { return }
         shutDown = true
         for slot in slots where slot.request != nil {
-            abandonAttempt(slot)
             finish(slot, rcode: .serverFailure, reason: "plugin stopped")
         }
-        for u in 0..<upstreamCount {
-            for socket in udpIdle[u] { closeUDP(socket) }
-            udpIdle[u].removeAll()
-            for connection in tcpPools[u] { closeTCP(connection) }
-            tcpPools[u].removeAll()
-        }
+        exchange?.shutdown()
     }
 }

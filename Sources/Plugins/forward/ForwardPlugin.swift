@@ -1,6 +1,5 @@
 import Corefile
 import DNSWire
-import EventLoop
 import Logging
 import Synchronization
 
@@ -26,7 +25,7 @@ public final class ForwardPlugin: PluginFactory, MetricsReporting, Sendable {
     private let stopped = Atomic<Bool>(false)
 
     private struct State: Sendable {
-        var control: ControlPlaneLoop?
+        var network: (any ControlPlaneNetwork)?
         var workerMetrics: [ForwardWorkerMetrics] = []
         var handlers: [HandlerOnWorker] = []
     }
@@ -41,19 +40,18 @@ public final class ForwardPlugin: PluginFactory, MetricsReporting, Sendable {
     }
 
     public func makeHandler(worker: WorkerContext) -> (any PluginHandler)? {
-        let loop = (worker.services as? Worker)?.loop
-        let handler = ForwardHandler(plugin: self, context: worker, loop: loop)
+        let handler = ForwardHandler(plugin: self, context: worker)
         state.withLock { state in
             state.workerMetrics.append(handler.metrics)
-            if let loop { state.handlers.append(HandlerOnWorker(handler: handler, loop: loop)) }
+            if let services = worker.services { state.handlers.append(HandlerOnWorker(handler: handler, services: services)) }
         }
         return handler
     }
 
     public func start(_ server: ServerContext) throws {
-        let control = ControlPlaneLoop.shared(in: server)
-        state.withLock { $0.control = control }
-        if control == nil {
+        let network = server.network
+        state.withLock { $0.network = network }
+        if network == nil {
             server.logger.warning("forward: no control-plane thread; upstream health checks are off")
         }
     }
@@ -68,7 +66,7 @@ public final class ForwardPlugin: PluginFactory, MetricsReporting, Sendable {
             return handlers
         }
         for entry in handlers {
-            entry.loop.execute { entry.shutdownOnItsWorker() }
+            entry.services.execute { entry.shutdownOnItsWorker() }
         }
     }
 
@@ -82,12 +80,11 @@ public final class ForwardPlugin: PluginFactory, MetricsReporting, Sendable {
     /// Called by workers after a failed attempt; allocates only when a check starts.
     func requestHealthCheck(_ upstream: Int) {
         guard !isStopped, health[upstream].beginCheck() else { return }
-        guard let control = state.withLock({ $0.control }) else {
+        guard let network = state.withLock({ $0.network }) else {
             health[upstream].checkAbandoned()
             return
         }
-        let probe = HealthCheckSettings(plugin: self, upstream: upstream)
-        control.loop.execute { UpstreamProbe(settings: probe, loop: control.loop).start() }
+        UpstreamProbe(settings: HealthCheckSettings(plugin: self, upstream: upstream), network: network).start()
     }
 
     public func reportMetrics(into report: inout MetricsReport) {
@@ -96,13 +93,14 @@ public final class ForwardPlugin: PluginFactory, MetricsReporting, Sendable {
     }
 }
 
-/// A worker's handler with the loop of its worker, so the control thread can ask the worker to
-/// shut it down.
+/// A worker's handler with the services of its worker, so the control thread can ask the worker
+/// to shut it down.
 struct HandlerOnWorker: @unchecked Sendable {
     // @unchecked: `handler` is touched only inside `shutdownOnItsWorker`, which is only ever
-    // called from `loop.execute`, so on the handler's own worker thread.
+    // called from `services.execute`, so on the handler's own worker thread; `execute` itself
+    // may be called from any thread.
     let handler: ForwardHandler
-    let loop: EventLoop
+    let services: any WorkerServices
 
     func shutdownOnItsWorker() { handler.shutdown() }
 }

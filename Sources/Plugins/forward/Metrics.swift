@@ -1,27 +1,6 @@
 import Atomics
 import DNSWire
 
-/// Why an upstream datagram or frame was not taken as the answer it was waiting for
-/// (`clusterdns_forward_dropped_responses_total{reason}`).
-enum DroppedResponseReason: Int, CaseIterable {
-    /// The ID is not the outstanding query's: a spoofing attempt, or an answer to an earlier query.
-    case wrongID
-    /// The ID matches but the question does not.
-    case wrongQuestion
-    /// Too short for a header and question, or not a response.
-    case malformed
-    /// Arrived when no query was outstanding on the socket or connection (after a timeout).
-    case late
-
-    var label: String {
-        switch self {
-        case .wrongID: "id"
-        case .wrongQuestion: "question"
-        case .malformed: "malformed"
-        case .late: "late"
-        }
-    }
-}
 
 /// One worker's counters for one `forward`, in CoreDNS's metric shape: written by that worker
 /// only, read by the scraper.

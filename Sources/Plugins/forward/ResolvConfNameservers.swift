@@ -1,4 +1,4 @@
-import EventLoop
+import SystemCalls
 
 #if canImport(Glibc)
 import Glibc

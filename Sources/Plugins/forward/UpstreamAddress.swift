@@ -1,5 +1,5 @@
 import DNSWire
-import EventLoop
+import SystemCalls
 
 /// One upstream server a `forward` sends queries to: its socket address and the `to` label its
 /// metrics carry (`127.0.0.1:53`, `[::1]:53`, as CoreDNS writes them).

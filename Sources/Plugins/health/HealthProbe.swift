@@ -1,8 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import ClusterDNSCSystem
-import EventLoop
+import SystemCalls
 import Logging
 import Synchronization
 
@@ -28,20 +27,12 @@ final class HealthProbe: Sendable {
     /// simply not running; the endpoint still answers).
     @discardableResult
     func start() -> Bool {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var handle = pthread_t()
-        let result = pthread_create(&handle, nil, { argument in
-            guard let argument else { return nil }
-            let probe = Unmanaged<HealthProbe>.fromOpaque(argument).takeRetainedValue()
-            probe.run()
-            return nil
-        }, context)
-        guard result == 0 else {
-            Unmanaged<HealthProbe>.fromOpaque(context).release()
+        do {
+            try ServiceThread.start(name: "clusterdns-health") { [self] in run() }
+            return true
+        } catch {
             return false
         }
-        pthread_detach(handle)
-        return true
     }
 
     /// Stops probing within a tenth of a second (a probe under way may finish first).
@@ -50,8 +41,6 @@ final class HealthProbe: Sendable {
     }
 
     private func run() {
-        Signals.blockProcessSignalsInCurrentThread()
-        _ = "clusterdns-health".withCString { CSystem_name_current_thread($0) }
         while !stopped.load(ordering: .relaxed) {
             for _ in 0..<10 {
                 usleep(100_000)
@@ -83,71 +72,53 @@ final class HealthProbe: Sendable {
     }
 
     /// One blocking HTTP/1.1 GET; nil when an HTTP status line came back, else what failed.
+    /// The socket is the server's one kind of client socket (`ClientSocket`), blocking, with
+    /// `timeout` as its send and receive timeout.
     static func get(path: String, from address: ControlAddress, timeout: Duration) -> String? {
         let target = target(address)
-        var storage = sockaddr_storage()
-        var length: socklen_t
-        let family: Int32
-        if let v4 = IPv4Text.parse(target.host) {
-            var a = sockaddr_in()
-            a.sin_family = sa_family_t(AF_INET)
-            a.sin_port = target.port.bigEndian
-            a.sin_addr = v4
-            withUnsafeBytes(of: a) { src in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: src) } }
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            family = AF_INET
-        } else if let v6 = IPv4Text.parse6(target.host) {
-            var a = sockaddr_in6()
-            a.sin6_family = sa_family_t(AF_INET6)
-            a.sin6_port = target.port.bigEndian
-            a.sin6_addr = v6
-            withUnsafeBytes(of: a) { src in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: src) } }
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            family = AF_INET6
-        } else {
+        let socketAddress: SocketAddress
+        do throws(SocketAddressParseError) {
+            socketAddress = try SocketAddress(parsing: target.host.contains(":") ? "[\(target.host)]" : target.host,
+                                              defaultPort: target.port)
+        } catch {
             return "cannot probe host '\(target.host)': not an IP address"
         }
-        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return "socket: \(String(cString: strerror(errno)))" }
-        defer { close(fd) }
-        var tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        let connected = withUnsafePointer(to: &storage) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
+        let fd: Int32
+        do {
+            fd = try ClientSocket.open(.stream, to: socketAddress, nonBlocking: false, timeout: timeout).fd
+        } catch {
+            return "\(error)"
         }
-        guard connected == 0 else { return "connect: \(String(cString: strerror(errno)))" }
+        defer { Syscall.close(fd: fd) }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: \(target)\r\nConnection: close\r\n\r\n".utf8)
-        let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard sent == request.count else { return "send: \(String(cString: strerror(errno)))" }
+        do {
+            let sent = try request.withUnsafeBytes { bytes throws(SystemError) in
+                try Syscall.send(fd: fd, buffer: bytes, flags: Int32(MSG_NOSIGNAL))
+            }
+            guard case .processed(request.count) = sent else { return "send: timed out or short" }
+        } catch {
+            return "\(error)"
+        }
         var buffer = [UInt8](repeating: 0, count: 512)
         var received = 0
         while received < 12 {
-            let n = buffer.withUnsafeMutableBytes { raw -> Int in
-                guard let base = raw.baseAddress else { return -1 }
-                return recv(fd, base + received, raw.count - received, 0)
+            let result = buffer.withUnsafeMutableBytes { raw in
+                Result { () throws(SystemError) in
+                    try Syscall.recv(fd: fd, buffer: UnsafeMutableRawBufferPointer(rebasing: raw[received...]), flags: 0)
+                }
             }
-            if n > 0 {
+            switch result {
+            case .success(.processed(0)):
+                return "connection closed before an answer"
+            case .success(.processed(let n)):
                 received += n
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else {
-                return n == 0 ? "connection closed before an answer" : "recv: \(String(cString: strerror(errno)))"
+            case .success(.wouldBlock):
+                // SO_RCVTIMEO passed on a blocking socket: EAGAIN.
+                return "recv: timed out"
+            case .failure(let error):
+                return "\(error)"
             }
         }
         return buffer.starts(with: Array("HTTP/1.".utf8)) ? nil : "not an HTTP answer"
-    }
-}
-
-/// Address literals through `inet_pton`.
-enum IPv4Text {
-    static func parse(_ text: String) -> in_addr? {
-        var a = in_addr()
-        return inet_pton(AF_INET, text, &a) == 1 ? a : nil
-    }
-
-    static func parse6(_ text: String) -> in6_addr? {
-        var a = in6_addr()
-        return inet_pton(AF_INET6, text, &a) == 1 ? a : nil
     }
 }

@@ -72,7 +72,7 @@ enum KubernetesAnswer {
         var best: Int? = nil
         for zone in index.zoneWires where zone.count <= name.count {
             let offset = name.count - zone.count
-            guard best.map({ offset < $0 }) ?? true, ZoneTable.labelBoundary(name, offset) else { continue }
+            guard best.map({ offset < $0 }) ?? true, ZoneMatch.isLabelBoundary(name, offset) else { continue }
             let equal = zone.withUnsafeBytes { WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: name[offset...]), $0) }
             if equal { best = offset }
         }
@@ -87,7 +87,7 @@ enum KubernetesAnswer {
     static func hasSuffix(_ name: UnsafeRawBufferPointer, _ suffix: UnsafeRawBufferPointer) -> Bool {
         guard name.count >= suffix.count else { return false }
         let offset = name.count - suffix.count
-        return ZoneTable.labelBoundary(name, offset)
+        return ZoneMatch.isLabelBoundary(name, offset)
             && WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: name[offset...]), suffix)
     }
 

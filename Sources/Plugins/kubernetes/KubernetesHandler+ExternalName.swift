@@ -14,12 +14,11 @@ extension KubernetesHandler {
         let entry = index.serviceEntries[Int(s)]
         let targetWire = Array(index.arena[Int(entry.externalOffset)..<(Int(entry.externalOffset) + Int(entry.externalLength))])
         // Set before starting: a subrequest answered from memory completes inside the call.
-        request.pluginState = UInt64(UInt32(bitPattern: s))
-        request.pluginObject = index
+        request.pluginState = .externalName(index, service: s)
         guard !KubernetesHandler.isChasing(targetWire, from: request),
               let target = try? DomainName(wire: targetWire),
               engine.startSubrequest(parent: request, name: target, type: request.questionType, entry: .top) else {
-            request.pluginObject = nil
+            request.pluginState = .none
             request.response.authoritative = true
             KubernetesAnswer.appendCNAME(index, entry: entry, &request.response)
             request.finishResponse()
@@ -42,13 +41,13 @@ extension KubernetesHandler {
     }
 
     func subrequestCompleted(_ child: Request, parent: Request, engine: QueryEngine) {
-        guard let index = parent.pluginObject as? KubernetesIndex else {
+        guard case .externalName(let index, let s) = parent.pluginState else {
             parent.respond(rcode: .serverFailure)
             engine.resume(parent, .answered)
             return
         }
-        parent.pluginObject = nil
-        let entry = index.serviceEntries[Int(Int32(bitPattern: UInt32(truncatingIfNeeded: parent.pluginState)))]
+        parent.pluginState = .none
+        let entry = index.serviceEntries[Int(s)]
         let reply = try? Message(parsing: child.responseBytes)
         guard parent.startResponse() else {
             engine.resume(parent, .answered)

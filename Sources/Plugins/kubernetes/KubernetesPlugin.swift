@@ -1,9 +1,9 @@
 import ClusterRegistry
-import ClusterDNSCSystem
 import DNSWire
 import Foundation
 import Logging
 import Synchronization
+import SystemCalls
 
 #if canImport(Glibc)
 import Glibc
@@ -204,19 +204,9 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
             }
         }
         if wildcard {
-            var list: UnsafeMutablePointer<ifaddrs>?
-            if getifaddrs(&list) == 0 {
-                var cursor = list
-                while let entry = cursor {
-                    defer { cursor = entry.pointee.ifa_next }
-                    guard let address = entry.pointee.ifa_addr else { continue }
-                    if Int32(address.pointee.sa_family) == AF_INET {
-                        let raw = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt32(bigEndian: $0.pointee.sin_addr.s_addr) }
-                        let ip = IPAddress.v4(IPv4Address(rawValue: raw))
-                        if raw >> 24 != 127 && !result.contains(ip) { result.append(ip) }
-                    }
-                }
-                freeifaddrs(list)
+            for raw in InterfaceAddresses.ipv4() {
+                let ip = IPAddress.v4(IPv4Address(rawValue: raw))
+                if !result.contains(ip) { result.append(ip) }
             }
         }
         if result.isEmpty { result.append(.v4(IPv4Address(127, 0, 0, 1))) }

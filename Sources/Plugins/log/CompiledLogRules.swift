@@ -106,11 +106,8 @@ final class CompiledLogRules {
         for i in 0..<ruleCount {
             let rule = rules[i]
             if rule.scopeLength == 1 { return i }      // the root covers every name
-            guard rule.scopeLength <= name.count else { continue }
-            let offset = name.count - rule.scopeLength
-            guard ZoneTable.isLabelBoundary(name, offset) else { continue }
             let scope = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[rule.scopeOffset..<(rule.scopeOffset + rule.scopeLength)])
-            if WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: name[offset...]), scope) { return i }
+            if ZoneMatch.offset(of: scope, in: name) != nil { return i }
         }
         return nil
     }

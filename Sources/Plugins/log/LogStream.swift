@@ -1,8 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import ClusterDNSCSystem
-import EventLoop
+import SystemCalls
 import Synchronization
 
 /// Lines bound for standard output (CoreDNS logs queries and errors to stdout), written by one
@@ -92,26 +91,15 @@ public final class LogStream: Sendable {
 
     private func startWriter() {
         guard writerStarted.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var handle = pthread_t()
-        let result = pthread_create(&handle, nil, { argument in
-            guard let argument else { return nil }
-            let stream = Unmanaged<LogStream>.fromOpaque(argument).takeRetainedValue()
-            stream.writerMain()
-            return nil
-        }, context)
-        if result != 0 {
+        do {
+            try ServiceThread.start(name: "clusterdns-log") { [self] in writerMain() }
+        } catch {
             // No thread (EAGAIN: the thread limit): lines stay queued until `flush()` writes them.
-            Unmanaged<LogStream>.fromOpaque(context).release()
             writerStarted.store(false, ordering: .relaxed)
-        } else {
-            pthread_detach(handle)
         }
     }
 
     private func writerMain() {
-        Signals.blockProcessSignalsInCurrentThread()
-        _ = "clusterdns-log".withCString { CSystem_name_current_thread($0) }
         // Every `flushInterval` while lines come; when idle, ten times less often, so an idle
         // server does not wake a hundred times a second for nothing.
         let busy = LogStream.flushInterval.components.attoseconds / 1_000_000_000 + LogStream.flushInterval.components.seconds * 1_000_000_000

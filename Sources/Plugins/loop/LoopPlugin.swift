@@ -1,6 +1,6 @@
 import Corefile
 import DNSWire
-import EventLoop
+import SystemCalls
 import Logging
 import Synchronization
 
@@ -74,13 +74,12 @@ public final class LoopPlugin: PluginFactory, Sendable {
         server.withLock { $0 = context }
         let target = LoopPlugin.probeTarget(listeners: context.listeners, port: port)
         targetDescription.withLock { $0 = target.description }
-        guard let control = ControlPlaneLoop.shared(in: context) else {
+        guard let network = context.network else {
             context.logger.warning("loop: no control-plane thread; loop detection is off")
             disabled.store(true, ordering: .releasing)
             return
         }
-        let probe = LoopProbeSettings(plugin: self, target: target)
-        control.loop.execute { LoopProbe(settings: probe, loop: control.loop).start() }
+        LoopProbe(settings: LoopProbeSettings(plugin: self, target: target), network: network).start()
     }
 
     public func stop() { disabled.store(true, ordering: .releasing) }

@@ -1,5 +1,4 @@
 import DNSWire
-import EventLoop
 
 /// What `GET /metrics` returns: the running server's counters, summed over the workers at scrape
 /// time, in CoreDNS's metric names and labels, plus the process, health, event-loop and plugin
@@ -35,7 +34,7 @@ public enum MetricsExposition {
         writeHealth(health, into: &out)
         if let introspection {
             writeBlocks(introspection, into: &out)
-            writeEngine(engines, workers: introspection.workerCounters, into: &out)
+            writeEngine(engines, transport: introspection.transportCounters, into: &out)
             writePluginReports(introspection, into: &out)
         }
         out.counter("clusterdns_log_dropped_lines_total", help: "Log lines (log, errors) dropped because standard output could not keep up.",
@@ -177,8 +176,8 @@ public enum MetricsExposition {
         out.gauge("process_max_fds", help: "Maximum number of open file descriptors.", value: p.maxFDs)
     }
 
-    /// The event loop's and the engine's own counters, as `clusterdns_*`.
-    static func writeEngine(_ engines: [EngineCounters], workers: WorkerCounters?, into out: inout ExpositionWriter) {
+    /// The event loop's (given by the server) and the engine's own counters, as `clusterdns_*`.
+    static func writeEngine(_ engines: [EngineCounters], transport: [CounterSample], into out: inout ExpositionWriter) {
         let reasons: [(EngineCounters.Counter, String)] = [
             (.droppedShort, "short"), (.droppedResponse, "response"), (.formatErrors, "formerr"),
             (.notImplemented, "notimp"), (.refusedNoZone, "no_zone"), (.refusedClass, "class"),
@@ -198,33 +197,8 @@ public enum MetricsExposition {
                         help: "Queries with a COOKIE option (RFC 7873), by what their cookie was.",
                         labels: [("result", result)], value: engines.reduce(UInt64(0)) { $0 &+ $1.read(counter) })
         }
-        guard let c = workers else { return }
-        let counters: [(String, String, UInt64)] = [
-            ("clusterdns_udp_received_total", "Datagrams read from UDP sockets.", c.udpReceived),
-            ("clusterdns_udp_sent_total", "Datagrams the kernel accepted for sending.", c.udpSent),
-            ("clusterdns_udp_truncated_total", "Datagrams larger than a receive slot, cut short.", c.udpTruncated),
-            ("clusterdns_udp_receive_errors_total", "recvmmsg calls that failed with an error other than EAGAIN.", c.udpReceiveErrors),
-            ("clusterdns_udp_receive_batches_total", "recvmmsg calls that returned datagrams.", c.udpReceiveBatches),
-            ("clusterdns_udp_send_calls_total", "sendmmsg calls made.", c.udpSendCalls),
-            ("clusterdns_tcp_accepted_total", "TCP connections accepted.", c.tcpAccepted),
-            ("clusterdns_tcp_accept_errors_total", "accept4 failures other than EAGAIN.", c.tcpAcceptErrors),
-            ("clusterdns_tcp_closed_total", "TCP connections closed, for any reason.", c.tcpClosed),
-            ("clusterdns_tcp_idle_closed_total", "TCP connections closed after the idle timeout.", c.tcpIdleClosed),
-            ("clusterdns_tcp_evicted_total", "Idle TCP connections closed to make room at the connection cap.", c.tcpEvicted),
-            ("clusterdns_tcp_errors_total", "TCP connections closed on a reset or another socket error.", c.tcpErrors),
-            ("clusterdns_tcp_frames_received_total", "DNS messages received over TCP.", c.tcpFramesReceived),
-            ("clusterdns_tcp_frames_sent_total", "DNS messages queued for sending over TCP.", c.tcpFramesSent),
-            ("clusterdns_tcp_late_replies_dropped_total", "Replies dropped because their TCP connection had closed.", c.tcpLateRepliesDropped),
-            ("clusterdns_tcp_read_pauses_total", "Times a TCP connection stopped being read because its client lagged.", c.tcpReadPauses),
-        ]
-        for (name, help, value) in counters { out.counter(name, help: help, value: value) }
-        let drops: [(String, UInt64)] = [
-            ("would_block", c.udpDroppedWouldBlock), ("no_buffers", c.udpDroppedNoBuffers),
-            ("invalid", c.udpDroppedInvalid), ("other", c.udpDroppedOther), ("async_refused", c.udpAsyncRefused),
-        ]
-        for (reason, value) in drops {
-            out.counter("clusterdns_udp_replies_dropped_total", help: "UDP replies not sent, by reason.",
-                        labels: [("reason", reason)], value: value)
+        for sample in transport {
+            out.counter(sample.name, help: sample.help, labels: sample.labels, value: sample.value)
         }
     }
 

@@ -94,9 +94,9 @@ final class RewriteHandler: PluginHandler {
             request.respond(rcode: .serverFailure)
             return .answered
         }
-        request.pluginObject = state
+        request.pluginState = .rewrite(state)
         guard engine.startSubrequest(parent: request, name: name, type: request.questionType, entry: .afterCurrent) else {
-            request.pluginObject = nil
+            request.pluginState = .none
             request.respond(rcode: .serverFailure)
             return .answered
         }
@@ -105,12 +105,12 @@ final class RewriteHandler: PluginHandler {
 
     func subrequestCompleted(_ child: Request, parent: Request, engine: QueryEngine) {
         defer { engine.resume(parent, .answered) }
-        guard let state = parent.pluginObject as? RewriteState, let message = try? Message(parsing: child.responseBytes) else {
-            parent.pluginObject = nil
+        guard case .rewrite(let state) = parent.pluginState, let message = try? Message(parsing: child.responseBytes) else {
+            parent.pluginState = .none
             parent.respond(rcode: .serverFailure)
             return
         }
-        parent.pluginObject = nil
+        parent.pluginState = .none
         let question = parent.questionDomainName
         guard parent.startResponse() else { return }
         parent.response.rcode = message.rcode

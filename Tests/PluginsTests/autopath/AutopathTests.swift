@@ -65,13 +65,14 @@ final class FakeZone: PluginHandler {
 }
 
 /// A stand-in for the kubernetes plugin's factory: search paths by client address.
-final class FakePathProvider: PluginFactory, AutoPathProvider, @unchecked Sendable {
-    // @unchecked: immutable after init.
+final class FakePathProvider: PluginFactory, AutoPathProvider, SearchPathReader, @unchecked Sendable {
+    // @unchecked: immutable after init; being immutable, it is its own lock-free reader.
     let name = "kubernetes"
     let paths: [IPAddress: [DomainName]]
     init(_ paths: [IPAddress: [DomainName]]) { self.paths = paths }
     func makeHandler(worker: WorkerContext) -> (any PluginHandler)? { nil }
     func searchPath(forClient address: IPAddress) -> [DomainName]? { paths[address] }
+    func makeSearchPathReader() -> any SearchPathReader { self }
 }
 
 enum AutopathFixture {

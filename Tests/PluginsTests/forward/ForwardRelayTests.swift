@@ -110,7 +110,7 @@ struct ForwardMatchTests {
     static func within(_ name: String, _ zone: String) throws -> Bool {
         let wire = try DomainName(name).wire
         let zoneWire = try DomainName(zone).lowercased().wire
-        return wire.withUnsafeBytes { ForwardHandler.isWithin($0, zone: zoneWire) }
+        return wire.withUnsafeBytes { ZoneMatch.isWithin($0, zone: zoneWire) }
     }
 
     @Test("a name is within a zone at label boundaries only, in any case")

@@ -1,6 +1,6 @@
 import Corefile
 import DNSWire
-import EventLoop
+import SystemCalls
 import Testing
 @testable import Plugins
 

@@ -1,5 +1,4 @@
 import DNSWire
-import EventLoop
 import Foundation
 import Testing
 @testable import Plugins
@@ -9,12 +8,12 @@ final class FakeIntrospection: ServerIntrospection, @unchecked Sendable {
     // @unchecked: every property is set once, before any read.
     let blocks: [ConfiguredBlock]
     let engines: [TestEngine]
-    let workers: WorkerCounters?
+    let transport: [CounterSample]
 
-    init(blocks: [ConfiguredBlock], engines: [TestEngine], workers: WorkerCounters? = nil) {
+    init(blocks: [ConfiguredBlock], engines: [TestEngine], transport: [CounterSample] = []) {
         self.blocks = blocks
         self.engines = engines
-        self.workers = workers
+        self.transport = transport
     }
 
     var runningPlugins: [any PluginFactory] { blocks.flatMap(\.factories) }
@@ -23,7 +22,7 @@ final class FakeIntrospection: ServerIntrospection, @unchecked Sendable {
         engines.map { ($0.chain.serverLabel, $0.chain.zones, [$0.chain.metrics]) }
     }
     var engineCounters: [EngineCounters] { engines.map(\.engine.counters) }
-    var workerCounters: WorkerCounters? { workers }
+    var transportCounters: [CounterSample] { transport }
     var droppedMetrics: [(serverLabel: String, workers: [BlockMetrics])] {
         engines.flatMap { engine in engine.engine.droppedMetrics.map { ("dns://:\($0.port)", [$0.metrics]) } }
     }
@@ -57,7 +56,11 @@ final class ReportingPlugin: PluginFactory, MetricsReporting, Sendable {
         factories.append(HealthPlugin(config: HealthConfig()))
         let block = ConfiguredBlock(block: configured.block, zones: [.root], port: port, factories: factories, bindAddresses: [])
         let engine = TestEngine(names: ["fixed"], handlers: [FixedAnswerPlugin()], port: port)
-        return (FakeIntrospection(blocks: [block], engines: [engine], workers: WorkerCounters()), engine)
+        return (FakeIntrospection(blocks: [block], engines: [engine], transport: [
+            CounterSample(name: "clusterdns_udp_received_total", help: "Datagrams read from UDP sockets.", value: 0),
+            CounterSample(name: "clusterdns_udp_replies_dropped_total", help: "UDP replies not sent, by reason.",
+                          labels: [("reason", "would_block")], value: 0),
+        ]), engine)
     }
 
     func render(_ introspection: FakeIntrospection) -> String {

@@ -63,7 +63,8 @@ import Testing
         _ = engine.query("www.example.org.", .a)
         let body = String(decoding: MetricsExposition.render(introspection: introspection, build: ControlPlane()), as: UTF8.self)
         let families = body.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { String($0.split(separator: " ")[2]) }
-        #expect(families.count > 30)
+        // The event loop's own families come from the server (ServerTests/TransportMetricsTests).
+        #expect(families.count > 25)
         for family in families where !family.hasPrefix("coredns_cache_") && !family.hasPrefix("coredns_forward_") {
             #expect(documented.contains("`\(family)`"), "Docs/metrics.md does not mention \(family)")
         }

@@ -7,26 +7,26 @@ import EventLoop
 /// The object is reused for later sockets (its descriptor changes), so opening a socket per
 /// exchange allocates nothing once the pool has grown.
 final class UDPUpstreamSocket: IOHandler {
-    /// Strong: the loop keeps this object while it is registered, and the handler must outlive
+    /// Strong: the loop keeps this object while it is registered, and the pool must outlive
     /// every registration it made. Released when the socket closes.
-    var handler: ForwardHandler?
+    var pool: UpstreamPool?
     var fd: Int32 = -1
     var upstream = -1
     /// The exchange waiting on this socket, if any.
-    var slot: ExchangeSlot?
+    var exchange: PoolExchange?
     /// Exchanges this socket has carried.
     var uses = 0
     var lastUsed: UInt64 = 0
 
     func ioReady(_ events: IOEvents) {
-        handler?.udpReadable(self)
+        pool?.udpReadable(self)
     }
 }
 
 /// One query waiting for its answer on a TCP connection, matched by ID.
 struct PendingTCPQuery {
     var id: UInt16
-    var slot: ExchangeSlot
+    var exchange: PoolExchange
 }
 
 /// A TCP connection to one upstream (RFC 7766): queries are written as length-prefixed frames,
@@ -34,7 +34,7 @@ struct PendingTCPQuery {
 /// Pooled per upstream per worker and closed after `expire` of idleness.
 final class UpstreamTCPConnection: IOHandler {
     /// Strong, as for `UDPUpstreamSocket`; released when the connection closes.
-    var handler: ForwardHandler?
+    var pool: UpstreamPool?
     let fd: Int32
     let upstream: Int
     var connected = false
@@ -50,16 +50,16 @@ final class UpstreamTCPConnection: IOHandler {
     /// EPOLLOUT is being watched (a connect in progress or a write that did not finish).
     var watchingWrite = false
 
-    init(handler: ForwardHandler, fd: Int32, upstream: Int, now: UInt64) {
-        self.handler = handler
+    init(pool: UpstreamPool, fd: Int32, upstream: Int, now: UInt64) {
+        self.pool = pool
         self.fd = fd
         self.upstream = upstream
         created = now
         lastUsed = now
-        pending.reserveCapacity(ForwardHandler.pipelineDepth)
+        pending.reserveCapacity(UpstreamPool.pipelineDepth)
     }
 
     func ioReady(_ events: IOEvents) {
-        handler?.tcpReady(self, events: events)
+        pool?.tcpReady(self, events: events)
     }
 }

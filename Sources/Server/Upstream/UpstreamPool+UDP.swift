@@ -1,9 +1,6 @@
 import DNSWire
 import EventLoop
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import Plugins
 
 // UDP exchanges. Each upstream socket is connected, so the kernel picks a random ephemeral
 // source port for it and delivers only datagrams from the upstream's address and port: a forger
@@ -14,17 +11,17 @@ import Glibc
 // epoll_ctl ADD/DEL, close) — about as much CPU as the rest of the forwarded query (measured
 // figures at `udpExchangesPerSocket`). A socket whose exchange timed out is never reused.
 // Errno policy (STYLE.md §C):
-// - send EAGAIN/ENOBUFS, or any send error: the attempt fails at once (next upstream);
-// - recv ECONNREFUSED/EHOSTUNREACH/ENETUNREACH (an ICMP error for our query): the attempt fails at
-//   once, which is why a stopped upstream on a reachable host fails over without a timeout;
+// - send EAGAIN/ENOBUFS, or any send error: the exchange is not started (the plugin moves on);
+// - recv ECONNREFUSED/EHOSTUNREACH/ENETUNREACH (an ICMP error for our query): the exchange fails
+//   at once, which is why a stopped upstream on a reachable host fails over without a timeout;
 // - recv of a datagram that is not the answer: counted by reason and dropped; keep waiting.
 
-extension ForwardHandler {
-    /// Opens (or takes an idle) socket to `upstream` and sends the query with the slot's ID.
-    func startUDP(_ slot: ExchangeSlot, upstream: Int, query: UnsafeRawBufferPointer) -> Bool {
+extension UpstreamPool {
+    /// Opens (or takes an idle) socket to `upstream` and sends the query with the exchange's ID.
+    func startUDP(_ exchange: PoolExchange, upstream: Int, query: UnsafeRawBufferPointer) -> Bool {
         guard query.count >= 2, query.count <= sendBuffer.count,
               let socket = takeUDPSocket(upstream: upstream) else { return false }
-        let message = copyForUpstream(query, id: slot.queryID)
+        let message = copyForUpstream(query, id: exchange.queryID)
         do {
             guard case .processed(let sent) = try Syscall.send(fd: socket.fd, buffer: message, flags: 0), sent == message.count else {
                 closeUDP(socket)
@@ -35,8 +32,8 @@ extension ForwardHandler {
             return false
         }
         socket.uses += 1
-        socket.slot = slot
-        slot.udp = socket
+        socket.exchange = exchange
+        exchange.udp = socket
         return true
     }
 
@@ -61,39 +58,29 @@ extension ForwardHandler {
     /// An idle pooled socket to `upstream`, or a new connected one registered on the loop.
     func takeUDPSocket(upstream: Int) -> UDPUpstreamSocket? {
         if let socket = udpIdle[upstream].popLast() {
-            metrics.countConnection(upstream: upstream, tcp: false, reused: true)
+            client.upstreamConnectionUsed(upstream, tcp: false, reused: true)
             return socket
         }
-        guard let loop else { return nil }
-        metrics.countConnection(upstream: upstream, tcp: false, reused: false)
-        let address = addresses[upstream]
+        client.upstreamConnectionUsed(upstream, tcp: false, reused: false)
         let fd: Int32
         do {
-            fd = try Syscall.socket(domain: address.addressFamily,
-                                    type: Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
-                                    protocol: 0)
+            // EMFILE/ENFILE/ENOBUFS, ENETUNREACH, EADDRNOTAVAIL: no socket or no route now; the
+            // exchange is not started and the next upstream may fare better.
+            fd = try ClientSocket.open(.datagram, to: addresses[upstream], nonBlocking: true).fd
         } catch {
-            // EMFILE/ENFILE/ENOBUFS: no socket now; the attempt fails and the next one may fare better.
-            return nil
-        }
-        do {
-            _ = try Syscall.connect(fd: fd, address: address)
-        } catch {
-            // ENETUNREACH, EADDRNOTAVAIL: no route to this upstream.
-            Syscall.close(fd: fd)
             return nil
         }
         let socket = spareUDPObjects.popLast() ?? UDPUpstreamSocket()
-        socket.handler = self
+        socket.pool = self
         socket.fd = fd
         socket.upstream = upstream
         socket.uses = 0
-        socket.slot = nil
+        socket.exchange = nil
         do {
             try loop.register(fd: fd, events: .readable, handler: socket)
         } catch {
             Syscall.close(fd: fd)
-            socket.handler = nil
+            socket.pool = nil
             socket.fd = -1
             spareUDPObjects.append(socket)
             return nil
@@ -104,21 +91,21 @@ extension ForwardHandler {
     /// Closes a socket (idle or not) and keeps its object for the next one.
     func closeUDP(_ socket: UDPUpstreamSocket) {
         guard socket.fd >= 0 else { return }
-        loop?.unregister(fd: socket.fd)
+        loop.unregister(fd: socket.fd)
         Syscall.close(fd: socket.fd)
         socket.fd = -1
-        socket.slot = nil
-        socket.handler = nil
+        socket.exchange = nil
+        socket.pool = nil
         spareUDPObjects.append(socket)
     }
 
     /// After an answer: back to the idle pool while it has uses left, else closed.
     func recycleUDP(_ socket: UDPUpstreamSocket) {
-        guard socket.uses < ForwardHandler.udpExchangesPerSocket, expireNanoseconds > 0, !shutDown else {
+        guard socket.uses < UpstreamPool.udpExchangesPerSocket, expireNanoseconds > 0, !shutDown else {
             closeUDP(socket)
             return
         }
-        if config.maxIdleConnections > 0 && udpIdle[socket.upstream].count >= config.maxIdleConnections {
+        if maxIdleConnections > 0 && udpIdle[socket.upstream].count >= maxIdleConnections {
             closeUDP(socket)
             return
         }
@@ -136,34 +123,37 @@ extension ForwardHandler {
                 result = try Syscall.recv(fd: socket.fd, buffer: receiveBuffer, flags: 0)
             } catch {
                 // An ICMP error (ECONNREFUSED: nothing listens there) or another socket error.
-                let slot = socket.slot
-                if let index = udpIdle[socket.upstream].firstIndex(where: { $0 === socket }) {
-                    udpIdle[socket.upstream].remove(at: index)
+                if let exchange = socket.exchange {
+                    fail(exchange, .failed)
+                } else {
+                    if let index = udpIdle[socket.upstream].firstIndex(where: { $0 === socket }) {
+                        udpIdle[socket.upstream].remove(at: index)
+                    }
+                    closeUDP(socket)
                 }
-                if let slot {
-                    slot.udp = nil
-                }
-                closeUDP(socket)
-                if let slot { attemptFailed(slot) }
                 return
             }
             guard case .processed(let length) = result else { return }
             let reply = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(receiveBuffer)[0..<length])
-            guard let slot = socket.slot, let request = slot.request, slot.udp === socket else {
-                metrics.countDropped(upstream: socket.upstream, .late)
+            guard let exchange = socket.exchange, exchange.udp === socket else {
+                client.upstreamMessageDropped(socket.upstream, reason: .late)
                 continue
             }
-            switch ReplyCheck.check(reply, id: slot.queryID, name: request.questionName,
-                                    type: request.questionType, recordClass: request.questionClass) {
-            case .dropped(let reason):
-                metrics.countDropped(upstream: socket.upstream, reason)
-            case .accepted:
-                socket.slot = nil
-                slot.udp = nil
-                recycleUDP(socket)
-                complete(slot, reply: reply)
-                return
+            guard reply.count >= 2 else {
+                client.upstreamMessageDropped(socket.upstream, reason: .malformed)
+                continue
             }
+            let id = UInt16(reply[0]) << 8 | UInt16(reply[1])
+            guard id == exchange.queryID else {
+                client.upstreamMessageDropped(socket.upstream, reason: .wrongID)
+                continue
+            }
+            guard client.exchange(context: exchange.context, accepts: reply, id: id) else { continue }
+            socket.exchange = nil
+            exchange.udp = nil
+            recycleUDP(socket)
+            answer(exchange, reply)
+            return
         }
     }
 }

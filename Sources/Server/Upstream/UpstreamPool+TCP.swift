@@ -1,4 +1,5 @@
 import EventLoop
+import Plugins
 
 #if canImport(Glibc)
 import Glibc
@@ -9,28 +10,28 @@ import Glibc
 // there are fewer than `tcpConnectionsPerUpstream`, else is pipelined on the least busy one.
 // Answers are matched by ID in any order. Reads and writes may be partial: the rest waits in the
 // connection's buffers for the next readiness. Errno policy:
-// - connect/send/recv errors, EOF: the connection closes and every query on it fails over to the
-//   next upstream — except on a connection that had answered before, where the first such
-//   failure is taken as the upstream having closed an idle pooled connection, and the query is
-//   retried once on a new connection to the same upstream (CoreDNS's ErrCachedClosed);
+// - connect/send/recv errors, EOF: the connection closes and every exchange on it fails
+//   (`.failed`) — except on a connection that had answered before, where the failure is taken as
+//   the upstream having closed an idle pooled connection (`.pooledConnectionClosed`: the plugin
+//   retries once on a new connection to the same upstream, CoreDNS's ErrCachedClosed);
 // - EAGAIN: wait for EPOLLIN/EPOLLOUT.
 
-extension ForwardHandler {
-    func startTCP(_ slot: ExchangeSlot, upstream: Int, query: UnsafeRawBufferPointer) -> Bool {
+extension UpstreamPool {
+    func startTCP(_ exchange: PoolExchange, upstream: Int, query: UnsafeRawBufferPointer) -> Bool {
         guard query.count >= 2, let connection = takeTCPConnection(upstream: upstream) else { return false }
         // The ID must be unique among the queries outstanding on this connection.
-        while connection.pending.contains(where: { $0.id == slot.queryID }) { slot.queryID = ids.next16() }
+        while connection.pending.contains(where: { $0.id == exchange.queryID }) { exchange.queryID = ids.next16() }
         guard query.count <= sendBuffer.count else { return false }
-        connection.output.appendFrame(copyForUpstream(query, id: slot.queryID))
-        connection.pending.append(PendingTCPQuery(id: slot.queryID, slot: slot))
+        connection.output.appendFrame(copyForUpstream(query, id: exchange.queryID))
+        connection.pending.append(PendingTCPQuery(id: exchange.queryID, exchange: exchange))
         connection.lastUsed = monotonicNanoseconds()
-        slot.tcp = connection
+        exchange.tcp = connection
         if connection.connected && !connection.watchingWrite {
             // Write now; a connection that fails here takes its other queries with it, but this
             // one is reported as not sent (the caller moves on).
             if !flush(connection) {
-                if let i = connection.pending.firstIndex(where: { $0.slot === slot }) { connection.pending.remove(at: i) }
-                slot.tcp = nil
+                if let i = connection.pending.firstIndex(where: { $0.exchange === exchange }) { connection.pending.remove(at: i) }
+                exchange.tcp = nil
                 failConnection(connection)
                 return false
             }
@@ -53,62 +54,42 @@ extension ForwardHandler {
                 if idle == nil || connection.lastUsed < idle?.lastUsed ?? 0 { idle = connection }
             }
             open += 1
-            if connection.pending.count < ForwardHandler.pipelineDepth,
+            if connection.pending.count < UpstreamPool.pipelineDepth,
                leastBusy == nil || connection.pending.count < leastBusy?.pending.count ?? 0 {
                 leastBusy = connection
             }
         }
         tcpPools[upstream].removeAll { $0.closed }
         if let idle {
-            metrics.countConnection(upstream: upstream, tcp: true, reused: true)
+            client.upstreamConnectionUsed(upstream, tcp: true, reused: true)
             return idle
         }
-        if open < ForwardHandler.tcpConnectionsPerUpstream, let fresh = openTCP(upstream: upstream, now: now) {
-            metrics.countConnection(upstream: upstream, tcp: true, reused: false)
+        if open < UpstreamPool.tcpConnectionsPerUpstream, let fresh = openTCP(upstream: upstream, now: now) {
+            client.upstreamConnectionUsed(upstream, tcp: true, reused: false)
             return fresh
         }
         if let busy = leastBusy ?? tcpPools[upstream].min(by: { $0.pending.count < $1.pending.count }) {
-            metrics.countConnection(upstream: upstream, tcp: true, reused: true)
+            client.upstreamConnectionUsed(upstream, tcp: true, reused: true)
             return busy
         }
         return nil
     }
 
     func openTCP(upstream: Int, now: UInt64) -> UpstreamTCPConnection? {
-        guard let loop else { return nil }
-        let address = addresses[upstream]
-        let fd: Int32
+        let opened: (fd: Int32, connected: Bool)
         do {
-            fd = try Syscall.socket(domain: address.addressFamily,
-                                    type: Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
-                                    protocol: 0)
+            opened = try ClientSocket.open(.stream, to: addresses[upstream], nonBlocking: true)
         } catch {
             return nil
         }
-        // Queries are small and latency-bound: no Nagle delay. setsockopt can only fail here for
-        // a bad option (a bug) or ENOMEM; either way the connection still works, a little slower.
-        do {
-            try Syscall.setsockopt(fd: fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: Int32(1))
-        } catch {}
-        let connection = UpstreamTCPConnection(handler: self, fd: fd, upstream: upstream, now: now)
-        do {
-            switch try Syscall.connect(fd: fd, address: address) {
-            case .processed:
-                connection.connected = true
-            case .wouldBlock:
-                connection.connected = false
-            }
-        } catch {
-            Syscall.close(fd: fd)
-            connection.handler = nil
-            return nil
-        }
+        let connection = UpstreamTCPConnection(pool: self, fd: opened.fd, upstream: upstream, now: now)
+        connection.connected = opened.connected
         do {
             connection.watchingWrite = !connection.connected
-            try loop.register(fd: fd, events: connection.connected ? .readable : [.readable, .writable], handler: connection)
+            try loop.register(fd: opened.fd, events: connection.connected ? .readable : [.readable, .writable], handler: connection)
         } catch {
-            Syscall.close(fd: fd)
-            connection.handler = nil
+            Syscall.close(fd: opened.fd)
+            connection.pool = nil
             return nil
         }
         tcpPools[upstream].append(connection)
@@ -119,35 +100,27 @@ extension ForwardHandler {
     func closeTCP(_ connection: UpstreamTCPConnection) {
         guard !connection.closed else { return }
         connection.closed = true
-        loop?.unregister(fd: connection.fd)
+        loop.unregister(fd: connection.fd)
         Syscall.close(fd: connection.fd)
-        connection.handler = nil
+        connection.pool = nil
         if let i = tcpPools[connection.upstream].firstIndex(where: { $0 === connection }) {
             tcpPools[connection.upstream].remove(at: i)
         }
     }
 
-    /// Closes a broken connection and moves every query on it on: a retry on a new connection
-    /// for a pooled connection that had answered before, the next upstream otherwise.
+    /// Closes a broken connection and fails every exchange on it: `.pooledConnectionClosed` for
+    /// a connection that had answered before (the plugin retries once), `.failed` otherwise.
     func failConnection(_ connection: UpstreamTCPConnection) {
         guard !connection.closed else { return }
-        let wasPooled = connection.answered > 0
+        let failure: UpstreamExchangeFailure = connection.answered > 0 ? .pooledConnectionClosed : .failed
         let victims = connection.pending
         connection.pending.removeAll()
         closeTCP(connection)
         for victim in victims {
-            let slot = victim.slot
-            guard slot.request != nil, slot.tcp === connection else { continue }
-            slot.tcp = nil
-            if let timer = slot.timer {
-                loop?.cancel(timer)
-                slot.timer = nil
-            }
-            if wasPooled && !slot.retriedClosedConnection {
-                slot.retriedClosedConnection = true
-                if startAttempt(slot, upstream: slot.upstream, now: monotonicNanoseconds()) { continue }
-            }
-            attemptFailed(slot)
+            let exchange = victim.exchange
+            guard exchange.active, exchange.tcp === connection else { continue }
+            exchange.tcp = nil
+            fail(exchange, failure)
         }
     }
 
@@ -172,7 +145,7 @@ extension ForwardHandler {
     }
 
     func watchWrite(_ connection: UpstreamTCPConnection, _ on: Bool) -> Bool {
-        guard connection.watchingWrite != on, let loop else { return true }
+        guard connection.watchingWrite != on else { return true }
         do {
             try loop.modify(fd: connection.fd, events: on ? [.readable, .writable] : .readable)
         } catch {
@@ -186,8 +159,7 @@ extension ForwardHandler {
         guard !connection.closed else { return }
         if !connection.connected {
             guard !events.isDisjoint(with: [.writable, .error, .hangup]) else { return }
-            let error = (try? Syscall.getsockopt(fd: connection.fd, level: SOL_SOCKET, name: SO_ERROR, as: Int32.self, initial: 0)) ?? EIO
-            guard error == 0 else {
+            guard ClientSocket.pendingError(fd: connection.fd) == 0 else {
                 failConnection(connection)
                 return
             }
@@ -238,32 +210,27 @@ extension ForwardHandler {
             // Consumed first: the octets stay where they are until the next read into the buffer.
             connection.input.didRead(2 + length)
             guard length >= 2 else {
-                metrics.countDropped(upstream: connection.upstream, .malformed)
+                client.upstreamMessageDropped(connection.upstream, reason: .malformed)
                 continue
             }
             let id = UInt16(frame[0]) << 8 | UInt16(frame[1])
             guard let index = connection.pending.firstIndex(where: { $0.id == id }) else {
-                metrics.countDropped(upstream: connection.upstream, connection.pending.isEmpty ? .late : .wrongID)
+                client.upstreamMessageDropped(connection.upstream, reason: connection.pending.isEmpty ? .late : .wrongID)
                 continue
             }
-            let slot = connection.pending[index].slot
-            guard let request = slot.request, slot.tcp === connection else {
+            let exchange = connection.pending[index].exchange
+            guard exchange.active, exchange.tcp === connection else {
                 connection.pending.remove(at: index)
-                metrics.countDropped(upstream: connection.upstream, .late)
+                client.upstreamMessageDropped(connection.upstream, reason: .late)
                 continue
             }
-            switch ReplyCheck.check(frame, id: id, name: request.questionName, type: request.questionType,
-                                    recordClass: request.questionClass) {
-            case .dropped(let reason):
-                metrics.countDropped(upstream: connection.upstream, reason)
-            case .accepted:
-                connection.pending.remove(at: index)
-                connection.answered += 1
-                connection.lastUsed = monotonicNanoseconds()
-                slot.tcp = nil
-                if connection.pending.isEmpty { connectionBecameIdle(connection) }
-                complete(slot, reply: frame)
-            }
+            guard client.exchange(context: exchange.context, accepts: frame, id: id) else { continue }
+            connection.pending.remove(at: index)
+            connection.answered += 1
+            connection.lastUsed = monotonicNanoseconds()
+            exchange.tcp = nil
+            if connection.pending.isEmpty { connectionBecameIdle(connection) }
+            answer(exchange, frame)
         }
     }
 
@@ -275,9 +242,9 @@ extension ForwardHandler {
             closeTCP(connection)
             return
         }
-        if config.maxIdleConnections > 0 {
+        if maxIdleConnections > 0 {
             let idle = tcpPools[connection.upstream].reduce(0) { $0 + ($1.pending.isEmpty && !$1.closed ? 1 : 0) }
-            if idle > config.maxIdleConnections {
+            if idle > maxIdleConnections {
                 closeTCP(connection)
                 return
             }

@@ -49,10 +49,10 @@ public struct SocketAddress: Hashable, Sendable {
     }
 
     /// The raw address words (network-order bytes), for building packet info without a detour.
-    var rawHigh: UInt64 { high }
-    var rawLow: UInt64 { low }
+    package var rawHigh: UInt64 { high }
+    package var rawLow: UInt64 { low }
 
-    init(family: Family, high: UInt64, low: UInt64, port: UInt16, scopeID: UInt32) {
+    package init(family: Family, high: UInt64, low: UInt64, port: UInt16, scopeID: UInt32) {
         self.family = family
         self.high = high
         self.low = low
