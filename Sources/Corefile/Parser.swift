@@ -148,8 +148,10 @@ struct Parser {
 
     /// `(name)` → `name`: CoreDNS's snippet syntax, a single key in parentheses.
     private static func snippetName(_ key: String) -> String? {
-        guard key.count >= 2, key.hasPrefix("("), key.hasSuffix(")") else { return nil }
-        return String(key.dropFirst().dropLast())
+        // Octets, not Characters: a Prepend scalar before `)` would join it in one grapheme.
+        let utf8 = key.utf8
+        guard utf8.count >= 2, utf8.first == UInt8(ascii: "("), utf8.last == UInt8(ascii: ")") else { return nil }
+        return String(decoding: utf8.dropFirst().dropLast(), as: UTF8.self)
     }
 
     /// Stores the tokens between the braces, unparsed: they are parsed where they are imported.

@@ -68,7 +68,9 @@ enum ZoneName {
     }
 
     static func endsWithUnescapedDot(_ text: String) -> Bool {
-        guard text.hasSuffix(".") else { return false }
+        // Octets, not Characters: a Prepend scalar (U+0600…U+0605, say) forms one grapheme
+        // cluster with the dot after it, and `hasSuffix(".")` would then say no.
+        guard text.utf8.last == UInt8(ascii: ".") else { return false }
         // Count the backslashes before the final dot: an odd number escapes it.
         var backslashes = 0
         for byte in text.utf8.dropLast().reversed() {

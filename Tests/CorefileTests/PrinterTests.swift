@@ -78,6 +78,10 @@ import Testing
         ". {\n  echo \"\" \"{\" \"}\" \"#\" \"say \\\"hi\\\"\" {}\n  \"import\" x\n}\n",
         ". {\n  a \"multi\nline\" b\n  c {\n    d {\n      e f\n    }\n  }\n}\n",
         "fd00::/64 10.0.0.0/27 {\n  whoami\n}\n",
+        // A Prepend scalar (U+0602) and the dot after it form one grapheme cluster; the zone's
+        // trailing dot must be found by octets (corefile fuzz target, 3 137 767 executions).
+        "\u{602} { }\n",
+        "\u{602}. {\n}\n(\u{602}) {\n  whoami\n}\n",
         "a.org {\n}\nb.org:1053 {\n  log\n}\n",
     ]
 
