@@ -15,16 +15,16 @@ Loopback only. Prints p50/p90/p99/max per mutation kind and overall, in millisec
 import argparse
 import json
 import os
-import random
 import shutil
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+from dnsmessage import parse_a_reply, query_packet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAKE = os.path.join(ROOT, "Tests", "FakeAPIServer", "fake_apiserver.py")
@@ -32,11 +32,7 @@ FAKE = os.path.join(ROOT, "Tests", "FakeAPIServer", "fake_apiserver.py")
 
 def query(port, name, timeout=0.2):
     """One A query over UDP; returns ('NOERROR', [addresses]) or (rcode name, [])."""
-    qid = random.randrange(65536)
-    packet = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0)
-    for label in name.rstrip(".").split("."):
-        packet += bytes([len(label)]) + label.encode()
-    packet += b"\x00" + struct.pack("!HH", 1, 1)
+    _, packet = query_packet(name)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(timeout)
     try:
@@ -46,26 +42,7 @@ def query(port, name, timeout=0.2):
         return ("TIMEOUT", [])
     finally:
         s.close()
-    rcode = data[3] & 0x0F
-    ancount = struct.unpack("!H", data[6:8])[0]
-    offset = 12
-    while data[offset] != 0:  # skip the question name (no compression in a question)
-        offset += data[offset] + 1
-    offset += 5
-    addresses = []
-    for _ in range(ancount):
-        if data[offset] & 0xC0 == 0xC0:
-            offset += 2
-        else:
-            while data[offset] != 0:
-                offset += data[offset] + 1
-            offset += 1
-        rtype, _, _, length = struct.unpack("!HHIH", data[offset:offset + 10])
-        offset += 10
-        if rtype == 1 and length == 4:
-            addresses.append(socket.inet_ntoa(data[offset:offset + 4]))
-        offset += length
-    return ({0: "NOERROR", 2: "SERVFAIL", 3: "NXDOMAIN"}.get(rcode, str(rcode)), sorted(addresses))
+    return parse_a_reply(data)
 
 
 def control(port, method, path, body=None):

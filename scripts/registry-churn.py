@@ -28,13 +28,13 @@ import re
 import shutil
 import signal
 import socket
-import statistics
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+from dnsmessage import parse_a_reply, query_packet, reply_id
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -65,39 +65,15 @@ class Resolver:
         self.sock.settimeout(0.5)
 
     def query(self, name, qtype=1):
-        qid = random.randrange(65536)
-        packet = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0)
-        for label in name.rstrip(".").split("."):
-            packet += bytes([len(label)]) + label.encode()
-        packet += b"\x00" + struct.pack("!HH", qtype, 1)
+        qid, packet = query_packet(name, qtype)
         self.sock.sendto(packet, ("127.0.0.1", self.port))
         while True:
             try:
                 data, _ = self.sock.recvfrom(4096)
             except socket.timeout:
                 return ("TIMEOUT", [])
-            if len(data) >= 12 and struct.unpack("!H", data[:2])[0] == qid:
-                break
-        rcode = data[3] & 0x0F
-        answers = struct.unpack("!H", data[6:8])[0]
-        offset = 12
-        while data[offset] != 0:
-            offset += data[offset] + 1
-        offset += 5
-        result = []
-        for _ in range(answers):
-            if data[offset] & 0xC0 == 0xC0:
-                offset += 2
-            else:
-                while data[offset] != 0:
-                    offset += data[offset] + 1
-                offset += 1
-            rtype, _, _, rdlength = struct.unpack("!HHIH", data[offset:offset + 10])
-            offset += 10
-            if rtype == 1 and rdlength == 4:
-                result.append(socket.inet_ntoa(data[offset:offset + 4]))
-            offset += rdlength
-        return ({0: "NOERROR", 2: "SERVFAIL", 3: "NXDOMAIN"}.get(rcode, str(rcode)), sorted(result))
+            if reply_id(data) == qid:
+                return parse_a_reply(data)
 
 
 def status(pid, field):
