@@ -103,21 +103,40 @@ struct ShardedRegistryTests {
         #expect(third.serial == second.serial)
     }
 
-    @Test("a namespace that appears or empties rebuilds every shard, so each knows every namespace")
-    func namespaceChangeRebuildsAll() throws {
+    @Test("a namespace that appears or empties rebuilds only the shards its objects are in; the state knows every namespace")
+    func namespaceChangeRebuildsItsShards() throws {
         let store = ManifestStore()
         store.update(path: "a.yaml", text: Self.services(10))
         let first = store.state(previous: nil)
         store.update(path: "b.yaml", text: Self.services(1, namespace: "fresh", from: 900))
         let second = store.state(previous: first)
-        #expect(second.rebuiltShards.count == RegistryShard.count)
+        let shard = RegistryShard.of(namespace: "fresh", service: "svc-900")
+        #expect(second.rebuiltShards == [shard])
         #expect(second.namespaces.map(\.name) == ["fresh", "prod"])
         #expect(second.counts.impliedNamespaces == 2)
-        for shard in second.shards { #expect(shard.namespaceExists("fresh")) }
-        store.remove(path: "b.yaml")
+        #expect(second.namespaceExists("fresh"))
+        #expect(!second.hasSameDNSContent(as: first))
+        // A shard holds the namespaces of its own objects only.
+        for s in 0..<RegistryShard.count where s != shard { #expect(!second.shards[s].namespaceExists("fresh")) }
+        #expect(second.shards[shard].namespaceExists("fresh"))
+        // A declared namespace without objects: the list moves, no shard is rebuilt.
+        store.update(path: "c.yaml", text: "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: empty\n  labels:\n    team: a\n")
         let third = store.state(previous: second)
-        #expect(third.namespaces.map(\.name) == ["prod"])
-        for shard in third.shards { #expect(!shard.namespaceExists("fresh")) }
+        #expect(third.rebuiltShards.isEmpty)
+        #expect(third.namespaces.map(\.name) == ["empty", "fresh", "prod"])
+        #expect(third.namespaceObject(named: "empty")?.labels == Labels(["team": "a"]))
+        #expect(!third.hasSameDNSContent(as: second))
+        store.remove(path: "b.yaml")
+        store.remove(path: "c.yaml")
+        let fourth = store.state(previous: third)
+        #expect(fourth.namespaces.map(\.name) == ["prod"])
+        #expect(!fourth.namespaceExists("fresh"))
+        #expect(!fourth.namespaceExists("empty"))
+        // Nothing moved: the previous list itself is kept.
+        store.update(path: "a.yaml", text: Self.services(10))
+        let fifth = store.state(previous: fourth)
+        #expect(fifth.namespaces == fourth.namespaces)
+        #expect(fifth.hasSameDNSContent(as: fourth))
     }
 
     @Test("a service's slices, legacy Endpoints and subdomain pods land in its shard")

@@ -129,15 +129,16 @@ public final class ManifestStore {
 
     /// Decodes `text` as the new content of `path` and applies the last-good-state rules.
     public func update(path: String, text: String) {
-        commit(Self.prepare(path: path, text: text, previous: files[path], interner: interner))
+        commit(Self.prepare(path: path, bytes: Array(text.utf8), previous: files[path], interner: interner))
     }
 
     /// Decodes many files at once, on every core (the first load of a large directory is
-    /// bounded by YAML decoding), then applies them in path order. `read` returns a file's text
-    /// or why it cannot be read.
+    /// bounded by YAML decoding), then applies them in path order. `read` returns a file's
+    /// UTF-8 bytes (validated: see `ManifestDirectoryWatcher.readText`) or why it cannot be read;
+    /// bytes, not a `String`, so a 5 MB file is not copied again to be cut into documents.
     /// - Returns: the paths left alone because another process has them open for writing.
     @discardableResult
-    public func update(paths: [String], read: @Sendable (String) -> Result<String, ManifestSourceError>) -> [String] {
+    public func update(paths: [String], read: @Sendable (String) -> Result<[UInt8], ManifestSourceError>) -> [String] {
         let lanes = max(1, min(paths.count, ProcessInfo.processInfo.activeProcessorCount))
         guard lanes > 1 else {
             return paths.filter { path in !apply(path, read(path)) }
@@ -149,7 +150,7 @@ public final class ManifestStore {
             // is kept twice at most.
             let interner = StringInterner()
             for k in stride(from: lane, to: paths.count, by: lanes) {
-                let result = read(paths[k]).map { Self.prepare(path: paths[k], text: $0, previous: previous[paths[k]], interner: interner) }
+                let result = read(paths[k]).map { Self.prepare(path: paths[k], bytes: $0, previous: previous[paths[k]], interner: interner) }
                 results.withLock { $0[k] = result }
             }
         }
@@ -167,9 +168,9 @@ public final class ManifestStore {
     }
 
     /// Applies one read; false when the file is being written (nothing applied).
-    private func apply(_ path: String, _ text: Result<String, ManifestSourceError>) -> Bool {
-        switch text {
-        case .success(let text): update(path: path, text: text)
+    private func apply(_ path: String, _ bytes: Result<[UInt8], ManifestSourceError>) -> Bool {
+        switch bytes {
+        case .success(let bytes): commit(Self.prepare(path: path, bytes: bytes, previous: files[path], interner: interner))
         case .failure(.beingWritten): return false
         case .failure(let error): markUnreadable(path: path, reason: error.description)
         }
@@ -210,8 +211,7 @@ public final class ManifestStore {
 
     /// Cuts `text` into documents, takes over the unchanged ones from `previous` and decodes the
     /// rest. Pure: safe to run for several files on several threads (each with its interner).
-    static func prepare(path: String, text: String, previous: FileState?, interner: StringInterner) -> Prepared {
-        let bytes = Array(text.utf8)
+    static func prepare(path: String, bytes: [UInt8], previous: FileState?, interner: StringInterner) -> Prepared {
         let chunks = bytes.withUnsafeBufferPointer { ManifestDocuments.split($0) }
         var next = FileState.empty
         var reusable: [UInt64: [Int]] = [:]

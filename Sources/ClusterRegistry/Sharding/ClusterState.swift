@@ -38,13 +38,17 @@ public final class ClusterState: Sendable {
     let sourceIssues: [ManifestIssue]
     /// Per shard: the namespaces its objects occupy.
     let occupied: [Set<String>]
+    /// Per namespace name: how many shards it occupies (names in no shard are absent).
+    let occupancy: [String: Int]
+    /// Namespaces declared by Namespace objects, by name (the others are implied).
+    let declared: [String: Namespace]
     private let mergedCache = Mutex<ClusterSnapshot?>(nil)
 
     private init(
         generation: UInt64, serial: UInt32, loadedAt: Date, counts: ObjectCounts, unknownKinds: [String: Int],
         issues: [ManifestIssue], shards: [ClusterSnapshot], namespaces: [Namespace], rebuiltShards: [Int],
         contentDigest: UInt64, namespaceSources: [ObjectSource], shardSources: [[ObjectSource]],
-        sourceIssues: [ManifestIssue], occupied: [Set<String>]
+        sourceIssues: [ManifestIssue], occupied: [Set<String>], occupancy: [String: Int], declared: [String: Namespace]
     ) {
         self.generation = generation
         self.serial = serial
@@ -60,6 +64,8 @@ public final class ClusterState: Sendable {
         self.shardSources = shardSources
         self.sourceIssues = sourceIssues
         self.occupied = occupied
+        self.occupancy = occupancy
+        self.declared = declared
     }
 
     /// The errors only (not the warnings).
@@ -156,31 +162,54 @@ public final class ClusterState: Sendable {
                 declared[namespace.name] = (namespace, source.name)
             }
         }
+        // Which namespaces the objects occupy: per shard its set, and over all shards a count
+        // per name, updated by the rebuilt shards alone (no pass over every shard's set).
         var occupied = previous?.occupied ?? [Set<String>](repeating: [], count: RegistryShard.count)
-        if occupied.count != RegistryShard.count { occupied = [Set<String>](repeating: [], count: RegistryShard.count) }
+        var occupancy = previous?.occupancy ?? [:]
+        if occupied.count != RegistryShard.count {
+            occupied = [Set<String>](repeating: [], count: RegistryShard.count)
+            occupancy = [:]
+        }
+        var occupancyMoved = previous == nil
         for s in rebuild {
             var names = Set<String>()
             for source in shardSources[s] { names.formUnion(source.objects.occupiedNamespaces) }
+            guard names != occupied[s] else { continue }
+            for name in occupied[s].subtracting(names) {
+                let left = (occupancy[name] ?? 1) - 1
+                occupancy[name] = left > 0 ? left : nil
+                if left <= 0 { occupancyMoved = true }
+            }
+            for name in names.subtracting(occupied[s]) {
+                let now = (occupancy[name] ?? 0) + 1
+                occupancy[name] = now
+                if now == 1 { occupancyMoved = true }
+            }
             occupied[s] = names
         }
-        var allNames = Set(declared.keys)
-        for names in occupied { allNames.formUnion(names) }
-        let namespaces = allNames.sorted().map { declared[$0]?.namespace ?? Namespace(name: $0) }
-        if let previous, previous.namespaces != namespaces, rebuild.count < RegistryShard.count {
-            rebuild = Array(0..<RegistryShard.count)
+        let namespaces: [Namespace]
+        let declaredNamespaces = declared.mapValues(\.namespace)
+        if let previous, !occupancyMoved, declaredNamespaces == previous.declared {
+            namespaces = previous.namespaces
+        } else {
+            var allNames = Set(declared.keys)
+            allNames.formUnion(occupancy.keys)
+            namespaces = allNames.sorted().map { declared[$0]?.namespace ?? Namespace(name: $0) }
         }
         var namespaceObjects = ClusterObjects()
         namespaceObjects.namespaces = namespaces
-        let namespaceSource = ObjectSource(name: "namespaces", objects: namespaceObjects, digest: namespaceObjects.dnsDigest())
+        let namespaceDigest = namespaceObjects.dnsDigest()
 
-        // The shards: changed ones rebuilt in parallel, the rest shared.
+        // The shards: changed ones rebuilt in parallel, the rest shared. A shard holds only the
+        // namespaces its own objects occupy (implied, without labels): the whole list, with the
+        // declared labels, is the state's `namespaces`, held once.
         let previousShards = previous?.shards.count == RegistryShard.count ? previous?.shards : nil
         let built = ShardSlots(count: RegistryShard.count)
         let toBuild = rebuild
         let inputs = shardSources
         DispatchQueue.concurrentPerform(iterations: toBuild.count) { k in
             let s = toBuild[k]
-            built.set(s, SnapshotBuilder.build(sources: inputs[s] + [namespaceSource], previous: nil, now: now, generation: 0))
+            built.set(s, SnapshotBuilder.build(sources: inputs[s], previous: nil, now: now, generation: 0))
         }
         var shards: [ClusterSnapshot] = []
         shards.reserveCapacity(RegistryShard.count)
@@ -188,12 +217,13 @@ public final class ClusterState: Sendable {
             if let shard = built.get(s) ?? previousShards?[s] {
                 shards.append(shard)
             } else {
-                shards.append(SnapshotBuilder.build(sources: shardSources[s] + [namespaceSource], previous: nil, now: now, generation: 0))
+                shards.append(SnapshotBuilder.build(sources: shardSources[s], previous: nil, now: now, generation: 0))
             }
         }
 
         var counts = ObjectCounts()
         var hasher = Hasher()
+        hasher.combine(namespaceDigest)
         for shard in shards {
             counts.services += shard.counts.services
             counts.endpointSlices += shard.counts.endpointSlices
@@ -211,7 +241,7 @@ public final class ClusterState: Sendable {
             generation: generation ?? ((previous?.generation ?? 0) + 1), serial: serial, loadedAt: now, counts: counts,
             unknownKinds: unknownKinds, issues: issues, shards: shards, namespaces: namespaces, rebuiltShards: rebuild,
             contentDigest: digest, namespaceSources: namespaceSources, shardSources: shardSources, sourceIssues: inputIssues,
-            occupied: occupied)
+            occupied: occupied, occupancy: occupancy, declared: declaredNamespaces)
     }
 }
 
@@ -237,8 +267,20 @@ extension ClusterState {
         return shards[RegistryShard.of(namespace: ns, service: n)].service(namespace: ns, name: n)
     }
 
-    /// True when the namespace is declared or holds an object (every shard knows every namespace).
-    public func namespaceExists(_ name: String) -> Bool { shards.first?.namespaceExists(name) ?? false }
+    /// True when the namespace is declared or holds an object.
+    public func namespaceExists(_ name: String) -> Bool { namespaceObject(named: ClusterSnapshot.lowercased(name)) != nil }
+
+    /// The namespace object named `name` (declared, or implied without labels), by binary
+    /// search of the sorted list.
+    public func namespaceObject(named name: String) -> Namespace? {
+        var low = 0
+        var high = namespaces.count
+        while low < high {
+            let mid = (low + high) / 2
+            if namespaces[mid].name < name { low = mid + 1 } else { high = mid }
+        }
+        return low < namespaces.count && namespaces[low].name == name ? namespaces[low] : nil
+    }
 
     /// Every service, sorted by namespace then name (through `merged`).
     public var services: ServiceList { merged.services }

@@ -220,24 +220,33 @@ enum SnapshotBuilder {
         _ kind: ObjectKind, _ sources: [ObjectSource], count: (ClusterObjects) -> Int,
         key: (ClusterObjects, Int) -> (String, String), issues: inout [ManifestIssue], losers: inout [(ObjectKind, ObjectRef)]
     ) -> [ObjectRef] {
-        var refs: [ObjectRef] = []
-        refs.reserveCapacity(sources.reduce(0) { $0 + count($1.objects) })
+        // Keys are read once, up front: reading them inside the comparator would copy a
+        // source's object arrays (five retains and releases) on every comparison. Names are
+        // short enough to be stored inline in `String`, so the keys themselves cost no retain.
+        var keyed: [(namespace: String, name: String, ref: ObjectRef)] = []
+        keyed.reserveCapacity(sources.reduce(0) { $0 + count($1.objects) })
         for (s, source) in sources.enumerated() {
-            for i in 0..<count(source.objects) { refs.append(ObjectRef(source: s, index: i)) }
+            let objects = source.objects
+            for i in 0..<count(objects) {
+                let (namespace, name) = key(objects, i)
+                keyed.append((namespace, name, ObjectRef(source: s, index: i)))
+            }
         }
-        func keyOf(_ ref: ObjectRef) -> (String, String) { key(sources[Int(ref.source)].objects, Int(ref.index)) }
-        refs.sort { a, b in
-            let ka = keyOf(a)
-            let kb = keyOf(b)
-            if ka.0 != kb.0 { return ka.0 < kb.0 }
-            if ka.1 != kb.1 { return ka.1 < kb.1 }
-            return a.source != b.source ? a.source < b.source : a.index < b.index
+        func ordered(_ a: (namespace: String, name: String, ref: ObjectRef), _ b: (namespace: String, name: String, ref: ObjectRef)) -> Bool {
+            if a.namespace != b.namespace { return a.namespace < b.namespace }
+            if a.name != b.name { return a.name < b.name }
+            return a.ref.source != b.ref.source ? a.ref.source < b.ref.source : a.ref.index < b.ref.index
         }
+        // Sources are mostly in order already (files list objects sorted, shards keep them so).
+        if zip(keyed, keyed.dropFirst()).contains(where: { !ordered($0, $1) }) { keyed.sort(by: ordered) }
+        let refs = keyed.map(\.ref)
+        func keyOf(_ k: Int) -> (String, String) { (keyed[k].namespace, keyed[k].name) }
         var result: [ObjectRef] = []
         result.reserveCapacity(refs.count)
-        for ref in refs {
-            if let last = result.last, keyOf(last) == keyOf(ref) {
-                let (namespace, name) = keyOf(ref)
+        var lastKey = -1
+        for (k, ref) in refs.enumerated() {
+            if lastKey >= 0, keyOf(lastKey) == keyOf(k), let last = result.last {
+                let (namespace, name) = keyOf(k)
                 let loser = sources[Int(last.source)].name
                 let winner = sources[Int(ref.source)].name
                 issues.append(ManifestIssue(
@@ -251,6 +260,7 @@ enum SnapshotBuilder {
             } else {
                 result.append(ref)
             }
+            lastKey = k
         }
         return result
     }

@@ -86,13 +86,21 @@ final class ManifestDirectoryWatcher {
         return changed || publishAlways
     }
 
-    /// A file's text, or why it cannot be read.
+    /// A file's bytes, checked to be UTF-8, or why it cannot be read.
     @Sendable
-    static func readText(_ path: String) -> Result<String, ManifestSourceError> {
-        readFile(path).flatMap { bytes in
-            guard let text = String(validating: bytes, as: UTF8.self) else { return .failure(.notUTF8) }
-            return .success(text)
+    static func readText(_ path: String) -> Result<[UInt8], ManifestSourceError> {
+        readFile(path).flatMap { bytes in isUTF8(bytes) ? .success(bytes) : .failure(.notUTF8) }
+    }
+
+    /// Whether `bytes` are valid UTF-8. Manifests are nearly always ASCII, checked without
+    /// decoding; anything else is validated by the standard library (which copies).
+    static func isUTF8(_ bytes: [UInt8]) -> Bool {
+        let ascii = bytes.withUnsafeBufferPointer { buffer in
+            var any: UInt8 = 0
+            for b in buffer { any |= b }
+            return any < 0x80
         }
+        return ascii || String(validating: bytes, as: UTF8.self) != nil
     }
 
     /// Set when a publication rebuilt many shards (a first load, a relist): the memory the
@@ -126,6 +134,10 @@ final class ManifestDirectoryWatcher {
         defer { close(fd) }
         if isOpenForWriting(fd) { return .failure(.beingWritten) }
         var bytes: [UInt8] = []
+        // Sized once from fstat (a file that grows meanwhile still reads whole), so a 5 MB file
+        // is not copied by every doubling of its buffer.
+        var info = stat()
+        if fstat(fd, &info) == 0, info.st_size > 0 { bytes.reserveCapacity(min(Int(info.st_size) + 1, limit + 1)) }
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }

@@ -11,29 +11,36 @@ extension KubernetesIndex {
     /// - Parameters:
     ///   - loaded: false while the registry has not finished loading (NXDOMAIN becomes SERVFAIL).
     ///   - localAddresses: this server's addresses, for the zone's NS record and glue.
+    ///   - directory: the whole cluster's namespaces (a shard's snapshot holds only its own);
+    ///     nil: the snapshot's, for an index over a whole snapshot.
     /// - Complexity: O(services + endpoint addresses + pods).
     public static func build(snapshot: ClusterSnapshot, config: KubernetesConfig, loaded: Bool,
                              localAddresses: [IPAddress]) -> KubernetesIndex {
-        var builder = Builder(config: config, snapshot: snapshot)
+        build(snapshot: snapshot, config: config, loaded: loaded, localAddresses: localAddresses,
+              directory: NamespaceDirectory(snapshot: snapshot, config: config))
+    }
+
+    static func build(snapshot: ClusterSnapshot, config: KubernetesConfig, loaded: Bool,
+                      localAddresses: [IPAddress], directory: NamespaceDirectory) -> KubernetesIndex {
+        var builder = Builder(config: config, snapshot: snapshot, directory: directory)
         builder.addNamespacesAndServices()
         builder.addPTR()
         if config.pods == .verified { builder.addPods() }
         let nameServers = builder.nameServers(localAddresses: localAddresses)
         return KubernetesIndex(
             config: config, generation: snapshot.generation, serial: snapshot.serial, loaded: loaded,
-            arena: builder.arena, namespaces: builder.namespaces, services: builder.services,
+            arena: builder.arena, namespaces: directory.table, services: builder.services,
             serviceEntries: builder.serviceEntries, endpoints: builder.endpoints, endpointNames: builder.endpointNames,
             ports: builder.ports, ptr: builder.ptr, ptrEntries: builder.ptrEntries, verifiedPods: builder.verifiedPods,
-            clientNamespaces: builder.clientNamespaces, searchPaths: builder.searchPaths, nameServers: nameServers)
+            clientNamespaces: builder.clientNamespaces, searchPaths: directory.searchPaths, nameServers: nameServers)
     }
 
     struct Builder {
         let config: KubernetesConfig
         let snapshot: ClusterSnapshot
+        /// The whole cluster's exposed namespaces and their numbers.
+        let directory: NamespaceDirectory
         var arena: [UInt8] = []
-        var namespaces = WireNameTable<Int32>()
-        /// Exposed namespaces by name, for pods.
-        var namespaceNumbers: [String: Int32] = [:]
         var services: ProbeTable
         var serviceEntries: [ServiceEntry] = []
         var endpoints: [EndpointEntry] = []
@@ -43,16 +50,16 @@ extension KubernetesIndex {
         var ptrEntries: [PTREntry] = []
         var verifiedPods: Set<PodKey> = []
         var clientNamespaces: [IPAddress: Int32] = [:]
-        var searchPaths: [[DomainName]] = []
         /// `namespace/subdomain` of pods that set both `hostname` and `subdomain`: the services
         /// whose endpoints may take the pod's hostname as their label.
         let podSubdomains: Set<String>
         /// Reused per service to find repeated addresses without allocating each time.
         var seenAddresses = Set<IPAddress>()
 
-        init(config: KubernetesConfig, snapshot: ClusterSnapshot) {
+        init(config: KubernetesConfig, snapshot: ClusterSnapshot, directory: NamespaceDirectory) {
             self.config = config
             self.snapshot = snapshot
+            self.directory = directory
             let counts = snapshot.counts
             // Table sizes come from the groups themselves (an upper bound: not-ready and filtered
             // endpoints included), so no insert can exceed them. Only services with more than
@@ -81,12 +88,6 @@ extension KubernetesIndex {
             podSubdomains = subdomains
         }
 
-        func exposes(_ namespace: NamespaceInfo) -> Bool {
-            if let allowed = config.namespaces { return allowed.contains(namespace.name) }
-            if let selector = config.namespaceLabels { return selector.matches(namespace.labels) }
-            return true
-        }
-
         /// Appends `[len]label`, lowercased; false (nothing appended) when it is not 1...63 octets.
         @discardableResult
         static func appendLabel(_ label: String, to bytes: inout [UInt8]) -> Bool {
@@ -98,13 +99,8 @@ extension KubernetesIndex {
         }
 
         mutating func addNamespacesAndServices() {
-            for info in snapshot.namespaces where exposes(info) {
-                var key: [UInt8] = []
-                guard Builder.appendLabel(info.name, to: &key) else { continue }
-                let number = Int32(namespaceNumbers.count)
-                namespaceNumbers[info.name] = number
-                namespaces.insert(key, number)
-                if config.pods == .verified { searchPaths.append(Builder.searchPath(namespace: info.name, zone: config.primaryZone)) }
+            // The snapshot's own namespaces (a shard's), exposed or not by the whole cluster's list.
+            for info in snapshot.namespaces where directory.numbers[info.name] != nil {
                 for position in info.services { addService(ServiceID(rawValue: position)) }
             }
         }
@@ -376,7 +372,7 @@ extension KubernetesIndex {
         /// pod informer), in an exposed namespace, matching `labels` when set; all its IPs.
         mutating func addPods() {
             for pod in snapshot.pods where pod.isServable && !pod.isTerminating {
-                guard let ns = namespaceNumbers[pod.namespace] else { continue }
+                guard let ns = directory.numbers[pod.namespace] else { continue }
                 if let selector = config.labels, !selector.matches(pod.labels) { continue }
                 for address in pod.ips {
                     verifiedPods.insert(PodKey(address: address, namespace: ns))

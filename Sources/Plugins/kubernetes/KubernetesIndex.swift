@@ -165,10 +165,11 @@ public final class KubernetesIndex: Sendable {
         self.nameServerAddresses = all
     }
 
-    /// The same tables under another registry state's generation and serial, and with the
-    /// whole cluster's pod tables: how an unchanged shard joins a new `KubernetesIndexSet`
-    /// without copying anything (every array is shared).
-    func rewrapped(generation: UInt64, serial: UInt32, loaded: Bool, pods: PodTables?) -> KubernetesIndex {
+    /// The same tables under another registry state's generation and serial, with the whole
+    /// cluster's current namespace table and pod tables: how an unchanged shard joins a new
+    /// `KubernetesIndexSet` without copying anything (every array is shared).
+    func rewrapped(generation: UInt64, serial: UInt32, loaded: Bool, namespaces: WireNameTable<Int32>,
+                   pods: PodTables?) -> KubernetesIndex {
         KubernetesIndex(
             config: config, generation: generation, serial: serial, loaded: loaded, arena: arena, namespaces: namespaces,
             services: services, serviceEntries: serviceEntries, endpoints: endpoints, endpointNames: endpointNames,
@@ -183,6 +184,9 @@ public final class KubernetesIndex: Sendable {
         var clientNamespaces: [IPAddress: Int32] = [:]
         var searchPaths: [[DomainName]] = []
     }
+
+    /// Addresses `forEachPTRAddress` visits (cluster IPs and endpoints; repeats counted).
+    var ptrAddressCount: Int { serviceEntries.count + endpoints.count }
 
     /// Every address with a PTR record here: the cluster IPs and the ready endpoints.
     func forEachPTRAddress(_ body: (IPAddress) -> Void) {

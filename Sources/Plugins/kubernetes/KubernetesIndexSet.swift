@@ -75,42 +75,48 @@ public final class KubernetesIndexSet: Sendable {
     public var footprint: Int { shards.reduce(ptrRoutes?.footprint ?? 0) { $0 + $1.footprint } }
 }
 
-/// Which shards have a PTR record for an address: one 64-bit mask per address, IPv4 keyed by
-/// its 32 bits (most cluster addresses), IPv6 by the address.
+/// Which shards may have a PTR record for an address: a table of 64-bit shard masks indexed by
+/// a hash of the address. Two addresses in one bucket share their masks (a shard asked in vain
+/// answers nothing), so the table is kept at least twice as large as the address count and a
+/// question probes about one shard.
+///
+/// A flat array rather than an address-keyed dictionary: a published set shares the table with
+/// the builder, so the next change copies it, and copying 8 octets per bucket is a memcpy where
+/// copying a dictionary of every cluster IP and endpoint address (hundreds of thousands at
+/// 100 000 services) took most of a change's time.
 struct PTRRoutes: Sendable {
-    private var v4: [UInt32: UInt64] = [:]
-    private var v6: [IPv6Address: UInt64] = [:]
+    private var masks: [UInt64]
+    private var shift: UInt64
+
+    /// A table of `1 << bits` buckets.
+    init(bits: Int = 12) {
+        masks = [UInt64](repeating: 0, count: 1 << bits)
+        shift = UInt64(64 - bits)
+    }
+
+    var buckets: Int { masks.count }
 
     @inline(__always)
-    func mask(_ address: IPAddress) -> UInt64 {
-        switch address {
-        case .v4(let a): v4[a.rawValue] ?? 0
-        case .v6(let a): v6[a] ?? 0
-        }
+    private func bucket(_ address: IPAddress) -> Int {
+        Int(truncatingIfNeeded: (address.probeHash &* 0x9E37_79B9_7F4A_7C15) >> shift)
     }
+
+    @inline(__always)
+    func mask(_ address: IPAddress) -> UInt64 { masks[bucket(address)] }
 
     mutating func set(_ address: IPAddress, shard: Int) {
-        let bit = UInt64(1) << UInt64(shard)
-        switch address {
-        case .v4(let a): v4[a.rawValue, default: 0] |= bit
-        case .v6(let a): v6[a, default: 0] |= bit
+        masks[bucket(address)] |= UInt64(1) << UInt64(shard)
+    }
+
+    /// Clears the bits of `shards` (a mask) in every bucket.
+    mutating func clear(shards: UInt64) {
+        let keep = ~shards
+        masks.withUnsafeMutableBufferPointer { masks in
+            for i in masks.indices { masks[i] &= keep }
         }
     }
 
-    mutating func clear(_ address: IPAddress, shard: Int) {
-        let bit = ~(UInt64(1) << UInt64(shard))
-        switch address {
-        case .v4(let a):
-            guard let m = v4[a.rawValue] else { return }
-            v4[a.rawValue] = m & bit == 0 ? nil : m & bit
-        case .v6(let a):
-            guard let m = v6[a] else { return }
-            v6[a] = m & bit == 0 ? nil : m & bit
-        }
-    }
-
-    var count: Int { v4.count + v6.count }
-    var footprint: Int { v4.capacity * 12 + v6.capacity * 24 }
+    var footprint: Int { masks.capacity * MemoryLayout<UInt64>.stride }
 }
 
 extension KubernetesIndexSet {
@@ -123,6 +129,7 @@ extension KubernetesIndexSet {
         private var lastShards: [ClusterSnapshot] = []
         private var raw: [KubernetesIndex] = []
         private var routes = PTRRoutes()
+        private var directory: NamespaceDirectory?
         /// Shards rebuilt by the last `build` (for metrics and tests).
         private(set) var lastRebuilt = 0
 
@@ -135,24 +142,44 @@ extension KubernetesIndexSet {
             let addressesChanged = localAddresses != self.localAddresses
             self.localAddresses = localAddresses
             var rebuilt: [Int] = []
+            // The namespace directory follows the state's list. Shards keep their indexes when it
+            // moves, unless what they hold depends on it: exposure by namespace labels, or pod
+            // tables keyed by namespace number (`pods verified`).
+            if directory?.source != state.namespaces {
+                let next = NamespaceDirectory(state.namespaces, config: config)
+                let dependent = config.pods == .verified || config.namespaceLabels != nil
+                if dependent, let previous = directory, previous.numbers != next.numbers || config.namespaceLabels != nil {
+                    lastShards = []
+                }
+                directory = next
+            }
+            let directory = self.directory ?? NamespaceDirectory(state.namespaces, config: config)
             if raw.count != state.shards.count || addressesChanged {
                 raw = []
                 routes = PTRRoutes()
                 lastShards = []
             }
             var next = raw
+            var rebuiltMask: UInt64 = 0
             for s in state.shards.indices {
                 if s < lastShards.count, lastShards[s] === state.shards[s], s < raw.count { continue }
                 let index = KubernetesIndex.build(snapshot: state.shards[s], config: config, loaded: loaded,
-                                                  localAddresses: localAddresses)
-                if s < raw.count {
-                    raw[s].forEachPTRAddress { routes.clear($0, shard: s) }
-                    next[s] = index
-                } else {
-                    next.append(index)
-                }
-                index.forEachPTRAddress { routes.set($0, shard: s) }
+                                                  localAddresses: localAddresses, directory: directory)
+                if s < raw.count { next[s] = index } else { next.append(index) }
                 rebuilt.append(s)
+                rebuiltMask |= UInt64(1) << UInt64(s & 63)
+            }
+            // PTR routes: at least two buckets per address; grown (and refilled from every shard)
+            // when the cluster outgrows them, else only the rebuilt shards' bits are redone.
+            let addresses = next.reduce(0) { $0 + $1.ptrAddressCount }
+            if routes.buckets < 2 * addresses || next.count != raw.count || rebuilt.count == next.count {
+                var bits = 12
+                while (1 << bits) < 4 * addresses && bits < 26 { bits += 1 }
+                routes = PTRRoutes(bits: bits)
+                for (s, index) in next.enumerated() { index.forEachPTRAddress { routes.set($0, shard: s) } }
+            } else if !rebuilt.isEmpty {
+                routes.clear(shards: rebuiltMask)
+                for s in rebuilt { next[s].forEachPTRAddress { routes.set($0, shard: s) } }
             }
             raw = next
             lastShards = state.shards
@@ -163,7 +190,7 @@ extension KubernetesIndexSet {
             var pods: KubernetesIndex.PodTables? = nil
             if config.pods == .verified {
                 var tables = KubernetesIndex.PodTables()
-                tables.searchPaths = raw.first?.searchPaths ?? []
+                tables.searchPaths = directory.searchPaths
                 for index in raw {
                     tables.verified.formUnion(index.verifiedPods)
                     for (address, ns) in index.clientNamespaces where tables.clientNamespaces[address] == nil {
@@ -173,7 +200,8 @@ extension KubernetesIndexSet {
                 pods = tables
             }
             let shards = raw.indices.map { s in
-                raw[s].rewrapped(generation: state.generation, serial: state.serial, loaded: loaded, pods: s == home ? pods : nil)
+                raw[s].rewrapped(generation: state.generation, serial: state.serial, loaded: loaded, namespaces: directory.table,
+                                 pods: s == home ? pods : nil)
             }
             return KubernetesIndexSet(
                 generation: state.generation, serial: state.serial, loaded: loaded, config: config, shards: shards,
