@@ -21,6 +21,8 @@ public final class ManifestDirectorySource: Sendable {
         public var maxDelay: Duration = .milliseconds(50)
         /// Periodic rescan when nothing was heard.
         public var rescanInterval: Duration = .seconds(5)
+        /// Quiet time after a publication before the freed heap is returned to the system.
+        public var trimDelay: Duration = .seconds(1)
 
         public init() {}
     }
@@ -149,6 +151,9 @@ private final class WatcherContext {
         var nextRescan = clock.now.advanced(by: options.rescanInterval)
         var burstStart: ContinuousClock.Instant?
         var reloadAt: ContinuousClock.Instant?
+        // The heap is trimmed once changes pause for a second: a stream of changes is not
+        // slowed by it, and the memory each one freed goes back to the system soon after.
+        var trimAt: ContinuousClock.Instant?
         var overflowed = false
         var fds = [
             pollfd(fd: watcher.inotify.fd, events: Int16(POLLIN), revents: 0),
@@ -156,7 +161,7 @@ private final class WatcherContext {
         ]
         while !signals.stopRequested.load(ordering: .relaxed) {
             let now = clock.now
-            let deadline = min(nextRescan, reloadAt ?? nextRescan)
+            let deadline = min(nextRescan, reloadAt ?? nextRescan, trimAt ?? nextRescan)
             let timeout = max(0, Self.milliseconds(now.duration(to: deadline)))
             let ready = poll(&fds, 2, Int32(clamping: timeout))
             if ready < 0 && errno != EINTR { usleep(10_000) }  // poll(2) fails only on EFAULT/EINVAL/ENOMEM
@@ -185,8 +190,12 @@ private final class WatcherContext {
                 overflowed = false
                 burstStart = nil
                 reloadAt = nil
-                if t >= nextRescan { watcher.trimIfPending() }
+                if published { trimAt = clock.now.advanced(by: options.trimDelay) }
                 nextRescan = clock.now.advanced(by: options.rescanInterval)
+            }
+            if reloadAt == nil, let due = trimAt, clock.now >= due {
+                watcher.trimIfPending()
+                trimAt = nil
             }
         }
     }

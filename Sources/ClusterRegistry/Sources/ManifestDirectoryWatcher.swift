@@ -103,15 +103,16 @@ final class ManifestDirectoryWatcher {
         return ascii || String(validating: bytes, as: UTF8.self) != nil
     }
 
-    /// Set when a publication rebuilt many shards (a first load, a relist): the memory the
-    /// previous shards held is freed once every worker has moved on, and `trimIfPending`
-    /// (called at the next periodic rescan) hands it back to the system.
+    /// Set by every publication: the shards and indexes it replaced are freed once every worker
+    /// has moved on, and `trimIfPending` (called when changes pause) hands that memory back to
+    /// the system. glibc keeps freed small blocks in its arenas otherwise, so RSS would climb
+    /// with every change even though the live heap does not.
     private(set) var trimPending = false
 
     private func publish() {
         let state = store.state(previous: cell.load())
         cell.publish(state)
-        if state.rebuiltShards.count >= RegistryShard.count / 8 { trimPending = true }
+        trimPending = true
     }
 
     /// Returns free heap memory to the system after a large publication (glibc keeps freed

@@ -76,14 +76,16 @@ public final class KubernetesIndexSet: Sendable {
 }
 
 /// Which shards may have a PTR record for an address: a table of 64-bit shard masks indexed by
-/// a hash of the address. Two addresses in one bucket share their masks (a shard asked in vain
-/// answers nothing), so the table is kept at least twice as large as the address count and a
-/// question probes about one shard.
+/// a hash of the address. Addresses in one bucket share their masks (a shard asked in vain
+/// answers nothing), so a question probes the shards of about `addresses / buckets` addresses.
 ///
-/// A flat array rather than an address-keyed dictionary: a published set shares the table with
-/// the builder, so the next change copies it, and copying 8 octets per bucket is a memcpy where
-/// copying a dictionary of every cluster IP and endpoint address (hundreds of thousands at
-/// 100 000 services) took most of a change's time.
+/// Its size is a trade between that and the cost of a change: a published set shares the table
+/// with the builder, so every change copies it whole. An address-keyed dictionary (exact, no
+/// vain probes) made that copy most of a change's time at 100 000 services (400 000 addresses);
+/// so does a table sized for one address per bucket (16 MiB of fresh pages per change). The
+/// table grows to at most 2^17 buckets (1 MiB, a quarter of a millisecond to copy): about three
+/// addresses per bucket at 100 000 services, one or two shard probes more per PTR question,
+/// and PTR questions are a small part of cluster traffic.
 struct PTRRoutes: Sendable {
     private var masks: [UInt64]
     private var shift: UInt64
@@ -95,6 +97,13 @@ struct PTRRoutes: Sendable {
     }
 
     var buckets: Int { masks.count }
+
+    /// Table size for `addresses` addresses: about two per bucket, between 2^12 and 2^17 buckets.
+    static func bits(forAddresses addresses: Int) -> Int {
+        var bits = 12
+        while (1 << bits) < addresses / 2 && bits < 17 { bits += 1 }
+        return bits
+    }
 
     @inline(__always)
     private func bucket(_ address: IPAddress) -> Int {
@@ -169,12 +178,11 @@ extension KubernetesIndexSet {
                 rebuilt.append(s)
                 rebuiltMask |= UInt64(1) << UInt64(s & 63)
             }
-            // PTR routes: at least two buckets per address; grown (and refilled from every shard)
-            // when the cluster outgrows them, else only the rebuilt shards' bits are redone.
+            // PTR routes: refilled from every shard when the table is too small for the cluster
+            // (or on the first build), else only the rebuilt shards' bits are redone.
             let addresses = next.reduce(0) { $0 + $1.ptrAddressCount }
-            if routes.buckets < 2 * addresses || next.count != raw.count || rebuilt.count == next.count {
-                var bits = 12
-                while (1 << bits) < 4 * addresses && bits < 26 { bits += 1 }
+            let bits = PTRRoutes.bits(forAddresses: addresses)
+            if routes.buckets != 1 << bits || next.count != raw.count || rebuilt.count == next.count {
                 routes = PTRRoutes(bits: bits)
                 for (s, index) in next.enumerated() { index.forEachPTRAddress { routes.set($0, shard: s) } }
             } else if !rebuilt.isEmpty {
