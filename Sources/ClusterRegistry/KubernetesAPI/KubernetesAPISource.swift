@@ -84,6 +84,8 @@ public final class KubernetesAPISource: Sendable {
         var reportedDown = false
         /// When the first unpublished change arrived (nil: nothing pending).
         var pendingSince: ContinuousClock.Instant?
+        /// The last publication not yet followed by a heap trim.
+        var untrimmedSince: ContinuousClock.Instant?
         var lastChange: ContinuousClock.Instant?
         /// EndpointSlice changes with a trigger time, waiting for their publication.
         var pendingProgramming: [(serviceKind: String, trigger: Date)] = []
@@ -114,6 +116,7 @@ public final class KubernetesAPISource: Sendable {
         guard let stream = wakeups.withLock({ value -> AsyncStream<Void>? in defer { value = nil }; return value }) else { return }
         var tasks: [Task<Void, Never>] = []
         tasks.append(Task.detached { [self] in await publishLoop(stream) })
+        tasks.append(Task.detached { [self] in await trimLoop() })
         for resource in options.resources {
             let watcher = ResourceWatcher(source: self, resource: resource)
             tasks.append(Task.detached { await watcher.run() })
@@ -242,6 +245,20 @@ public final class KubernetesAPISource: Sendable {
         }
     }
 
+    /// Returns the heap the replaced shards freed to the system once publications pause for a
+    /// second (glibc keeps freed small blocks otherwise, and RSS would follow every change).
+    private func trimLoop() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            let due = state.withLock { state -> Bool in
+                guard let since = state.untrimmedSince, since.duration(to: .now) >= .seconds(1) else { return false }
+                state.untrimmedSince = nil
+                return true
+            }
+            if due { HeapTrim.trim() }
+        }
+    }
+
     /// Builds and publishes a snapshot when every resource is listed and none is relisting.
     /// Returns false when it is not time yet (the next list completion wakes us again).
     @discardableResult
@@ -263,6 +280,7 @@ public final class KubernetesAPISource: Sendable {
         let now = Date()
         let firstSync = state.withLock { state -> Bool in
             state.statistics.publications += 1
+            state.untrimmedSince = .now
             for (kind, trigger) in prepared.programming {
                 state.statistics.programming[kind, default: DurationHistogram()].observe(max(0, now.timeIntervalSince(trigger)))
             }
