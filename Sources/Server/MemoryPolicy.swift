@@ -11,12 +11,23 @@ import Glibc
 /// freed space fragments and is rarely returned — RSS that grows with every reload. A fixed
 /// threshold keeps every block from 256 KiB up mmapped (unmapped on free); workers do not
 /// allocate on the query path, so the extra system calls are the control plane's alone.
+///
+/// glibc also gives each thread that allocates its own arena (up to 8 per core). The registry
+/// builds shards on every core (`concurrentPerform`), so the memory one change frees sits in
+/// one thread's arena while the next change allocates from another's: measured at 100 000
+/// services, RSS rose to 1.5× the loaded size under a continuous stream of changes. Two arenas
+/// are enough for a control plane whose allocations are not contended; an operator's own
+/// `MALLOC_ARENA_MAX` wins.
 public enum MemoryPolicy {
     /// Large allocations are mmapped from this size up, whatever was freed before.
     public static let mmapThreshold: Int32 = 256 * 1024
 
-    /// `M_MMAP_THRESHOLD` of `<malloc.h>`, which Swift's Glibc module does not export.
+    /// Arenas glibc may create, unless `MALLOC_ARENA_MAX` says otherwise.
+    public static let arenaLimit: Int32 = 2
+
+    /// `M_MMAP_THRESHOLD` and `M_ARENA_MAX` of `<malloc.h>`, which Swift's Glibc module does not export.
     private static let mmapThresholdParameter: Int32 = -3
+    private static let arenaMaxParameter: Int32 = -8
 
     /// Applies the policy; call once, before the registry loads. Idempotent. Without glibc's
     /// `mallopt` (another libc) it does nothing.
@@ -24,7 +35,9 @@ public enum MemoryPolicy {
         #if canImport(Glibc)
         typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
-        _ = unsafeBitCast(symbol, to: Mallopt.self)(mmapThresholdParameter, mmapThreshold)
+        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+        _ = mallopt(mmapThresholdParameter, mmapThreshold)
+        if getenv("MALLOC_ARENA_MAX") == nil { _ = mallopt(arenaMaxParameter, arenaLimit) }
         #endif
     }
 }

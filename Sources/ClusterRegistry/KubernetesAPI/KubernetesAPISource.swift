@@ -246,16 +246,22 @@ public final class KubernetesAPISource: Sendable {
     }
 
     /// Returns the heap the replaced shards freed to the system once publications pause for a
-    /// second (glibc keeps freed small blocks otherwise, and RSS would follow every change).
+    /// second, or every 5 s while they keep coming (glibc keeps freed small blocks otherwise,
+    /// and RSS would follow every change).
     private func trimLoop() async {
+        var lastTrim = ContinuousClock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             let due = state.withLock { state -> Bool in
-                guard let since = state.untrimmedSince, since.duration(to: .now) >= .seconds(1) else { return false }
+                guard let since = state.untrimmedSince,
+                      since.duration(to: .now) >= .seconds(1) || lastTrim.duration(to: .now) >= .seconds(5) else { return false }
                 state.untrimmedSince = nil
                 return true
             }
-            if due { HeapTrim.trim() }
+            if due {
+                HeapTrim.trim()
+                lastTrim = .now
+            }
         }
     }
 

@@ -23,6 +23,8 @@ public final class ManifestDirectorySource: Sendable {
         public var rescanInterval: Duration = .seconds(5)
         /// Quiet time after a publication before the freed heap is returned to the system.
         public var trimDelay: Duration = .seconds(1)
+        /// Longest time between trims while changes keep coming.
+        public var trimInterval: Duration = .seconds(5)
 
         public init() {}
     }
@@ -151,9 +153,11 @@ private final class WatcherContext {
         var nextRescan = clock.now.advanced(by: options.rescanInterval)
         var burstStart: ContinuousClock.Instant?
         var reloadAt: ContinuousClock.Instant?
-        // The heap is trimmed once changes pause for a second: a stream of changes is not
-        // slowed by it, and the memory each one freed goes back to the system soon after.
+        // The heap is trimmed once changes pause for a second, or every `trimInterval` under a
+        // continuous stream of changes: a burst is not slowed by it, and the memory each change
+        // freed goes back to the system soon after.
         var trimAt: ContinuousClock.Instant?
+        var lastTrim = clock.now
         var overflowed = false
         var fds = [
             pollfd(fd: watcher.inotify.fd, events: Int16(POLLIN), revents: 0),
@@ -190,12 +194,15 @@ private final class WatcherContext {
                 overflowed = false
                 burstStart = nil
                 reloadAt = nil
-                if published { trimAt = clock.now.advanced(by: options.trimDelay) }
+                if published {
+                    trimAt = min(clock.now.advanced(by: options.trimDelay), lastTrim.advanced(by: options.trimInterval))
+                }
                 nextRescan = clock.now.advanced(by: options.rescanInterval)
             }
             if reloadAt == nil, let due = trimAt, clock.now >= due {
                 watcher.trimIfPending()
                 trimAt = nil
+                lastTrim = clock.now
             }
         }
     }
