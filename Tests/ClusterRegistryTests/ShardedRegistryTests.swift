@@ -31,6 +31,23 @@ struct ShardedRegistryTests {
         #expect(cuts("").count == 1)
     }
 
+    @Test("the document hash sees every octet, at every length and position, and the length itself")
+    func documentHash() {
+        func hash(_ bytes: [UInt8]) -> UInt64 { bytes.withUnsafeBytes { ManifestDocuments.hash($0) } }
+        var seen = Set<UInt64>()
+        var base: [UInt8] = []
+        for length in 0...48 {
+            #expect(seen.insert(hash(base)).inserted, "length \(length)")
+            #expect(hash(base) == hash(Array(base)))
+            for position in 0..<length {
+                var flipped = base
+                flipped[position] ^= 1
+                #expect(seen.insert(hash(flipped)).inserted, "length \(length), octet \(position)")
+            }
+            base.append(0)   // trailing zeros change the hash: the length is mixed in
+        }
+    }
+
     @Test("an unchanged document is not decoded again; an appended one is the only one decoded")
     func unchangedDocumentsAreReused() throws {
         let store = ManifestStore()

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Cuts a manifest file into its YAML documents without parsing it, so that only documents
 /// whose bytes changed are decoded again.
 ///
@@ -11,7 +13,7 @@ enum ManifestDocuments {
         var range: Range<Int>
         /// Newlines inside the chunk.
         var lines: Int
-        /// A hash of the chunk's bytes (per-process seed; compared within one process only).
+        /// A hash of the chunk's bytes (`hash(_:)`), compared within one process only.
         var hash: UInt64
     }
 
@@ -32,12 +34,10 @@ enum ManifestDocuments {
                 whole = true
                 break
             }
-            // To the next line.
-            while i < n && text[i] != UInt8(ascii: "\n") { i += 1 }
-            if i < n {
-                newlines[newlines.count - 1] += 1
-                i += 1
-            }
+            // To the next line (memchr: a 5 MB file is re-cut on every edit).
+            guard let base = text.baseAddress, let newline = memchr(base + i, 0x0A, n - i) else { break }
+            i = base.distance(to: newline.assumingMemoryBound(to: UInt8.self)) + 1
+            newlines[newlines.count - 1] += 1
         }
         if whole {
             var lines = 0
@@ -59,9 +59,36 @@ enum ManifestDocuments {
         b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: "\n") || b == UInt8(ascii: "\r")
     }
 
-    private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var hasher = Hasher()
-        hasher.combine(bytes: bytes)
-        return UInt64(bitPattern: Int64(hasher.finalize()))
+    /// A 64-bit hash of `bytes`, 16 octets per step through a 64×64→128-bit multiply (the
+    /// construction of wyhash), several times faster than the standard library's SipHash on
+    /// the megabytes an edit makes the registry re-cut. It guards against accidental equality
+    /// (a document counts as unchanged only if its length and this hash both match); manifests
+    /// are the operator's own input, so it does not need SipHash's resistance to crafted
+    /// collisions.
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        let n = bytes.count
+        var h: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(n)
+        var i = 0
+        while i + 16 <= n {
+            let a = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let b = bytes.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
+            h = mix(a ^ 0xA076_1D64_78BD_642F, b ^ h ^ 0xE703_7ED1_A0B4_28DB)
+            i += 16
+        }
+        var a: UInt64 = 0
+        var b: UInt64 = 0
+        var k = 0
+        while i + k < n {
+            if k < 8 { a |= UInt64(bytes[i + k]) << UInt64(8 * k) } else { b |= UInt64(bytes[i + k]) << UInt64(8 * (k - 8)) }
+            k += 1
+        }
+        h = mix(a ^ 0xA076_1D64_78BD_642F, b ^ h ^ 0xE703_7ED1_A0B4_28DB)
+        return mix(h ^ 0x8EBC_6AF0_9C88_C6E3, UInt64(n) ^ 0x5899_65CC_7537_4CC3)
+    }
+
+    @inline(__always)
+    private static func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let product = a.multipliedFullWidth(by: b)
+        return product.high ^ product.low
     }
 }
