@@ -29,15 +29,19 @@ public final class ManifestStore {
         var index: UInt32
     }
 
-    /// One YAML document of a file as last decoded.
+    /// One YAML document of a file as last decoded. A file has one per Service or slice in
+    /// the usual layout, so it is kept small: its objects are a range of the file's
+    /// `locations`, not an array of their own (a heap block per document).
     struct Document: Sendable {
         var hash: UInt64
-        var byteCount: Int
+        var byteCount: Int32
         /// Newlines in the document, for the line numbers of the documents after it.
-        var lines: Int
+        var lines: Int32
         /// Documents the YAML parser saw in it (0 for comments only, 1 otherwise).
-        var documents: Int
-        var objects: [Location]
+        var documents: Int32
+        /// `locations[objectStart ..< objectStart + objectCount]` of its file.
+        var objectStart: Int32 = 0
+        var objectCount: Int32 = 0
         /// Issues with lines and document numbers relative to this document.
         var issues: [ManifestIssue]
         var unknownKinds: [String: Int]
@@ -52,12 +56,14 @@ public final class ManifestStore {
         var unknownKinds: [String: Int]
         /// The decoded documents, in file order; empty when the file never parsed.
         var documents: [Document]
+        /// Every document's objects, document after document.
+        var locations: [Location]
 
         static var empty: FileState {
             FileState(
                 parts: [ClusterObjects](repeating: ClusterObjects(), count: RegistryShard.count),
                 partDigests: [UInt64](repeating: ClusterObjects().dnsDigest(), count: RegistryShard.count),
-                namespaces: [], issues: [], unknownKinds: [:], documents: [])
+                namespaces: [], issues: [], unknownKinds: [:], documents: [], locations: [])
         }
 
         var isEmpty: Bool { namespaces.isEmpty && parts.allSatisfy { $0.isEmpty } }
@@ -73,6 +79,11 @@ public final class ManifestStore {
                 all.pods += part.pods
             }
             return all
+        }
+
+        /// Where `document`'s objects are.
+        func objects(of document: Document) -> ArraySlice<Location> {
+            locations[Int(document.objectStart)..<Int(document.objectStart + document.objectCount)]
         }
 
         func object(at location: Location) -> ClusterObject {
@@ -214,11 +225,18 @@ public final class ManifestStore {
     static func prepare(path: String, bytes: [UInt8], previous: FileState?, interner: StringInterner) -> Prepared {
         let chunks = bytes.withUnsafeBufferPointer { ManifestDocuments.split($0) }
         var next = FileState.empty
-        var reusable: [UInt64: [Int]] = [:]
-        for (i, document) in (previous?.documents ?? []).enumerated() { reusable[document.hash, default: []].append(i) }
+        // The previous documents by hash: the first with each hash, then a chain through the
+        // others with the same hash (identical documents), without an array per entry.
+        let previousDocuments = previous?.documents ?? []
+        var reusable: [UInt64: Int] = [:]
+        reusable.reserveCapacity(previousDocuments.count)
+        var sameHash = [Int32](repeating: -1, count: previousDocuments.count)
+        for (i, document) in previousDocuments.enumerated().reversed() {
+            if let later = reusable.updateValue(i, forKey: document.hash) { sameHash[i] = Int32(later) }
+        }
         var previousByIdentity: [ObjectIdentity: Location]? = nil
         var touched = Set<Int>()
-        var usedPrevious = Set<Int>()
+        var usedPrevious = [Bool](repeating: false, count: previousDocuments.count)
         var lastReused = -1
         var line = 1
         var documentNumber = 0
@@ -234,13 +252,19 @@ public final class ManifestStore {
         var steps: [Step] = []
         steps.reserveCapacity(chunks.count)
         for chunk in chunks {
-            if let previous, let candidates = reusable[chunk.hash],
-               let k = candidates.first(where: { !usedPrevious.contains($0) && previous.documents[$0].byteCount == chunk.range.count }) {
+            var candidate = reusable[chunk.hash] ?? -1
+            while candidate >= 0 && (usedPrevious[candidate] || Int(previousDocuments[candidate].byteCount) != chunk.range.count) {
+                candidate = Int(sameHash[candidate])
+            }
+            if let previous, candidate >= 0 {
                 // Unchanged bytes: the objects are taken over without decoding.
-                usedPrevious.insert(k)
-                let old = previous.documents[k]
+                let k = candidate
+                usedPrevious[k] = true
+                let old = previousDocuments[k]
                 // Out of order: its shards' object order changes (it decides duplicates).
-                if k < lastReused { for location in old.objects where location.kind != .namespace { touched.insert(Int(location.shard)) } }
+                if k < lastReused {
+                    for location in previous.objects(of: old) where location.kind != .namespace { touched.insert(Int(location.shard)) }
+                }
                 lastReused = max(lastReused, k)
                 reusedCount += 1
                 steps.append(.reused(old))
@@ -255,8 +279,8 @@ public final class ManifestStore {
             case .success(let decoded):
                 decodedCount += 1
                 var document = Document(
-                    hash: chunk.hash, byteCount: chunk.range.count, lines: chunk.lines, documents: decoded.documentCount,
-                    objects: [], issues: decoded.issues, unknownKinds: decoded.unknownKinds)
+                    hash: chunk.hash, byteCount: Int32(chunk.range.count), lines: Int32(chunk.lines),
+                    documents: Int32(decoded.documentCount), issues: decoded.issues, unknownKinds: decoded.unknownKinds)
                 var objects = decoded.objects
                 // An invalid object keeps its previous version, if the file had one.
                 if !decoded.rejected.isEmpty, let previous {
@@ -274,8 +298,10 @@ public final class ManifestStore {
             line += chunk.lines
         }
         // Documents that went away take their objects' shards with them.
-        for (k, old) in (previous?.documents ?? []).enumerated() where !usedPrevious.contains(k) {
-            for location in old.objects where location.kind != .namespace { touched.insert(Int(location.shard)) }
+        if let previous {
+            for (k, old) in previousDocuments.enumerated() where !usedPrevious[k] {
+                for location in previous.objects(of: old) where location.kind != .namespace { touched.insert(Int(location.shard)) }
+            }
         }
 
         // Pass 2: the new file. A shard no change touched keeps the previous array itself (the
@@ -288,29 +314,36 @@ public final class ManifestStore {
             }
         }
         line = 1
+        next.locations.reserveCapacity(previous?.locations.count ?? 0)
         for step in steps {
             var document: Document
+            let start = next.locations.count
             switch step {
             case .reused(let old):
                 document = old
                 if let previous {
-                    document.objects = old.objects.map { location in
-                        if location.kind != .namespace && !touched.contains(Int(location.shard)) { return location }
-                        return next.append(previous.object(at: location))
+                    for location in previous.objects(of: old) {
+                        if location.kind != .namespace && !touched.contains(Int(location.shard)) {
+                            next.locations.append(location)
+                        } else {
+                            next.locations.append(next.append(previous.object(at: location)))
+                        }
                     }
                 }
             case .decoded(let fresh, let objects):
                 document = fresh
-                document.objects = objects.map { next.append($0) }
+                for object in objects { next.locations.append(next.append(object)) }
             }
+            document.objectStart = Int32(start)
+            document.objectCount = Int32(next.locations.count - start)
             for var issue in document.issues {
                 issue.line = issue.line.map { $0 + line - 1 }
                 issue.document = issue.document.map { $0 + documentNumber }
                 next.issues.append(issue)
             }
             for (kind, n) in document.unknownKinds { next.unknownKinds[kind, default: 0] += n }
-            line += document.lines
-            documentNumber += document.documents
+            line += Int(document.lines)
+            documentNumber += Int(document.documents)
             next.documents.append(document)
         }
         for s in touched { next.partDigests[s] = next.parts[s].dnsDigest() }
@@ -324,9 +357,7 @@ public final class ManifestStore {
     /// The identity of every object of a file, for the rejected-object rule.
     private static func identities(of file: FileState) -> [ObjectIdentity: Location] {
         var result: [ObjectIdentity: Location] = [:]
-        for document in file.documents {
-            for location in document.objects { result[file.object(at: location).identity] = location }
-        }
+        for location in file.locations { result[file.object(at: location).identity] = location }
         return result
     }
 

@@ -1,5 +1,6 @@
 import DNSWire
 import Foundation
+import Synchronization
 
 /// An immutable view of the cluster with the indexes DNS answers need.
 ///
@@ -37,11 +38,19 @@ public final class ClusterSnapshot: Sendable {
     let groupStart: [UInt32]
     let groups: [EndpointGroupEntry]
     let clusterIPIndex: AddressIndex<Int32>
-    let endpointIPIndex: AddressIndex<EndpointPosition>
     /// Pods sorted by (namespace, name).
     let podRefs: [ObjectRef]
     let podNames: NameIndex
-    let podIPIndex: AddressIndex<Int32>
+    /// Endpoint and pod addresses → positions, built on first use: only whole-cluster readers
+    /// (`explain`, tests) ask by address, and the 64 shard snapshots a server holds would
+    /// otherwise keep a dictionary entry per endpoint address that nothing reads (the plugin
+    /// answers PTR from its own index).
+    private let addressIndexes = Mutex<AddressIndexes?>(nil)
+
+    struct AddressIndexes: Sendable {
+        var endpoints: AddressIndex<EndpointPosition>
+        var pods: AddressIndex<Int32>
+    }
     /// Sorted by name.
     let namespaceList: [NamespaceInfo]
     let namespaceIndex: [String: Int32]
@@ -50,8 +59,8 @@ public final class ClusterSnapshot: Sendable {
         generation: UInt64, serial: UInt32, loadedAt: Date, counts: ObjectCounts, unknownKinds: [String: Int],
         issues: [ManifestIssue], contentDigest: UInt64, sources: [ClusterObjects], serviceRefs: [ObjectRef],
         serviceNames: NameIndex, groupStart: [UInt32], groups: [EndpointGroupEntry],
-        clusterIPIndex: AddressIndex<Int32>, endpointIPIndex: AddressIndex<EndpointPosition>, podRefs: [ObjectRef],
-        podNames: NameIndex, podIPIndex: AddressIndex<Int32>, namespaceList: [NamespaceInfo],
+        clusterIPIndex: AddressIndex<Int32>, podRefs: [ObjectRef],
+        podNames: NameIndex, namespaceList: [NamespaceInfo],
         namespaceIndex: [String: Int32]
     ) {
         self.generation = generation
@@ -67,10 +76,8 @@ public final class ClusterSnapshot: Sendable {
         self.groupStart = groupStart
         self.groups = groups
         self.clusterIPIndex = clusterIPIndex
-        self.endpointIPIndex = endpointIPIndex
         self.podRefs = podRefs
         self.podNames = podNames
-        self.podIPIndex = podIPIndex
         self.namespaceList = namespaceList
         self.namespaceIndex = namespaceIndex
     }
@@ -171,7 +178,7 @@ extension ClusterSnapshot {
     /// Every endpoint address equal to `address`, across all services (PTR answers need one per
     /// service). Ready or not: filter on `isReady`.
     public func endpoints(withIP address: IPAddress) -> [ServiceEndpoint] {
-        endpointIPIndex.all(address).map { position in
+        withAddressIndexes { $0.endpoints.all(address) }.map { position in
             let entry = groups[position.group]
             let id = ServiceID(rawValue: entry.service)
             let endpoint = entry.group.addresses[position.address]
@@ -226,14 +233,14 @@ extension ClusterSnapshot {
 
     /// Every pod with `address` among its IPs (several for host-network pods).
     public func pods(withIP address: IPAddress) -> [Pod] {
-        podIPIndex.all(address).map { pod(at: $0) }
+        withAddressIndexes { $0.pods.all(address) }.map { pod(at: $0) }
     }
 
     /// What `pods verified` asks: is there a pod in `namespace` with `address` that is not in
     /// phase Succeeded, Failed or Unknown? - Complexity: O(1) for an address held by one pod.
     public func hasServablePod(withIP address: IPAddress, inNamespace namespace: String) -> Bool {
         let ns = Self.lowercased(namespace)
-        return podIPIndex.all(address).contains { i in
+        return withAddressIndexes { $0.pods.all(address) }.contains { i in
             let p = pod(at: i)
             return p.namespace == ns && p.isServable
         }
@@ -265,4 +272,28 @@ extension ClusterSnapshot {
     }
 
     public func namespaceExists(_ name: String) -> Bool { namespaceIndex[Self.lowercased(name)] != nil }
+}
+
+// MARK: - Lookups by address
+
+extension ClusterSnapshot {
+    /// Runs `body` on the address indexes, building them on first use.
+    func withAddressIndexes<R>(_ body: (AddressIndexes) -> R) -> R {
+        addressIndexes.withLock { cached in
+            if let cached { return body(cached) }
+            var endpoints = AddressIndex<EndpointPosition>(reservingCapacity: counts.endpointAddresses)
+            for (g, entry) in groups.enumerated() {
+                for (a, address) in entry.group.addresses.enumerated() {
+                    endpoints.insert(EndpointPosition(group: g, address: a), for: address.address)
+                }
+            }
+            var pods = AddressIndex<Int32>(reservingCapacity: podRefs.count)
+            for position in podRefs.indices {
+                for ip in pod(at: Int32(position)).ips { pods.insert(Int32(position), for: ip) }
+            }
+            let built = AddressIndexes(endpoints: endpoints, pods: pods)
+            cached = built
+            return body(built)
+        }
+    }
 }

@@ -123,14 +123,7 @@ enum SnapshotBuilder {
         for (k, d) in destination.enumerated() { order[d] = Int32(k) }
         let groups = order.map { candidates[Int($0)] }
 
-        var endpointIPIndex = AddressIndex<EndpointPosition>(
-            reservingCapacity: groups.reduce(0) { $0 + $1.group.addresses.count })
-        for (g, entry) in groups.enumerated() {
-            for (a, address) in entry.group.addresses.enumerated() {
-                endpointIPIndex.insert(EndpointPosition(group: g, address: a), for: address.address)
-            }
-            counts.endpointAddresses += entry.group.addresses.count
-        }
+        for entry in groups { counts.endpointAddresses += entry.group.addresses.count }
 
         // Pods.
         func pod(_ position: Int) -> Pod {
@@ -140,10 +133,6 @@ enum SnapshotBuilder {
         let podNames = NameIndex(count: podRefs.count) { i in
             let p = pod(i)
             return (p.namespace, p.name)
-        }
-        var podIPIndex = AddressIndex<Int32>(reservingCapacity: podRefs.count)
-        for position in podRefs.indices {
-            for ip in pod(position).ips { podIPIndex.insert(Int32(position), for: ip) }
         }
 
         // Namespaces: declared ones, plus those implied by the objects in them.
@@ -197,8 +186,8 @@ enum SnapshotBuilder {
             generation: generation ?? ((previous?.generation ?? 0) + 1), serial: serial, loadedAt: now,
             counts: counts, unknownKinds: unknownKinds, issues: issues, contentDigest: digest.value,
             sources: objects, serviceRefs: serviceRefs, serviceNames: serviceNames, groupStart: groupStart,
-            groups: groups, clusterIPIndex: clusterIPIndex, endpointIPIndex: endpointIPIndex, podRefs: podRefs,
-            podNames: podNames, podIPIndex: podIPIndex, namespaceList: namespaceList, namespaceIndex: namespaceIndex)
+            groups: groups, clusterIPIndex: clusterIPIndex, podRefs: podRefs,
+            podNames: podNames, namespaceList: namespaceList, namespaceIndex: namespaceIndex)
     }
 
     /// The SOA serial after a rebuild: unchanged when the DNS content is, else the Unix time,
