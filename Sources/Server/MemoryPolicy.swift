@@ -11,16 +11,16 @@ import Glibc
 /// freed space fragments and is rarely returned — RSS that grows with every reload. A fixed
 /// threshold keeps every block from 256 KiB up mmapped (unmapped on free); workers do not
 /// allocate on the query path, so the extra system calls are the control plane's alone.
-public enum MemoryPolicy {
+package enum MemoryPolicy {
     /// Large allocations are mmapped from this size up, whatever was freed before.
-    public static let mmapThreshold: Int32 = 256 * 1024
+    package static let mmapThreshold: Int32 = 256 * 1024
 
     /// `M_MMAP_THRESHOLD` of `<malloc.h>`, which Swift's Glibc module does not export.
     private static let mmapThresholdParameter: Int32 = -3
 
     /// Applies the policy; call once, before the registry loads. Idempotent. Without glibc's
     /// `mallopt` (another libc) it does nothing.
-    public static func apply() {
+    package static func apply() {
         #if canImport(Glibc)
         typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
