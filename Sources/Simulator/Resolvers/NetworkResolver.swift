@@ -57,7 +57,8 @@ package final class NetworkResolver: Resolver {
         } catch {
             return error.errno == ECONNREFUSED ? (-1, true) : nil
         }
-        // A stream's connect in progress: wait for it within the timeout.
+        // A stream's connect in progress: wait for it within the timeout. poll fails only with
+        // ENOMEM here (one valid descriptor); that counts as the connect not finishing in time.
         let ready = (try? Syscall.poll(fd: fd, events: Int16(POLLOUT), timeout: NetworkResolver.pollTimeout(timeout))) ?? 0
         let error = ready == 0 ? ETIMEDOUT : ClientSocket.pendingError(fd: fd)
         if error != 0 {

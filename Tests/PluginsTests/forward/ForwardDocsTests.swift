@@ -31,7 +31,7 @@ struct ForwardDocsTests {
                 count += 1
             }
         }
-        #expect(count >= 6)
+        #expect(count >= 4)  // plugins/forward.md has 3, plugins/loop.md 1
     }
 
     @Test("the Metrics section of plugins/forward.md lists exactly the metrics forward reports")
