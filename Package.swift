@@ -1,17 +1,23 @@
 // swift-tools-version: 6.2
 //
 // ClusterDNS: a Kubernetes cluster-DNS server.
-// Module graph, exactly as the imports are (one way, nothing imports up; Docs/architecture.md):
-//   clusterdns      ─► Server, Simulator, ControlHTTP, KubernetesHTTP, Plugins, EventLoop, Corefile, DNSWire
-//   Server          ─► Plugins, EventLoop, Corefile, DNSWire
-//   Simulator       ─► Plugins, ClusterRegistry, Corefile, DNSWire
-//   ControlHTTP     ─► Plugins (+ HummingbirdCore)
-//   KubernetesHTTP  ─► ClusterRegistry (+ AsyncHTTPClient, NIOSSL)
-//   Plugins         ─► ClusterRegistry, ZoneFile, Corefile, SystemCalls, DNSWire — never EventLoop
-//   EventLoop       ─► SystemCalls ─► ClusterDNSCSystem
-//   ZoneFile        ─► ClusterDNSCSystem, DNSWire
-//   ClusterRegistry ─► DNSWire (+ Yams, swift-log)
-//   DNSWire, Corefile ─► nothing
+// Module graph, exactly as the imports are (one way, nothing imports up; Docs/architecture.md has
+// the same list, and DocsCheckTests compares that one with the sources' import lines):
+//   clusterdns                 ─► Server, Simulator, NodeCache, ControlHTTP, KubernetesHTTP, Plugins, EventLoop, Corefile, DNSWire
+//   clusterdns-alloc-check     ─► Plugins, EventLoop, Corefile, DNSWire, ClusterDNSCSystem
+//   Server                     ─► Plugins, EventLoop, SystemCalls, Corefile, DNSWire
+//   Simulator                  ─► Plugins, ClusterRegistry, Corefile, SystemCalls, DNSWire
+//   NodeCache                  ─► Plugins, DNSWire, ClusterDNSCSystem
+//   ControlHTTP                ─► Plugins (+ HummingbirdCore)
+//   KubernetesHTTP             ─► ClusterRegistry (+ AsyncHTTPClient, NIOSSL)
+//   Plugins                    ─► ClusterRegistry, ZoneFile, Corefile, SystemCalls, DNSWire — never EventLoop
+//   EventLoop                  ─► SystemCalls, ClusterDNSCSystem
+//   ClusterRegistryTestSupport ─► ClusterRegistry, DNSWire (tests and Benchmarks/ only)
+//   ClusterRegistry            ─► DNSWire (+ Yams, swift-log)
+//   ZoneFile                   ─► ClusterDNSCSystem, DNSWire
+//   Corefile                   ─► SystemCalls
+//   SystemCalls                ─► ClusterDNSCSystem
+//   DNSWire                    ─► nothing
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -32,6 +38,8 @@ let package = Package(
         .library(name: "DNSWire", targets: ["DNSWire"]),
         .library(name: "ClusterRegistry", targets: ["ClusterRegistry"]),
         .library(name: "Plugins", targets: ["Plugins"]),
+        // Test support: large generated clusters for measurements (tests and Benchmarks/ only).
+        .library(name: "ClusterRegistryTestSupport", targets: ["ClusterRegistryTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -61,10 +69,11 @@ let package = Package(
             linkerSettings: [.linkedLibrary("ldns")]
         ),
         .target(name: "DNSWire", swiftSettings: swiftSettings),
-        .target(name: "Corefile", swiftSettings: swiftSettings),
         // The one wrapper layer over system calls (NIO's `System.swift` semantics: EINTR retried,
         // EAGAIN a value, errno named per call site), socket addresses and service threads.
         .target(name: "SystemCalls", dependencies: ["ClusterDNSCSystem"], swiftSettings: swiftSettings),
+        // Reads its files (the Corefile, imports) through SystemCalls.
+        .target(name: "Corefile", dependencies: ["SystemCalls"], swiftSettings: swiftSettings),
         .target(name: "EventLoop", dependencies: ["SystemCalls", "ClusterDNSCSystem"], swiftSettings: swiftSettings),
         .target(
             name: "ClusterRegistry",
@@ -75,6 +84,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `SyntheticCluster`: big, realistic clusters built in memory for the memory and speed
+        // measurements. Test targets and Benchmarks/ link it; no module of the server does.
+        .target(name: "ClusterRegistryTestSupport", dependencies: ["ClusterRegistry", "DNSWire"], swiftSettings: swiftSettings),
         .target(name: "ZoneFile", dependencies: ["ClusterDNSCSystem", "DNSWire"], swiftSettings: swiftSettings),
         .target(
             name: "Plugins",
@@ -113,7 +125,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Plugins", "EventLoop", "Corefile", "DNSWire", "ClusterRegistry",
+                "Plugins", "EventLoop", "SystemCalls", "Corefile", "DNSWire",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -130,7 +142,7 @@ let package = Package(
         ),
         .target(
             name: "Simulator",
-            dependencies: ["DNSWire", "Plugins", "Corefile", "ClusterRegistry", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["DNSWire", "Plugins", "Corefile", "ClusterRegistry", "SystemCalls", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -160,9 +172,9 @@ let package = Package(
         .testTarget(name: "LDNSCrossCheckTests", dependencies: ["DNSWire", "ClusterDNSCSystem"], swiftSettings: swiftSettings),
         .testTarget(name: "CorefileTests", dependencies: ["Corefile"], swiftSettings: swiftSettings),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "ClusterDNSCSystem"], swiftSettings: swiftSettings),
-        .testTarget(name: "ClusterRegistryTests", dependencies: ["ClusterRegistry", "DNSWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "ClusterRegistryTests", dependencies: ["ClusterRegistry", "ClusterRegistryTestSupport", "DNSWire"], swiftSettings: swiftSettings),
         .testTarget(name: "ZoneFileTests", dependencies: ["ZoneFile", "DNSWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "PluginsTests", dependencies: ["Plugins", "DNSWire", "ClusterRegistry", "Corefile", "SystemCalls"], swiftSettings: swiftSettings),
+        .testTarget(name: "PluginsTests", dependencies: ["Plugins", "DNSWire", "ClusterRegistry", "ClusterRegistryTestSupport", "Corefile", "SystemCalls"], swiftSettings: swiftSettings),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Plugins", "EventLoop"], swiftSettings: swiftSettings),
         .testTarget(name: "NodeCacheTests", dependencies: ["NodeCache", "DNSWire", "Plugins"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "DNSWire"], swiftSettings: swiftSettings),

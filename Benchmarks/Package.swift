@@ -25,6 +25,7 @@ let package = Package(
             dependencies: [
                 .product(name: "DNSWire", package: root),
                 .product(name: "ClusterRegistry", package: root),
+                .product(name: "ClusterRegistryTestSupport", package: root),
                 .product(name: "Plugins", package: root),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],

@@ -11,7 +11,8 @@
 # Targets are compiled with swiftc directly (SwiftPM has no switch for -sanitize=fuzzer): the
 # module under test and its Fuzz/<Name>Fuzzer.swift as one module, so the entry point sees the
 # module's internal symbols. The ClusterRegistry targets need Yams, DNSWire and Logging, built
-# first as separate modules (from the checkouts `swift build` made in .build/checkouts).
+# first as separate modules (from the checkouts `swift build` made in .build/checkouts); the
+# Corefile target needs SystemCalls and the C shim, built the same way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:?usage: Fuzz/run.sh SECONDS [message|corefile|manifest|apistream] [libFuzzer flags...]}
@@ -41,12 +42,35 @@ build_message() {
   fi
 }
 
+# The C shim (its .c files) and SystemCalls as a separate instrumented module, which Corefile
+# imports for its file reads.
+build_systemcalls() {
+  local m=$out/modules
+  mapfile -t syscalls < <(find Sources/SystemCalls -name '*.swift' | sort)
+  if stale "$m/libSystemCalls.a" "${syscalls[@]}" Sources/CSystem/*.c Sources/CSystem/include/*.h; then
+    echo "fuzz: building SystemCalls" >&2
+    rm -f "$m"/csystem-*.o
+    for c in Sources/CSystem/*.c; do
+      clang -c -O1 -g -fsanitize=fuzzer-no-link,address -I Sources/CSystem/include \
+        -o "$m/csystem-$(basename "$c" .c).o" "$c"
+    done
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 \
+      -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility \
+      -package-name ClusterDNS -I Sources/CSystem/include -module-name SystemCalls \
+      -emit-module -emit-module-path "$m/SystemCalls.swiftmodule" \
+      -emit-library -static -o "$m/libSystemCalls.a" "${syscalls[@]}"
+  fi
+}
+
 build_corefile() {
+  local m=$out/modules
+  build_systemcalls
   mapfile -t sources < <(find Sources/Corefile -name '*.swift' | sort)
   sources+=(Fuzz/CorefileFuzzer.swift)
-  if stale "$1" "${sources[@]}"; then
+  if stale "$1" "${sources[@]}" "$m/libSystemCalls.a"; then
     echo "fuzz: building $1" >&2
-    swiftc "${flags[@]}" -module-name CorefileFuzz -o "$1" "${sources[@]}"
+    swiftc "${flags[@]}" -I "$m" -I Sources/CSystem/include -module-name CorefileFuzz -o "$1" "${sources[@]}" \
+      "$m/libSystemCalls.a" "$m"/csystem-*.o -lldns
   fi
 }
 

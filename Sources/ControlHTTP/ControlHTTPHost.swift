@@ -18,7 +18,7 @@ import Synchronization
 /// Signals: the NIO thread and the concurrency pool's threads are created after `serve` blocked
 /// SIGTERM, SIGINT and SIGHUP on the main thread, so they inherit the mask and the signals keep
 /// reaching the server's signalfd (an integration test checks every thread's mask).
-public final class ControlHTTPHost: ControlEndpointHost, Sendable {
+package final class ControlHTTPHost: ControlEndpointHost, Sendable {
     /// One address's server and the paths it serves (newest registration last).
     struct Listener {
         let server: Server<HTTP1Channel>
@@ -37,7 +37,7 @@ public final class ControlHTTPHost: ControlEndpointHost, Sendable {
     /// How long `open` waits for a server to bind before giving up.
     let bindTimeout: Duration
 
-    public init(logger: Logger, bindTimeout: Duration = .seconds(10)) {
+    package init(logger: Logger, bindTimeout: Duration = .seconds(10)) {
         self.logger = logger
         self.bindTimeout = bindTimeout
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -48,7 +48,7 @@ public final class ControlHTTPHost: ControlEndpointHost, Sendable {
         group.shutdownGracefully { _ in }
     }
 
-    public func open(_ path: String, on address: ControlAddress,
+    package func open(_ path: String, on address: ControlAddress,
                      handler: @escaping @Sendable () -> ControlResponse) throws(ControlEndpointError) -> ControlEndpointToken {
         // Fast path: the address is served already; add (or take over) the path.
         let existing: UInt64? = state.withLock { state in
@@ -88,7 +88,7 @@ public final class ControlHTTPHost: ControlEndpointHost, Sendable {
         }
     }
 
-    public func close(_ token: ControlEndpointToken) {
+    package func close(_ token: ControlEndpointToken) {
         let emptied: Server<HTTP1Channel>? = state.withLock { state in
             for (address, var listener) in state.listeners {
                 guard let index = listener.routes.firstIndex(where: { $0.token == token.id }) else { continue }
@@ -159,7 +159,7 @@ public final class ControlHTTPHost: ControlEndpointHost, Sendable {
     }
 
     /// Paths served on the addresses open now (for logs and tests).
-    public var openEndpoints: [String] {
+    package var openEndpoints: [String] {
         state.withLock { state in
             state.listeners.flatMap { address, listener in listener.routes.map { "\(address)\($0.path)" } }.sorted()
         }

@@ -1,16 +1,15 @@
+import SystemCalls
+
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// The few file-system calls the parser needs (read a file, expand a glob, resolve a path),
-/// on libc directly so the module needs no Foundation.
+/// through SystemCalls (one errno policy for the whole server) so the module needs no Foundation.
 ///
 /// Failures come back as `FileSystem.Failure` carrying the errno text; the parser turns them into
-/// `CorefileError`s located at the `import` (or at the main file).
+/// `CorefileError`s located at the `import` (or at the main file). `glob(3)` and the environment
+/// are C library calls without an errno policy of their own, so they stay on Glibc.
 enum FileSystem {
     struct Failure: Error {
         let reason: String
@@ -22,34 +21,20 @@ enum FileSystem {
 
     /// The whole file as text; invalid UTF-8 becomes U+FFFD, as Go's reader does.
     static func readFile(_ path: String) throws(Failure) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw Failure(reason: errnoText(errno)) }
-        defer { _ = close(fd) }
-        var status = stat()
-        if fstat(fd, &status) != 0 { throw Failure(reason: errnoText(errno)) }
-        if (status.st_mode & S_IFMT) == S_IFDIR { throw Failure(reason: "is a directory") }
-
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw Failure(reason: errnoText(errno))
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-            if bytes.count > maximumFileSize {
-                throw Failure(reason: "larger than \(maximumFileSize >> 20) MiB")
-            }
+        let contents: FileReader.Contents
+        do {
+            contents = try FileReader.read(path: path, limit: maximumFileSize)
+        } catch {
+            throw Failure(reason: error.errno == EISDIR ? "is a directory" : error.message)
         }
-        return String(decoding: bytes, as: UTF8.self)
+        if contents.truncated { throw Failure(reason: "larger than \(maximumFileSize >> 20) MiB") }
+        return contents.text
     }
 
     /// Whether `path` names a directory (false when it does not exist).
     static func isDirectory(_ path: String) -> Bool {
-        var status = stat()
-        return stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR
+        guard let status = try? Syscall.stat(path: path) else { return false }
+        return (status.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// The paths matching `pattern`, sorted (`glob(3)` without flags, as Go's `filepath.Glob`:
@@ -80,9 +65,11 @@ enum FileSystem {
     /// The absolute path with symlinks resolved, or `nil` when it does not exist; used to tell
     /// whether two imports name the same file.
     static func resolvedPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
+        do {
+            return try Syscall.realpath(path: path)
+        } catch {
+            return nil
+        }
     }
 
     /// The directory part of `path` (`.` when there is none), as Go's `filepath.Dir` for the
@@ -125,8 +112,4 @@ enum FileSystem {
     private static let systemGlob = Darwin.glob
     #endif
 
-    static func errnoText(_ code: Int32) -> String {
-        guard let text = strerror(code) else { return "errno \(code)" }
-        return String(cString: text)
-    }
 }

@@ -11,12 +11,12 @@ import NIOSSL
 /// HTTP/2 is negotiated when the server offers it (the API server does), so every watch of a
 /// replica shares one connection, as client-go's do; HTTP/1.1 servers get one connection per
 /// concurrent request.
-public final class AsyncHTTPTransport: APITransport {
+package final class AsyncHTTPTransport: APITransport {
     private let client: HTTPClient
     private let base: String
 
     /// - Throws: when a certificate or key named by `settings` cannot be read.
-    public init(settings: APIServerSettings) throws(APIConfigError) {
+    package init(settings: APIServerSettings) throws(APIConfigError) {
         guard let parts = settings.hostAndPort, parts.scheme == "https" || parts.scheme == "http" else {
             throw APIConfigError("\(settings.origin): server '\(settings.server)' is not an http:// or https:// URL")
         }
@@ -61,7 +61,7 @@ public final class AsyncHTTPTransport: APITransport {
         return tls
     }
 
-    public func get(_ pathAndQuery: String, headers: [(String, String)], headTimeout: Duration) async throws(APITransportError) -> APIResponse {
+    package func get(_ pathAndQuery: String, headers: [(String, String)], headTimeout: Duration) async throws(APITransportError) -> APIResponse {
         var request = HTTPClientRequest(url: base + pathAndQuery)
         request.method = .GET
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -76,7 +76,7 @@ public final class AsyncHTTPTransport: APITransport {
         }
     }
 
-    public func shutdown() async {
+    package func shutdown() async {
         try? await client.shutdown()
     }
 
@@ -119,10 +119,10 @@ public final class AsyncHTTPTransport: APITransport {
 }
 
 /// Makes `AsyncHTTPTransport`s; handed to the server by the executable.
-public struct AsyncHTTPTransportFactory: APITransportFactory {
-    public init() {}
+package struct AsyncHTTPTransportFactory: APITransportFactory {
+    package init() {}
 
-    public func makeTransport(settings: APIServerSettings) throws(APIConfigError) -> any APITransport {
+    package func makeTransport(settings: APIServerSettings) throws(APIConfigError) -> any APITransport {
         try AsyncHTTPTransport(settings: settings)
     }
 }

@@ -4,11 +4,11 @@ import DNSWire
 /// kubelet puts in every container's environment for each Service of its namespace (Kubernetes'
 /// "Environment variables" service discovery), for the Service `--upstream-svc` names
 /// (`kube-dns-upstream`). Only the environment: the node cache opens no API watch.
-public enum ClusterTier {
+package enum ClusterTier {
     /// `kube-dns-upstream` → `KUBE_DNS_UPSTREAM_SERVICE_HOST` (upper case, `-` → `_`), as the kubelet
     /// names it.
-    public static func hostVariable(service: String) -> String { prefix(service) + "_SERVICE_HOST" }
-    public static func portVariable(service: String) -> String { prefix(service) + "_SERVICE_PORT" }
+    package static func hostVariable(service: String) -> String { prefix(service) + "_SERVICE_HOST" }
+    package static func portVariable(service: String) -> String { prefix(service) + "_SERVICE_PORT" }
 
     static func prefix(_ service: String) -> String {
         String(service.uppercased().map { $0 == "-" || $0 == "." ? "_" : $0 })
@@ -21,7 +21,7 @@ public enum ClusterTier {
     ///   - environment: the process environment.
     /// - Returns: nil when neither names it (the template may not need it).
     /// - Throws: `NodeCacheError.badClusterDNS` for a value that is not an address.
-    public static func target(override: String?, service: String,
+    package static func target(override: String?, service: String,
                               environment: [String: String]) throws(NodeCacheError) -> String? {
         if let override {
             return try parseTarget(override, variable: "--cluster-dns")

@@ -1,28 +1,28 @@
 import Foundation
 
 /// What running a command gave: its exit status and its standard error and output together.
-public struct CommandResult: Sendable, Equatable {
-    public var status: Int32
-    public var output: String
+package struct CommandResult: Sendable, Equatable {
+    package var status: Int32
+    package var output: String
 
-    public init(status: Int32, output: String) {
+    package init(status: Int32, output: String) {
         self.status = status
         self.output = output
     }
 }
 
 /// Runs a program and waits for it. A protocol so tests can stand in for `iptables`.
-public protocol CommandRunner: Sendable {
+package protocol CommandRunner: Sendable {
     func run(_ program: String, _ arguments: [String]) -> CommandResult
 }
 
 /// Runs programs with Foundation's `Process`, found on `PATH` or in the sbin directories
 /// (`iptables` lives in `/usr/sbin`, which a container's `PATH` may lack).
-public struct ProcessCommandRunner: CommandRunner {
-    public init() {}
+package struct ProcessCommandRunner: CommandRunner {
+    package init() {}
 
     /// Exit status 127 with a message when the program is not installed or cannot start, like a shell.
-    public func run(_ program: String, _ arguments: [String]) -> CommandResult {
+    package func run(_ program: String, _ arguments: [String]) -> CommandResult {
         guard let path = Self.locate(program) else {
             return CommandResult(status: 127, output: "\(program): not found (install iptables; Debian: apt-get install iptables)")
         }

@@ -2,30 +2,30 @@ import DNSWire
 
 /// One rule of the conntrack bypass: table, chain and match, tagged with node-cache's comment so
 /// it can be checked (`-C`), added (`-I`) and removed (`-D`) by itself, whoever else writes rules.
-public struct IptablesRule: Sendable, Hashable, CustomStringConvertible {
-    public enum Family: Sendable, Hashable { case ipv4, ipv6 }
+package struct IptablesRule: Sendable, Hashable, CustomStringConvertible {
+    package enum Family: Sendable, Hashable { case ipv4, ipv6 }
 
-    public var family: Family
-    public var table: String
-    public var chain: String
+    package var family: Family
+    package var table: String
+    package var chain: String
     /// The match and target, without table or chain.
-    public var specification: [String]
+    package var specification: [String]
 
     /// node-cache's two comments: a rule list written by either program is recognised by the other.
-    public static let skipConntrack = "NodeLocal DNS Cache: skip conntrack"
-    public static let allowTraffic = "NodeLocal DNS Cache: allow DNS traffic"
+    package static let skipConntrack = "NodeLocal DNS Cache: skip conntrack"
+    package static let allowTraffic = "NodeLocal DNS Cache: allow DNS traffic"
 
     /// `iptables` or `ip6tables` (nft or legacy, whichever the node's alternatives name: the rules
     /// must go where kube-proxy's are).
-    public var program: String { family == .ipv4 ? "iptables" : "ip6tables" }
+    package var program: String { family == .ipv4 ? "iptables" : "ip6tables" }
 
     /// The command line for `operation` (`-C`, `-I`, `-D`). `-w 5`: wait up to 5 s for the xtables
     /// lock (legacy mode) rather than fail at once while kube-proxy holds it.
-    public func arguments(_ operation: String) -> [String] {
+    package func arguments(_ operation: String) -> [String] {
         ["-w", "5", "-t", table, operation, chain] + specification
     }
 
-    public var description: String { "\(program) -t \(table) \(chain) " + specification.joined(separator: " ") }
+    package var description: String { "\(program) -t \(table) \(chain) " + specification.joined(separator: " ") }
 
     /// The rules for every local IP, in node-cache's order: NOTRACK in `raw` and ACCEPT in
     /// `filter` for UDP and TCP to and from `port`, NOTRACK for locally generated queries (host
@@ -34,7 +34,7 @@ public struct IptablesRule: Sendable, Hashable, CustomStringConvertible {
     /// Why both tables: NOTRACK keeps DNS out of conntrack (no UDP insert races, no table to fill);
     /// untracked packets then fail a filter chain that accepts only `ESTABLISHED,RELATED`, so they
     /// are accepted explicitly.
-    public static func rules(localIPs: [IPAddress], port: UInt16, healthPort: UInt16) -> [IptablesRule] {
+    package static func rules(localIPs: [IPAddress], port: UInt16, healthPort: UInt16) -> [IptablesRule] {
         var rules: [IptablesRule] = []
         for ip in localIPs {
             let family: Family

@@ -6,13 +6,13 @@ import Logging
 /// CNI's), `remove` deletes every copy with `-D`. Failures are logged and counted
 /// (`SetupErrors`), never thrown: a node whose rules cannot be written still answers DNS, only
 /// through conntrack.
-public struct IptablesRules: Sendable {
-    public let rules: [IptablesRule]
+package struct IptablesRules: Sendable {
+    package let rules: [IptablesRule]
     let runner: any CommandRunner
     let errors: SetupErrors
     let logger: Logger
 
-    public init(rules: [IptablesRule], runner: any CommandRunner, errors: SetupErrors, logger: Logger) {
+    package init(rules: [IptablesRule], runner: any CommandRunner, errors: SetupErrors, logger: Logger) {
         self.rules = rules
         self.runner = runner
         self.errors = errors
@@ -20,12 +20,12 @@ public struct IptablesRules: Sendable {
     }
 
     /// What `ensure` did.
-    public struct Outcome: Sendable, Equatable {
-        public var present = 0
-        public var added = 0
-        public var failed = 0
+    package struct Outcome: Sendable, Equatable {
+        package var present = 0
+        package var added = 0
+        package var failed = 0
 
-        public init(present: Int = 0, added: Int = 0, failed: Int = 0) {
+        package init(present: Int = 0, added: Int = 0, failed: Int = 0) {
             self.present = present
             self.added = added
             self.failed = failed
@@ -34,7 +34,7 @@ public struct IptablesRules: Sendable {
 
     /// Adds the rules that are missing.
     @discardableResult
-    public func ensure() -> Outcome {
+    package func ensure() -> Outcome {
         var outcome = Outcome()
         for rule in rules {
             let check = runner.run(rule.program, rule.arguments("-C"))
@@ -65,7 +65,7 @@ public struct IptablesRules: Sendable {
     /// Deletes every copy of every rule (a rule may have been added twice, by an earlier run that
     /// kept its rules). Returns the number of rules deleted.
     @discardableResult
-    public func remove() -> Int {
+    package func remove() -> Int {
         var deleted = 0
         for rule in rules {
             // Bounded: a rule that keeps "deleting" without disappearing is not worth a hang at exit.

@@ -15,27 +15,27 @@ import Glibc
 /// Kernels without the dummy link type (CONFIG_DUMMY off, as in some microVM kernels) refuse it
 /// with EOPNOTSUPP; an empty bridge then holds the addresses instead, which behaves the same for
 /// local delivery, and the fallback is logged by the caller.
-public struct LocalInterface: Sendable {
-    public let name: String
-    public let addresses: [IPAddress]
+package struct LocalInterface: Sendable {
+    package let name: String
+    package let addresses: [IPAddress]
 
-    public init(name: String, addresses: [IPAddress]) {
+    package init(name: String, addresses: [IPAddress]) {
         self.name = name
         self.addresses = addresses
     }
 
     /// A netlink request the kernel refused.
-    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
-        public let operation: String
-        public let errno: Int32
-        public var description: String {
+    package struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        package let operation: String
+        package let errno: Int32
+        package var description: String {
             let hint = errno == EPERM ? " — the node cache needs CAP_NET_ADMIN" : ""
             return "\(operation): \(SystemErrorText.text(errno))\(hint)"
         }
     }
 
     /// What `ensure` found or did.
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         /// The link was there; `addedAddresses` were missing and put back.
         case present(addedAddresses: Int)
         /// The link was created, of `kind` (`dummy`, or `bridge` where the kernel has no dummy).
@@ -43,7 +43,7 @@ public struct LocalInterface: Sendable {
     }
 
     /// The link's index, or nil when there is none of that name.
-    public var index: UInt32? {
+    package var index: UInt32? {
         let index = if_nametoindex(name)
         return index == 0 ? nil : index
     }
@@ -51,7 +51,7 @@ public struct LocalInterface: Sendable {
     /// Creates the link if it is missing, and adds whichever addresses it lacks.
     /// - Throws: `Failure` for the first request the kernel refused (the link may then exist
     ///   without all its addresses; the next `ensure` tries again).
-    public func ensure() throws(Failure) -> Outcome {
+    package func ensure() throws(Failure) -> Outcome {
         var created: String?
         if index == nil {
             var status = CSystem_netlink_add_link(name, "dummy")
@@ -93,7 +93,7 @@ public struct LocalInterface: Sendable {
     /// - Returns: false when there was no link of that name.
     /// - Throws: `Failure` when the kernel refused.
     @discardableResult
-    public func remove() throws(Failure) -> Bool {
+    package func remove() throws(Failure) -> Bool {
         guard let index else { return false }
         let status = CSystem_netlink_delete_link(index)
         if status == ENODEV { return false }

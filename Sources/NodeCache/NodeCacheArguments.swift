@@ -6,7 +6,7 @@
 ///
 /// Go's `flag` package accepts `-name`, `--name`, `-name=value` and `-name value`; a boolean is
 /// `-name` (true) or `-name=BOOL` (never a separate word).
-public enum NodeCacheArguments {
+package enum NodeCacheArguments {
     enum Spelling {
         case value(String)
         case bool(on: String, off: String?)
@@ -33,19 +33,19 @@ public enum NodeCacheArguments {
     ]
 
     /// A node-cache boolean flag with a value Go's `strconv.ParseBool` refuses.
-    public struct BadBool: Error, Equatable, CustomStringConvertible {
-        public let flag: String
-        public let value: String
-        public init(flag: String, value: String) {
+    package struct BadBool: Error, Equatable, CustomStringConvertible {
+        package let flag: String
+        package let value: String
+        package init(flag: String, value: String) {
             self.flag = flag
             self.value = value
         }
-        public var description: String { "invalid boolean value \"\(value)\" for -\(flag)" }
+        package var description: String { "invalid boolean value \"\(value)\" for -\(flag)" }
     }
 
     /// The arguments after `node-cache`, with node-cache's flags in this command's spelling.
     /// - Throws: `BadBool` for `-setupiptables=maybe`.
-    public static func translate(_ arguments: [String]) throws(BadBool) -> [String] {
+    package static func translate(_ arguments: [String]) throws(BadBool) -> [String] {
         var result: [String] = []
         var index = 0
         while index < arguments.count {
@@ -106,7 +106,7 @@ public enum NodeCacheArguments {
     /// A duration as node-cache's flags take it: Go's `time.ParseDuration` text (`60s`, `1m30s`,
     /// `500ms`), or a bare number of seconds (node-cache multiplies its `-syncinterval` by a second).
     /// - Returns: nil for anything else, or a negative value.
-    public static func parseDuration(_ text: String) -> Duration? {
+    package static func parseDuration(_ text: String) -> Duration? {
         if let seconds = Int64(text), seconds >= 0 { return .seconds(seconds) }
         let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
         var rest = Substring(text)

@@ -7,15 +7,15 @@ import Foundation
 /// Written to a file rather than handed over in memory so that `reload` in the template works as
 /// with node-cache: `sync()` re-renders it when the ConfigMap changes, and the server's `reload`
 /// poller picks the new file up (or keeps the old one serving if it is invalid).
-public struct NodeCacheCorefile: Sendable {
+package struct NodeCacheCorefile: Sendable {
     /// The template file; nil to use `builtIn`.
-    public let templatePath: String?
-    public let builtIn: String
-    public let template: NodeCacheTemplate
+    package let templatePath: String?
+    package let builtIn: String
+    package let template: NodeCacheTemplate
     /// Where the rendered Corefile goes.
-    public let outputPath: String
+    package let outputPath: String
 
-    public init(templatePath: String?, builtIn: String, template: NodeCacheTemplate, outputPath: String) {
+    package init(templatePath: String?, builtIn: String, template: NodeCacheTemplate, outputPath: String) {
         self.templatePath = templatePath
         self.builtIn = builtIn
         self.template = template
@@ -24,7 +24,7 @@ public struct NodeCacheCorefile: Sendable {
 
     /// The rendered text.
     /// - Throws: `NodeCacheError.file` when the template cannot be read; `.noClusterDNS` (see `NodeCacheTemplate`).
-    public func render() throws(NodeCacheError) -> String {
+    package func render() throws(NodeCacheError) -> String {
         var text = builtIn
         if let templatePath {
             do {
@@ -40,7 +40,7 @@ public struct NodeCacheCorefile: Sendable {
     /// - Returns: whether the file changed.
     /// - Throws: `NodeCacheError` when the template cannot be read or rendered, or the file written.
     @discardableResult
-    public func sync() throws(NodeCacheError) -> Bool {
+    package func sync() throws(NodeCacheError) -> Bool {
         let text = try render()
         if let current = try? String(contentsOfFile: outputPath, encoding: .utf8), current == text { return false }
         let url = URL(fileURLWithPath: outputPath)

@@ -1,5 +1,5 @@
 /// Why `clusterdns node-cache` cannot start, worded for the person reading the pod's log.
-public enum NodeCacheError: Error, Equatable, CustomStringConvertible {
+package enum NodeCacheError: Error, Equatable, CustomStringConvertible {
     /// The template forwards to the cluster tier, and neither the environment nor `--cluster-dns` names it.
     case noClusterDNS
     /// A `<NAME>_SERVICE_HOST` (or `--cluster-dns`) value that is not an address.
@@ -7,7 +7,7 @@ public enum NodeCacheError: Error, Equatable, CustomStringConvertible {
     /// A file could not be read or written.
     case file(path: String, operation: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .noClusterDNS:
             "the Corefile forwards to __PILLAR__CLUSTER__DNS__, but the cluster tier is unknown: set the Service's "

@@ -15,24 +15,24 @@ import Foundation
 /// | `__PILLAR__CLUSTER__DNS__` | the cluster tier: `<UPSTREAMSVC>_SERVICE_HOST` (and `_PORT` when not 53) |
 /// | `__PILLAR__UPSTREAM__SERVERS__` | the node's resolv.conf path |
 /// | `__PILLAR__DNS__DOMAIN__` | the cluster domain (node-cache leaves this one to the deploy-time `sed`) |
-public struct NodeCacheTemplate: Sendable, Equatable {
-    public static let localDNS = "__PILLAR__LOCAL__DNS__"
-    public static let dnsServer = "__PILLAR__DNS__SERVER__"
-    public static let clusterDNS = "__PILLAR__CLUSTER__DNS__"
-    public static let upstreamServers = "__PILLAR__UPSTREAM__SERVERS__"
-    public static let dnsDomain = "__PILLAR__DNS__DOMAIN__"
+package struct NodeCacheTemplate: Sendable, Equatable {
+    package static let localDNS = "__PILLAR__LOCAL__DNS__"
+    package static let dnsServer = "__PILLAR__DNS__SERVER__"
+    package static let clusterDNS = "__PILLAR__CLUSTER__DNS__"
+    package static let upstreamServers = "__PILLAR__UPSTREAM__SERVERS__"
+    package static let dnsDomain = "__PILLAR__DNS__DOMAIN__"
 
     /// The addresses the cache listens on, in the order given (the first one serves `health`).
-    public var localIPs: [IPAddress]
+    package var localIPs: [IPAddress]
     /// The cluster tier as a `forward` target (`10.96.0.10`, `10.96.0.10:5353`, `[fd00::a]:53`);
     /// nil when the environment does not name it.
-    public var clusterDNS: String?
+    package var clusterDNS: String?
     /// What `forward . __PILLAR__UPSTREAM__SERVERS__` sends to: a resolv.conf path or addresses.
-    public var upstreamServers: String
+    package var upstreamServers: String
     /// The cluster domain, without a trailing dot.
-    public var clusterDomain: String
+    package var clusterDomain: String
 
-    public init(localIPs: [IPAddress], clusterDNS: String?, upstreamServers: String, clusterDomain: String) {
+    package init(localIPs: [IPAddress], clusterDNS: String?, upstreamServers: String, clusterDomain: String) {
         self.localIPs = localIPs
         self.clusterDNS = clusterDNS
         self.upstreamServers = upstreamServers
@@ -43,7 +43,7 @@ public struct NodeCacheTemplate: Sendable, Equatable {
     /// - Throws: `NodeCacheError.noClusterDNS` when the template forwards to
     ///   `__PILLAR__CLUSTER__DNS__` and no cluster tier is known (node-cache would write `<nil>`
     ///   and fail later, less clearly).
-    public func render(_ template: String) throws(NodeCacheError) -> String {
+    package func render(_ template: String) throws(NodeCacheError) -> String {
         var text = template
         if text.contains(Self.clusterDNS) {
             guard let clusterDNS else { throw .noClusterDNS }
@@ -76,7 +76,7 @@ public struct NodeCacheTemplate: Sendable, Equatable {
     ///   - port: the DNS port.
     ///   - healthPort: the port of `health` on the first local IP.
     ///   - metricsAddress: the `prometheus` address (`:9253`).
-    public static func builtIn(port: UInt16, healthPort: UInt16, metricsAddress: String) -> String {
+    package static func builtIn(port: UInt16, healthPort: UInt16, metricsAddress: String) -> String {
         func block(_ zone: String, cache: String, forward: String, extra: String = "") -> String {
             """
             \(zone):\(port) {

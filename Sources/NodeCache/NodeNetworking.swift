@@ -12,13 +12,13 @@ import Logging
 /// to the cluster tier's ClusterIP through kube-proxy.
 ///
 /// Nothing here is on the DNS path; failures are logged and counted in `SetupErrors`.
-public final class NodeNetworking: @unchecked Sendable {
+package final class NodeNetworking: @unchecked Sendable {
     // @unchecked: the thread and the stop flag are behind `condition`; everything else is immutable.
-    public let interface: LocalInterface?
-    public let iptables: IptablesRules?
-    public let corefile: NodeCacheCorefile?
-    public let errors: SetupErrors
-    public let syncInterval: Duration
+    package let interface: LocalInterface?
+    package let iptables: IptablesRules?
+    package let corefile: NodeCacheCorefile?
+    package let errors: SetupErrors
+    package let syncInterval: Duration
     let logger: Logger
     static let corefileSyncInterval: Duration = .seconds(10)
 
@@ -27,7 +27,7 @@ public final class NodeNetworking: @unchecked Sendable {
     private var running = false
     private var finished = false
 
-    public init(interface: LocalInterface?, iptables: IptablesRules?, corefile: NodeCacheCorefile?,
+    package init(interface: LocalInterface?, iptables: IptablesRules?, corefile: NodeCacheCorefile?,
                 errors: SetupErrors, syncInterval: Duration, logger: Logger) {
         self.interface = interface
         self.iptables = iptables
@@ -39,7 +39,7 @@ public final class NodeNetworking: @unchecked Sendable {
 
     /// Creates or repairs the interface. Returns false when it could not (logged and counted).
     @discardableResult
-    public func ensureInterface() -> Bool {
+    package func ensureInterface() -> Bool {
         guard let interface else { return true }
         let existed = interface.index != nil
         do {
@@ -65,7 +65,7 @@ public final class NodeNetworking: @unchecked Sendable {
     }
 
     /// Adds missing rules.
-    public func ensureRules() {
+    package func ensureRules() {
         guard let iptables else { return }
         let outcome = iptables.ensure()
         if outcome.added > 0 || outcome.failed > 0 {
@@ -76,7 +76,7 @@ public final class NodeNetworking: @unchecked Sendable {
     }
 
     /// Re-renders the Corefile from its template; a failure keeps the file that is there.
-    public func syncCorefile() {
+    package func syncCorefile() {
         guard let corefile else { return }
         do {
             if try corefile.sync() {
@@ -91,7 +91,7 @@ public final class NodeNetworking: @unchecked Sendable {
     /// Called once the server serves: starts the upkeep thread, which installs the rules at once
     /// (off the caller's thread: two dozen `iptables` runs take about a second, and the caller is
     /// the server's control loop, which handles signals).
-    public func start() {
+    package func start() {
         condition.lock()
         defer { condition.unlock() }
         guard !running, !stopping else { return }
@@ -134,7 +134,7 @@ public final class NodeNetworking: @unchecked Sendable {
     }
 
     /// Stops the upkeep thread and waits for a pass in progress to end.
-    public func stop() {
+    package func stop() {
         condition.lock()
         stopping = true
         condition.broadcast()
@@ -143,7 +143,7 @@ public final class NodeNetworking: @unchecked Sendable {
     }
 
     /// Removes the rules and the interface (after `stop`).
-    public func teardown() {
+    package func teardown() {
         logger.info("tearing down the node cache's iptables rules and interface")
         if let iptables { iptables.remove() }
         if let interface {

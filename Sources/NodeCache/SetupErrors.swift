@@ -7,34 +7,34 @@ import Synchronization
 ///
 /// Counted from the maintenance thread and the start-up path, read by scrapes: a lock is enough
 /// (a handful of increments a minute, none on the DNS path).
-public final class SetupErrors: MetricsReporting, Sendable {
+package final class SetupErrors: MetricsReporting, Sendable {
     /// node-cache's `errortype` values. `interface_add`: the link could not be created;
     /// `interface_check`: it or its addresses could not be checked or repaired; `iptables`: a rule
     /// could not be checked, added or removed; `iptables_lock`: the same, because another program held
     /// the xtables lock; `configmap`: the template could not be read or the Corefile written.
-    public enum Kind: String, CaseIterable, Sendable {
+    package enum Kind: String, CaseIterable, Sendable {
         case iptables, iptablesLock = "iptables_lock", interfaceAdd = "interface_add",
              interfaceCheck = "interface_check", configmap
     }
 
-    public static let name = "coredns_nodecache_setup_errors_total"
-    public static let help = "The number of errors during periodic network setup for node-cache"
+    package static let name = "coredns_nodecache_setup_errors_total"
+    package static let help = "The number of errors during periodic network setup for node-cache"
 
     private let counts = Mutex<[UInt64]>(Array(repeating: 0, count: Kind.allCases.count))
 
-    public init() {}
+    package init() {}
 
-    public func count(_ kind: Kind) {
+    package func count(_ kind: Kind) {
         guard let i = Kind.allCases.firstIndex(of: kind) else { return }
         counts.withLock { $0[i] &+= 1 }
     }
 
-    public func value(_ kind: Kind) -> UInt64 {
+    package func value(_ kind: Kind) -> UInt64 {
         guard let i = Kind.allCases.firstIndex(of: kind) else { return 0 }
         return counts.withLock { $0[i] }
     }
 
-    public func reportMetrics(into report: inout MetricsReport) {
+    package func reportMetrics(into report: inout MetricsReport) {
         let values = counts.withLock { $0 }
         for (kind, value) in zip(Kind.allCases, values) {
             report.counter(Self.name, help: Self.help, labels: [("errortype", kind.rawValue)], value: Double(value))
@@ -43,7 +43,7 @@ public final class SetupErrors: MetricsReporting, Sendable {
 
     /// The family in the Prometheus text format, for node-cache's own metrics address
     /// (`--metrics-listen-address`).
-    public func exposition() -> String {
+    package func exposition() -> String {
         let values = counts.withLock { $0 }
         var text = "# HELP \(Self.name) \(Self.help)\n# TYPE \(Self.name) counter\n"
         for (kind, value) in zip(Kind.allCases, values) {

@@ -67,26 +67,24 @@ final class CorefileWatcher {
         func mix64(_ value: Int) {
             for shift in stride(from: 0, to: 64, by: 8) { mix(UInt8(truncatingIfNeeded: value >> shift)) }
         }
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
         for path in files {
             for byte in path.utf8 { mix(byte) }
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { continue }
-            defer { close(fd) }
+            let fd: Int32
+            do {
+                fd = try Syscall.open(path: path, flags: O_RDONLY | O_CLOEXEC)
+            } catch {
+                continue  // missing or unreadable: the path alone, so it appearing is a change
+            }
+            defer { Syscall.close(fd: fd) }
             if FileWriters.isOpenForWriting(fd) { return nil }
-            var status = stat()
-            if fstat(fd, &status) == 0 {
+            if let status = try? Syscall.fstat(fd: fd) {
                 mix64(Int(status.st_size))
                 mix64(status.st_mtim.tv_sec)
                 mix64(status.st_mtim.tv_nsec)
             }
-            var total = 0
-            while total < hashedBytes {
-                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, hashedBytes - total)) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                for i in 0..<n { mix(buffer[i]) }
-                total += n
+            // A read error (a directory, EIO) hashes what is known so far, as an empty file would.
+            if let contents = try? FileReader.read(fd: fd, limit: hashedBytes) {
+                for byte in contents.bytes { mix(byte) }
             }
         }
         return hash
@@ -101,11 +99,15 @@ enum FileWriters {
     static func isOpenForWriting(_ fd: Int32) -> Bool {
         // <fcntl.h> with _GNU_SOURCE, fixed Linux ABI.
         let F_SETLEASE: Int32 = 1024, F_RDLCK: Int32 = 0, F_UNLCK: Int32 = 2
-        if fcntl(fd, F_SETLEASE, F_RDLCK) == 0 {
-            _ = fcntl(fd, F_SETLEASE, F_UNLCK)
-            return false
+        do {
+            _ = try Syscall.fcntl(fd: fd, command: F_SETLEASE, argument: F_RDLCK)
+        } catch {
+            return error.errno == EAGAIN
         }
-        return errno == EAGAIN
+        // Letting go of a lease just taken does not fail; if it did, the lease ends with the
+        // descriptor, which the caller closes right after hashing.
+        do { _ = try Syscall.fcntl(fd: fd, command: F_SETLEASE, argument: F_UNLCK) } catch {}
+        return false
     }
 }
 

@@ -17,7 +17,7 @@ import Glibc
 /// a message and serves nothing. A reload builds and starts the new chains off the workers,
 /// then each worker swaps to them between batches: a query runs wholly on the old chain or
 /// wholly on the new one.
-public final class DNSServer {
+package final class DNSServer {
     let options: ServerOptions
     var logger: Logger { options.logger }
     private(set) var configuration: ServerConfiguration
@@ -38,10 +38,10 @@ public final class DNSServer {
     private let introspection = Introspection()
     private var exitCode: Int32 = 0
     /// The addresses actually bound, for logs and tests.
-    public private(set) var boundEndpoints: [String] = []
+    package private(set) var boundEndpoints: [String] = []
 
     /// Builds the server for an already validated configuration; binds nothing yet.
-    public init(configuration: ServerConfiguration, options: ServerOptions) throws(SystemError) {
+    package init(configuration: ServerConfiguration, options: ServerOptions) throws(SystemError) {
         self.configuration = configuration
         self.options = options
         self.plan = ListenPlan(configuration)
@@ -49,7 +49,7 @@ public final class DNSServer {
     }
 
     /// Loads and validates a Corefile into a configuration (what `check` and reload use).
-    public static func loadConfiguration(path: String, manifestsDirectory: String?) throws(CorefileError) -> ServerConfiguration {
+    package static func loadConfiguration(path: String, manifestsDirectory: String?) throws(CorefileError) -> ServerConfiguration {
         let corefile = try Corefile.parse(file: path)
         let base = ServerPaths.directory(of: path)
         return try ServerConfiguration.build(corefile, manifestsDirectory: manifestsDirectory, baseDirectory: base)
@@ -57,7 +57,7 @@ public final class DNSServer {
 
     /// Runs until SIGTERM/SIGINT (exit code 0) or a fatal condition (non-zero).
     /// Call `Signals.blockProcessSignalsInCurrentThread()` first, before any thread exists.
-    public func run() -> Int32 {
+    package func run() -> Int32 {
         do {
             try start()
         } catch {
@@ -303,7 +303,7 @@ public final class DNSServer {
     }
 
     /// Every worker's engine (for metrics).
-    public var workerEngines: [QueryEngine] { engines }
+    package var workerEngines: [QueryEngine] { engines }
 }
 
 

@@ -18,12 +18,12 @@ import Glibc
 /// services, RSS rose to 1.5× the loaded size under a continuous stream of changes. Two arenas
 /// are enough for a control plane whose allocations are not contended; an operator's own
 /// `MALLOC_ARENA_MAX` wins.
-public enum MemoryPolicy {
+package enum MemoryPolicy {
     /// Large allocations are mmapped from this size up, whatever was freed before.
-    public static let mmapThreshold: Int32 = 256 * 1024
+    package static let mmapThreshold: Int32 = 256 * 1024
 
     /// Arenas glibc may create, unless `MALLOC_ARENA_MAX` says otherwise.
-    public static let arenaLimit: Int32 = 2
+    package static let arenaLimit: Int32 = 2
 
     /// `M_MMAP_THRESHOLD` and `M_ARENA_MAX` of `<malloc.h>`, which Swift's Glibc module does not export.
     private static let mmapThresholdParameter: Int32 = -3
@@ -31,7 +31,7 @@ public enum MemoryPolicy {
 
     /// Applies the policy; call once, before the registry loads. Idempotent. Without glibc's
     /// `mallopt` (another libc) it does nothing.
-    public static func apply() {
+    package static func apply() {
         #if canImport(Glibc)
         typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }

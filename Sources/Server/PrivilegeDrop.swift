@@ -14,20 +14,20 @@ import Glibc
 ///
 /// glibc applies `setuid`/`setgid`/`setgroups` to every thread of the process (worker and HTTP
 /// threads already exist at this point), not only the calling one.
-public struct PrivilegeDrop: Sendable, Equatable {
-    public var user: String
-    public var uid: uid_t
-    public var gid: gid_t
+package struct PrivilegeDrop: Sendable, Equatable {
+    package var user: String
+    package var uid: uid_t
+    package var gid: gid_t
     /// The supplementary groups the user gets: its groups in the group database, or only
     /// `gid` for a numeric user.
-    public var groups: [gid_t]
+    package var groups: [gid_t]
 
     /// Why a drop could not be prepared or made, naming the user and the call.
-    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
-        public var description: String
+    package struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        package var description: String
     }
 
-    public init(user: String, uid: uid_t, gid: gid_t, groups: [gid_t]) {
+    package init(user: String, uid: uid_t, gid: gid_t, groups: [gid_t]) {
         self.user = user
         self.uid = uid
         self.gid = gid
@@ -37,7 +37,7 @@ public struct PrivilegeDrop: Sendable, Equatable {
     /// Resolves `--user`: a name from the user database (`/etc/passwd`, NSS), or `UID` or
     /// `UID:GID` as numbers for systems without one (a `FROM scratch` image).
     /// - Throws: `Failure` when the name is unknown or the numbers malformed.
-    public static func resolve(_ spec: String) throws(Failure) -> PrivilegeDrop {
+    package static func resolve(_ spec: String) throws(Failure) -> PrivilegeDrop {
         let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         if let uid = UInt32(parts[0]) {
             var gid = uid
@@ -74,7 +74,7 @@ public struct PrivilegeDrop: Sendable, Equatable {
 
     /// Takes the identity for good.
     /// - Throws: `Failure` naming the call that failed, or saying that root could be regained.
-    public func apply() throws(Failure) {
+    package func apply() throws(Failure) {
         if getuid() != 0 && geteuid() != 0 {
             // Not root: the only identity change allowed is none.
             guard getuid() == uid && geteuid() == uid else {

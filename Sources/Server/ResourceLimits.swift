@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemCalls
 
 // A pod's CPU and memory limits as the kernel enforces them: cgroup files, found the way the
 // kernel names them for this process.
@@ -25,39 +26,39 @@ import Glibc
 /// Why: a pod limited to 100m CPU on a 64-core node would otherwise start 64 workers (each with
 /// its own cache share) and be throttled; a pod with a 64 MiB limit must not grow a cache the
 /// kernel kills it for. Go programs get the first from automaxprocs; this is the same rule.
-public struct ResourceLimits: Sendable, Equatable {
+package struct ResourceLimits: Sendable, Equatable {
     /// A CPU quota: `quota` microseconds of CPU time per `period` microseconds.
-    public struct CPUQuota: Sendable, Equatable {
-        public var quota: Int
-        public var period: Int
+    package struct CPUQuota: Sendable, Equatable {
+        package var quota: Int
+        package var period: Int
         /// `cgroup v1 cpu quota` or `cgroup v2 cpu.max`.
-        public var kind: String
+        package var kind: String
         /// The cgroup directory whose file set the quota (as seen by this process).
-        public var directory: String
+        package var directory: String
 
         /// CPUs the quota buys, rounded up: 1.5 CPUs keep two threads busy part of the time.
-        public var cpus: Int { max(1, (quota + period - 1) / period) }
+        package var cpus: Int { max(1, (quota + period - 1) / period) }
     }
 
     /// A memory limit in bytes and where it was read.
-    public struct MemoryLimit: Sendable, Equatable {
-        public var bytes: Int
+    package struct MemoryLimit: Sendable, Equatable {
+        package var bytes: Int
         /// `cgroup v1 memory.limit_in_bytes` or `cgroup v2 memory.max`.
-        public var kind: String
-        public var directory: String
+        package var kind: String
+        package var directory: String
     }
 
-    public var cpu: CPUQuota?
-    public var memory: MemoryLimit?
+    package var cpu: CPUQuota?
+    package var memory: MemoryLimit?
 
-    public init(cpu: CPUQuota? = nil, memory: MemoryLimit? = nil) {
+    package init(cpu: CPUQuota? = nil, memory: MemoryLimit? = nil) {
         self.cpu = cpu
         self.memory = memory
     }
 
     /// Reads the limits of the calling process.
     /// - Parameter root: prefix for every path read (`/` on a real system; a fake tree in tests).
-    public static func detect(root: String = "/") -> ResourceLimits {
+    package static func detect(root: String = "/") -> ResourceLimits {
         let base = root.hasSuffix("/") ? String(root.dropLast()) : root
         let memberships = CgroupMembership.parse(read(base + "/proc/self/cgroup") ?? "")
         let mounts = CgroupMount.parse(read(base + "/proc/self/mountinfo") ?? "")
@@ -87,7 +88,7 @@ public struct ResourceLimits: Sendable, Equatable {
     /// The default worker count: the CPU quota's CPUs (rounded up), at least 1, at most the
     /// online CPUs; the online CPUs when there is no quota.
     /// - Returns: the count and a phrase saying where it came from, for the start-up log.
-    public func defaultWorkers(onlineCPUs: Int) -> (count: Int, source: String) {
+    package func defaultWorkers(onlineCPUs: Int) -> (count: Int, source: String) {
         let online = max(onlineCPUs, 1)
         guard let cpu else { return (online, "online CPUs") }
         let count = min(cpu.cpus, online)
@@ -101,7 +102,7 @@ public struct ResourceLimits: Sendable, Equatable {
     /// cache tables. Measured with the release binary on an empty cluster (Docs/deploy.md,
     /// "Sizing"): 29 MiB with one worker, about 1.4 MiB more per worker; rounded up
     /// generously, since the kernel kills rather than throttles.
-    public static func baseFootprint(workers: Int) -> Int {
+    package static func baseFootprint(workers: Int) -> Int {
         40 << 20 + workers * (4 << 20)
     }
 
@@ -109,7 +110,7 @@ public struct ResourceLimits: Sendable, Equatable {
     /// after the base footprint. The other half is for the registry (about 1.5 MiB per 1 000
     /// Services, measured), which is not known at start and grows with the cluster, and for
     /// bursts of TCP clients. nil without a memory limit (the caches keep CoreDNS's sizes).
-    public func cacheBudget(workers: Int) -> Int? {
+    package func cacheBudget(workers: Int) -> Int? {
         guard let memory else { return nil }
         return max(0, (memory.bytes - ResourceLimits.baseFootprint(workers: workers)) / 2)
     }
@@ -194,18 +195,11 @@ public struct ResourceLimits: Sendable, Equatable {
 
     /// The contents of a small kernel file (at most 64 KiB), or nil when it cannot be read.
     static func read(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < 65_536 {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
+        do {
+            return try FileReader.read(path: path, limit: 65_536).text
+        } catch {
+            return nil
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

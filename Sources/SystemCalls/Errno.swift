@@ -9,6 +9,10 @@ public enum Errno {
         switch value {
         case EPERM: "EPERM"
         case ENOENT: "ENOENT"
+        case ENOTDIR: "ENOTDIR"
+        case EISDIR: "EISDIR"
+        case ELOOP: "ELOOP"
+        case ENAMETOOLONG: "ENAMETOOLONG"
         case EINTR: "EINTR"
         case EIO: "EIO"
         case EBADF: "EBADF"

@@ -1,3 +1,4 @@
+import ClusterRegistryTestSupport
 import DNSWire
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import ClusterRegistryTestSupport
 import Foundation
 import Synchronization
 import Testing

@@ -6,11 +6,10 @@ import Testing
 import Glibc
 #endif
 
-/// `cache` in the real binary. Until `forward` is on main, the plugin behind the cache is
-/// `whoami`, whose answer carries the client's source port: a reply showing an earlier client's
-/// port came from the cache. One worker, so every query meets the same (per-worker) cache.
-/// TODO(forward): TTL decay of upstream answers, negative caching, prefetch and serve_stale against
-/// a real upstream (nsd/knot on loopback) once `forward` is merged.
+/// `cache` in the real binary, with `whoami` behind it: its answer carries the client's source
+/// port, so a reply showing an earlier client's port came from the cache. One worker, so every
+/// query meets the same (per-worker) cache. TTL decay of upstream answers, negative caching,
+/// prefetch and serve_stale against real upstreams are in CacheForwardTests.
 @Suite(.serialized) struct CacheIntegrationTests {
     /// The source port whoami reported (SRV in the additional section).
     static func reportedPort(_ message: Message) -> UInt16? {

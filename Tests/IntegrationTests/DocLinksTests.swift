@@ -76,9 +76,7 @@ import Testing
         let parts = link.target.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)
         let path = String(parts[0])
         let fragment = parts.count > 1 ? String(parts[1]) : nil
-        // Docs/corefile.d/*.md are fragments pasted into Docs/corefile.md: their links are read from Docs/.
-        var base = Self.root.appendingPathComponent(link.file).deletingLastPathComponent()
-        if link.file.hasPrefix("Docs/corefile.d/") { base = base.deletingLastPathComponent() }
+        let base = Self.root.appendingPathComponent(link.file).deletingLastPathComponent()
         let target = path.isEmpty ? Self.root.appendingPathComponent(link.file)
             : (path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)).standardizedFileURL
         #expect(target.path.hasPrefix(Self.root.path + "/"), "\(link.testDescription) leaves the repository")

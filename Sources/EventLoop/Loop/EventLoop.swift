@@ -12,7 +12,7 @@ import Synchronization
 /// Dispatch: each registration's epoll data holds the descriptor and a generation number, so an event that was
 /// already collected for a descriptor that a handler closed (and whose number was reused) in the same iteration
 /// is recognised as stale and skipped rather than handed to the new owner.
-public final class EventLoop: @unchecked Sendable {
+package final class EventLoop: @unchecked Sendable {
     // @unchecked Sendable: the only members used across threads are `jobs` (a Mutex), `stopRequested` and
     // `loopThread` (atomics) and the eventfd, written with write(2); all other state is confined as stated above.
 
@@ -38,14 +38,14 @@ public final class EventLoop: @unchecked Sendable {
 
     /// The monotonic time read after the last `epoll_wait` returned: one clock read per iteration, shared by
     /// every handler and timer of that iteration.
-    public private(set) var now: MonotonicInstant
+    package private(set) var now: MonotonicInstant
 
     /// Number of descriptors registered by users (the loop's own eventfd is not counted).
-    public private(set) var registeredCount = 0
+    package private(set) var registeredCount = 0
 
     /// Creates the epoll instance and the wake-up eventfd.
     /// - Parameter maxEventsPerWait: how many ready descriptors one `epoll_wait` returns at most.
-    public init(maxEventsPerWait: Int = 256) throws(SystemError) {
+    package init(maxEventsPerWait: Int = 256) throws(SystemError) {
         precondition(maxEventsPerWait > 0)
         epollFD = try Syscall.epoll_create1(flags: Int32(EPOLL_CLOEXEC))
         do {
@@ -78,7 +78,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// True when called on the thread running this loop.
-    public var inEventLoop: Bool { loopThread.load(ordering: .relaxed) == UInt(pthread_self()) }
+    package var inEventLoop: Bool { loopThread.load(ordering: .relaxed) == UInt(pthread_self()) }
 
     // MARK: registration
 
@@ -88,7 +88,7 @@ public final class EventLoop: @unchecked Sendable {
     /// - warning: a descriptor must be unregistered before it is closed, or its number may be reused while
     ///   this registration still claims it.
     /// - Throws: `SystemError` from `epoll_ctl` (`ENOMEM`, `ENOSPC` when `max_user_watches` is reached).
-    public func register(fd: Int32, events: IOEvents, handler: some IOHandler) throws(SystemError) {
+    package func register(fd: Int32, events: IOEvents, handler: some IOHandler) throws(SystemError) {
         precondition(fd >= 0, "register(fd:) needs an open descriptor")
         let index = Int(fd)
         if index >= registrations.count {
@@ -104,7 +104,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Changes the events watched on a registered descriptor; nothing happens when they are unchanged.
     /// - Throws: `SystemError` from `epoll_ctl` (`ENOMEM`).
-    public func modify(fd: Int32, events: IOEvents) throws(SystemError) {
+    package func modify(fd: Int32, events: IOEvents) throws(SystemError) {
         let index = Int(fd)
         guard index < registrations.count, let registration = registrations[index] else {
             preconditionFailure("modify(fd: \(fd)) on a descriptor that is not registered")
@@ -120,7 +120,7 @@ public final class EventLoop: @unchecked Sendable {
     ///
     /// Never fails: `epoll_ctl(DEL)` can only report that the descriptor is not in the set (`ENOENT`), which is
     /// the state this call wants; pending events already collected for it are skipped by the generation check.
-    public func unregister(fd: Int32) {
+    package func unregister(fd: Int32) {
         let index = Int(fd)
         guard index < registrations.count, registrations[index] != nil else { return }
         do {
@@ -141,34 +141,34 @@ public final class EventLoop: @unchecked Sendable {
     /// Calls `body` on the loop's thread once `delay` has passed (measured from `now`). Allocates the closure
     /// context; on a per-query path use `schedule(after:handler:context:)`.
     @discardableResult
-    public func schedule(after delay: Duration, _ body: @escaping () -> Void) -> TimerID {
+    package func schedule(after delay: Duration, _ body: @escaping () -> Void) -> TimerID {
         timers.schedule(deadline: (now + delay).nanoseconds, action: .closure(body))
     }
 
     /// Calls `handler.timerFired(_:context:)` on the loop's thread once `delay` has passed (measured from `now`).
     /// - Complexity: O(log n) in pending timers. Allocation-free once the timer queue has grown.
     @discardableResult
-    public func schedule(after delay: Duration, handler: some TimerHandler, context: UInt64 = 0) -> TimerID {
+    package func schedule(after delay: Duration, handler: some TimerHandler, context: UInt64 = 0) -> TimerID {
         timers.schedule(deadline: (now + delay).nanoseconds, action: .handler(handler, context: context))
     }
 
     /// Like `schedule(after:_:)` with an absolute deadline.
     @discardableResult
-    public func schedule(at deadline: MonotonicInstant, _ body: @escaping () -> Void) -> TimerID {
+    package func schedule(at deadline: MonotonicInstant, _ body: @escaping () -> Void) -> TimerID {
         timers.schedule(deadline: deadline.nanoseconds, action: .closure(body))
     }
 
     /// Cancels a pending timer; false when it has already fired or been cancelled. - Complexity: O(log n).
     @discardableResult
-    public func cancel(_ id: TimerID) -> Bool { timers.cancel(id) }
+    package func cancel(_ id: TimerID) -> Bool { timers.cancel(id) }
 
     /// Number of pending timers.
-    public var pendingTimerCount: Int { timers.count }
+    package var pendingTimerCount: Int { timers.count }
 
     // MARK: observers
 
     /// Adds an object told at the end of every iteration (kept strongly until the loop is released).
-    public func addIterationObserver(_ observer: some EventLoopIterationObserver) {
+    package func addIterationObserver(_ observer: some EventLoopIterationObserver) {
         observers.append(observer)
     }
 
@@ -179,7 +179,7 @@ public final class EventLoop: @unchecked Sendable {
     /// The eventfd is written only when the queue goes from empty to non-empty, so a burst of messages costs
     /// one wake-up. The loop reads the eventfd before taking the queue, so a job added while it runs the
     /// previous ones always leaves the eventfd readable.
-    public func execute(_ job: @escaping @Sendable () -> Void) {
+    package func execute(_ job: @escaping @Sendable () -> Void) {
         let wasEmpty = jobs.withLock { queue in
             let wasEmpty = queue.isEmpty
             queue.append(job)
@@ -190,13 +190,13 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Makes `run()` return after the current iteration. Thread-safe; pending jobs that were queued before are
     /// still run if the loop is woken by them in the same iteration.
-    public func stop() {
+    package func stop() {
         stopRequested.store(true, ordering: .releasing)
         wake()
     }
 
     /// True once `stop()` has been called.
-    public var isStopping: Bool { stopRequested.load(ordering: .acquiring) }
+    package var isStopping: Bool { stopRequested.load(ordering: .acquiring) }
 
     private func wake() {
         var one: UInt64 = 1
@@ -228,7 +228,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs iterations on the calling thread until `stop()`.
     /// - Throws: `SystemError` when `epoll_wait` fails for a reason other than EINTR (none is expected).
-    public func run() throws(SystemError) {
+    package func run() throws(SystemError) {
         loopThread.store(UInt(pthread_self()), ordering: .relaxed)
         defer { loopThread.store(0, ordering: .relaxed) }
         while !stopRequested.load(ordering: .acquiring) {
@@ -238,7 +238,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// One iteration: wait (at most until the nearest timer, or `maximumWait`), dispatch, fire timers, observe.
     /// Tests drive a loop with it directly on their own thread.
-    public func runOnce(maximumWait: Duration?) throws(SystemError) {
+    package func runOnce(maximumWait: Duration?) throws(SystemError) {
         var timeout: Int32 = -1
         if let deadline = timers.nextDeadline {
             let current = MonotonicInstant.now().nanoseconds

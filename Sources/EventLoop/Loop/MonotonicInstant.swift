@@ -2,32 +2,32 @@ import ClusterDNSCSystem
 
 /// A point on the monotonic clock (`CLOCK_MONOTONIC`), in nanoseconds: what timers and idle timeouts are
 /// measured against, unaffected by changes of the wall clock.
-public struct MonotonicInstant: Comparable, Hashable, Sendable, CustomStringConvertible {
+package struct MonotonicInstant: Comparable, Hashable, Sendable, CustomStringConvertible {
     /// Nanoseconds since an arbitrary start (boot).
-    public var nanoseconds: UInt64
+    package var nanoseconds: UInt64
 
-    public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+    package init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
 
     /// Reads the clock (a vDSO call, no system call). Prefer `EventLoop.now` on a loop thread.
-    public static func now() -> MonotonicInstant {
+    package static func now() -> MonotonicInstant {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return MonotonicInstant(nanoseconds: UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec))
     }
 
-    public static func < (lhs: MonotonicInstant, rhs: MonotonicInstant) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+    package static func < (lhs: MonotonicInstant, rhs: MonotonicInstant) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 
     /// The instant `duration` later (a negative duration counts as zero).
-    public static func + (lhs: MonotonicInstant, rhs: Duration) -> MonotonicInstant {
+    package static func + (lhs: MonotonicInstant, rhs: Duration) -> MonotonicInstant {
         MonotonicInstant(nanoseconds: lhs.nanoseconds &+ rhs.clampedNanoseconds)
     }
 
     /// The time from `earlier` to `self`, zero when `earlier` is later.
-    public func duration(since earlier: MonotonicInstant) -> Duration {
+    package func duration(since earlier: MonotonicInstant) -> Duration {
         nanoseconds > earlier.nanoseconds ? .nanoseconds(Int64(nanoseconds - earlier.nanoseconds)) : .zero
     }
 
-    public var description: String { "\(nanoseconds)ns" }
+    package var description: String { "\(nanoseconds)ns" }
 }
 
 extension Duration {

@@ -1,5 +1,5 @@
 /// Identifies a scheduled timer so it can be cancelled. A fired or cancelled timer's id never matches a later one.
-public struct TimerID: Hashable, Sendable {
+package struct TimerID: Hashable, Sendable {
     /// Slot index in the low 32 bits, the slot's generation in the high 32 bits (never 0).
     let rawValue: UInt64
 
@@ -11,7 +11,7 @@ public struct TimerID: Hashable, Sendable {
 
 /// An object told when one of its timers fires; scheduling through it needs no closure, so it is allocation-free
 /// once the queue has grown to its working size (the forwarder's per-query timeouts use this).
-public protocol TimerHandler: AnyObject {
+package protocol TimerHandler: AnyObject {
     /// Called on the loop's thread. `context` is the value given when scheduling (e.g. a query slot).
     func timerFired(_ id: TimerID, context: UInt64)
 }

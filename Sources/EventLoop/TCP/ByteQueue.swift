@@ -5,34 +5,34 @@
 /// Noncopyable because it owns its memory. It starts unallocated, grows by doubling (compacting first), and
 /// `clear(shrinkingAbove:)` gives large buffers back once empty, so ten thousand quiet connections cost little
 /// memory even after some of them carried 64 KB frames.
-public struct ByteQueue: ~Copyable {
-    public private(set) var base: UnsafeMutableRawPointer?
-    public private(set) var capacity = 0
-    public private(set) var readIndex = 0
-    public private(set) var writeIndex = 0
+package struct ByteQueue: ~Copyable {
+    package private(set) var base: UnsafeMutableRawPointer?
+    package private(set) var capacity = 0
+    package private(set) var readIndex = 0
+    package private(set) var writeIndex = 0
 
-    public init() {}
+    package init() {}
 
     deinit { base?.deallocate() }
 
     /// Bytes written and not yet consumed.
-    public var readableBytes: Int { writeIndex - readIndex }
+    package var readableBytes: Int { writeIndex - readIndex }
     /// Room after the write index.
-    public var writableBytes: Int { capacity - writeIndex }
+    package var writableBytes: Int { capacity - writeIndex }
 
     /// The unconsumed bytes. Valid until the next mutating call.
-    public var readableRegion: UnsafeRawBufferPointer {
+    package var readableRegion: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base.map { $0 + readIndex }, count: readableBytes)
     }
 
     /// The room after the write index. Valid until the next mutating call.
-    public var writableRegion: UnsafeMutableRawBufferPointer {
+    package var writableRegion: UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(start: base.map { $0 + writeIndex }, count: writableBytes)
     }
 
     /// Makes at least `count` bytes writable, compacting before growing.
     /// - Complexity: O(readable bytes) when it compacts or grows, else O(1).
-    public mutating func reserveWritable(_ count: Int) {
+    package mutating func reserveWritable(_ count: Int) {
         if writableBytes >= count { return }
         if readIndex > 0, let base {
             let live = readableBytes
@@ -53,13 +53,13 @@ public struct ByteQueue: ~Copyable {
     }
 
     /// Marks `count` bytes after the write index as written (after a `read` into `writableRegion`).
-    public mutating func didWrite(_ count: Int) {
+    package mutating func didWrite(_ count: Int) {
         precondition(count >= 0 && count <= writableBytes)
         writeIndex += count
     }
 
     /// Consumes `count` readable bytes.
-    public mutating func didRead(_ count: Int) {
+    package mutating func didRead(_ count: Int) {
         precondition(count >= 0 && count <= readableBytes)
         readIndex += count
         // Once drained, start again at the front: no compaction copy on the next write.
@@ -70,23 +70,23 @@ public struct ByteQueue: ~Copyable {
     }
 
     /// True when nothing is waiting to be read.
-    public var isEmpty: Bool { writeIndex == readIndex }
+    package var isEmpty: Bool { writeIndex == readIndex }
 
     /// Makes at least `count` bytes writable and returns the room after the write index.
-    public mutating func writable(atLeast count: Int) -> UnsafeMutableRawBufferPointer {
+    package mutating func writable(atLeast count: Int) -> UnsafeMutableRawBufferPointer {
         reserveWritable(count)
         return writableRegion
     }
 
     /// Overwrites two readable bytes, `offset` bytes after the read index, with `value` in
     /// network order (the forwarder sets a queued query's ID this way).
-    public mutating func setUInt16(_ value: UInt16, atReadableOffset offset: Int) {
+    package mutating func setUInt16(_ value: UInt16, atReadableOffset offset: Int) {
         precondition(offset >= 0 && offset + 2 <= readableBytes)
         base?.storeBytes(of: value.bigEndian, toByteOffset: readIndex + offset, as: UInt16.self)
     }
 
     /// Appends a 2-byte big-endian length and `bytes` (a DNS-over-TCP frame).
-    public mutating func appendFrame(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func appendFrame(_ bytes: UnsafeRawBufferPointer) {
         reserveWritable(2 + bytes.count)
         guard let base else { return }
         base.storeBytes(of: UInt16(bytes.count).bigEndian, toByteOffset: writeIndex, as: UInt16.self)
@@ -97,7 +97,7 @@ public struct ByteQueue: ~Copyable {
     }
 
     /// Empties the buffer; frees its memory when the capacity is above `limit` (it grew for a large frame).
-    public mutating func clear(shrinkingAbove limit: Int) {
+    package mutating func clear(shrinkingAbove limit: Int) {
         readIndex = 0
         writeIndex = 0
         if capacity > limit {

@@ -3,11 +3,11 @@
 /// A copyable value a handler can keep to reply later. The generation changes whenever the slot is reused, so a
 /// late reply for a connection that has closed (even if its slot or descriptor number now serves another
 /// client) is recognised and dropped instead of being written to the wrong peer.
-public struct TCPReplyTarget: Hashable, Sendable {
+package struct TCPReplyTarget: Hashable, Sendable {
     /// The client's address.
-    public let peer: SocketAddress
+    package let peer: SocketAddress
     /// The worker that owns the connection; replies must be sent on its thread.
-    public let workerIndex: Int
+    package let workerIndex: Int
     package let slot: Int
     package let generation: UInt32
 
@@ -20,7 +20,7 @@ public struct TCPReplyTarget: Hashable, Sendable {
 }
 
 /// What a stream handler did with one frame.
-public enum FrameReply: Equatable, Sendable {
+package enum FrameReply: Equatable, Sendable {
     /// The reply is in the response buffer, `length` bytes (1...65535); it is queued at once.
     case now(length: Int)
     /// The reply comes later through `Worker.sendFrame(_:to:)` (or `Worker.abandonFrame(for:)` if it never
@@ -31,7 +31,7 @@ public enum FrameReply: Equatable, Sendable {
 }
 
 /// Answers DNS-over-TCP frames; one instance per worker and listener, called only on that worker's thread.
-public protocol StreamHandler: AnyObject {
+package protocol StreamHandler: AnyObject {
     /// Handles one complete frame (the 2-byte length prefix removed).
     ///
     /// - Parameters:
@@ -46,5 +46,5 @@ public protocol StreamHandler: AnyObject {
 }
 
 extension StreamHandler {
-    public func connectionClosed(_ target: TCPReplyTarget) {}
+    package func connectionClosed(_ target: TCPReplyTarget) {}
 }

@@ -3,16 +3,16 @@
 /// A copyable value so a handler can keep it and reply later (an answer from an upstream) through
 /// `Worker.sendDatagram(_:to:)`. It names the socket by the worker's listener index, not by descriptor, so a
 /// reply kept past a shutdown is refused rather than sent on a reused descriptor number.
-public struct UDPReplyTarget: Hashable, Sendable {
+package struct UDPReplyTarget: Hashable, Sendable {
     /// Who sent the query.
-    public let peer: SocketAddress
+    package let peer: SocketAddress
     /// The address the query was sent to: from packet info on a wildcard socket, else the bound address.
     /// Replies leave from this address, so a client that sent to `10.96.0.10` sees the answer come from there.
-    public let local: SocketAddress
+    package let local: SocketAddress
     /// The interface the query arrived on (0 when unknown); kept for IPv6 link-local replies.
-    public let interfaceIndex: UInt32
+    package let interfaceIndex: UInt32
     /// The worker that received the query; a reply must be sent on that worker's thread.
-    public let workerIndex: Int
+    package let workerIndex: Int
     package let listenerIndex: Int
 
     package init(peer: SocketAddress, local: SocketAddress, interfaceIndex: UInt32, workerIndex: Int, listenerIndex: Int) {
@@ -28,7 +28,7 @@ public struct UDPReplyTarget: Hashable, Sendable {
 ///
 /// The UDP reader is generic over the handler's type, so the call is direct (or one witness-table call when
 /// not specialised) and never boxes.
-public protocol DatagramHandler: AnyObject {
+package protocol DatagramHandler: AnyObject {
     /// Handles one datagram of a batch.
     ///
     /// - Parameters:
@@ -49,5 +49,5 @@ public protocol DatagramHandler: AnyObject {
 }
 
 extension DatagramHandler {
-    public var pendingReplies: Int { 0 }
+    package var pendingReplies: Int { 0 }
 }

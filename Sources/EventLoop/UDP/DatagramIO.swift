@@ -4,7 +4,7 @@ import ClusterDNSCSystem
 /// nothing for it and tests substitute one that returns ENOBUFS, EINVAL or partial counts.
 ///
 /// Implementations follow `Syscall`'s contract: EINTR retried, EAGAIN as `.wouldBlock`, other errors thrown.
-public protocol DatagramIO {
+package protocol DatagramIO {
     /// Receives up to `count` datagrams into `messages`. The corresponding C function is `recvmmsg(2)`.
     mutating func recvmmsg(fd: Int32, messages: UnsafeMutablePointer<CSystem_mmsghdr>, count: Int) throws(SystemError) -> IOResult<Int>
     /// Sends up to `count` datagrams from `messages`. The corresponding C function is `sendmmsg(2)`.
@@ -12,16 +12,16 @@ public protocol DatagramIO {
 }
 
 /// The real system calls.
-public struct SystemDatagramIO: DatagramIO {
-    public init() {}
+package struct SystemDatagramIO: DatagramIO {
+    package init() {}
 
     @inline(__always)
-    public mutating func recvmmsg(fd: Int32, messages: UnsafeMutablePointer<CSystem_mmsghdr>, count: Int) throws(SystemError) -> IOResult<Int> {
+    package mutating func recvmmsg(fd: Int32, messages: UnsafeMutablePointer<CSystem_mmsghdr>, count: Int) throws(SystemError) -> IOResult<Int> {
         try Syscall.recvmmsg(fd: fd, messages: messages, count: count, flags: 0)
     }
 
     @inline(__always)
-    public mutating func sendmmsg(fd: Int32, messages: UnsafeMutablePointer<CSystem_mmsghdr>, count: Int) throws(SystemError) -> IOResult<Int> {
+    package mutating func sendmmsg(fd: Int32, messages: UnsafeMutablePointer<CSystem_mmsghdr>, count: Int) throws(SystemError) -> IOResult<Int> {
         try Syscall.sendmmsg(fd: fd, messages: messages, count: count, flags: 0)
     }
 }

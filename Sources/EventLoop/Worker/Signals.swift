@@ -3,14 +3,14 @@ import ClusterDNSCSystem
 /// A signalfd for SIGTERM, SIGINT and SIGHUP that calls `onSignal` with each signal number, on the loop it is
 /// registered on. The signals must be blocked in every thread (see `Signals`), or the default action (exit)
 /// may run instead.
-public final class SignalChannel: IOHandler {
+package final class SignalChannel: IOHandler {
     /// The signalfd.
-    public let fd: Int32
+    package let fd: Int32
     private let onSignal: (Int32) -> Void
     private weak var loop: EventLoop?
 
     /// Creates the signalfd for `signals` (default: SIGTERM, SIGINT, SIGHUP).
-    public init(signals: [Int32] = Signals.handled, onSignal: @escaping (Int32) -> Void) throws(SystemError) {
+    package init(signals: [Int32] = Signals.handled, onSignal: @escaping (Int32) -> Void) throws(SystemError) {
         var set = sigset_t()
         sigemptyset(&set)
         for signal in signals { sigaddset(&set, signal) }
@@ -24,13 +24,13 @@ public final class SignalChannel: IOHandler {
     }
 
     /// Watches the signalfd on `loop` (the control plane's loop).
-    public func register(on loop: EventLoop) throws(SystemError) {
+    package func register(on loop: EventLoop) throws(SystemError) {
         try loop.register(fd: fd, events: .readable, handler: self)
         self.loop = loop
     }
 
     /// Reads one pending signal; `nil` when none is pending.
-    public func readSignal() throws(SystemError) -> Int32? {
+    package func readSignal() throws(SystemError) -> Int32? {
         var info = signalfd_siginfo()
         let result = try withUnsafeMutableBytes(of: &info) { bytes throws(SystemError) in
             try Syscall.read(fd: fd, buffer: bytes)
@@ -39,7 +39,7 @@ public final class SignalChannel: IOHandler {
         return Int32(bitPattern: info.ssi_signo)
     }
 
-    public func ioReady(_ events: IOEvents) {
+    package func ioReady(_ events: IOEvents) {
         while true {
             let signal: Int32?
             do {

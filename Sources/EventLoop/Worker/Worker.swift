@@ -10,17 +10,17 @@ import ClusterDNSCSystem
 /// Handlers get the worker (they are made per worker) and reply later with `sendDatagram(_:to:)` and
 /// `sendFrame(_:to:)` on the worker's thread. A handler should hold its worker `unowned`, since the worker
 /// holds the handler.
-public final class Worker: @unchecked Sendable {
+package final class Worker: @unchecked Sendable {
     // @unchecked Sendable: every mutable member is confined to the worker's thread once `start()` has run
     // (pthread_create orders the setup before it), except `publishedCounters` (atomics) and the loop's
     // thread-safe `execute`/`stop`. `exitError` is read only after `join()`.
 
     /// The worker's number in its group, 0-based; reply targets carry it.
-    public let index: Int
+    package let index: Int
     /// The worker's event loop: register upstream sockets and timers here (on the worker's thread).
-    public let loop: EventLoop
+    package let loop: EventLoop
     /// This worker's sizes and limits (`tcp.maxConnections` is this worker's share).
-    public let configuration: WorkerConfiguration
+    package let configuration: WorkerConfiguration
 
     var counters = WorkerCounters()
     private let publishedCounters = PublishedCounters()
@@ -36,9 +36,9 @@ public final class Worker: @unchecked Sendable {
     private var hook: IterationHook?
 
     /// The error that ended the worker's loop, if any; read it after `join()`.
-    public private(set) var exitError: SystemError?
+    package private(set) var exitError: SystemError?
     /// The errno of a failed CPU pinning (the worker then runs unpinned), if any; read it after `join()`.
-    public private(set) var pinningError: Int32?
+    package private(set) var pinningError: Int32?
 
     private var udpBuffersStorage: UDPBatchBuffers?
     private var tcpResponseStorage: UnsafeMutableRawBufferPointer?
@@ -48,7 +48,7 @@ public final class Worker: @unchecked Sendable {
     ///   - index: its number in the group.
     ///   - configuration: sizes and limits; `tcp.maxConnections` is this worker's share.
     ///   - cpu: the CPU to pin its thread to, or `nil` to let the scheduler choose.
-    public init(index: Int, configuration: WorkerConfiguration = WorkerConfiguration(), cpu: Int? = nil) throws(SystemError) {
+    package init(index: Int, configuration: WorkerConfiguration = WorkerConfiguration(), cpu: Int? = nil) throws(SystemError) {
         self.index = index
         self.configuration = configuration
         self.cpu = cpu
@@ -85,13 +85,13 @@ public final class Worker: @unchecked Sendable {
     /// - Returns: the bound address (with the real port when `address.port` is 0).
     /// - Throws: `SystemError` naming the address, e.g. `bind(0.0.0.0:53/udp): Permission denied (EACCES) — …`.
     @discardableResult
-    public func listenUDP<Handler: DatagramHandler>(on address: SocketAddress, handler: Handler) throws(SystemError) -> SocketAddress {
+    package func listenUDP<Handler: DatagramHandler>(on address: SocketAddress, handler: Handler) throws(SystemError) -> SocketAddress {
         try listenUDP(on: address, handler: handler, io: SystemDatagramIO())
     }
 
     /// Like `listenUDP(on:handler:)` with the batch I/O given (tests inject faults through it).
     @discardableResult
-    public func listenUDP<Handler: DatagramHandler, IO: DatagramIO>(on address: SocketAddress, handler: Handler, io: IO) throws(SystemError) -> SocketAddress {
+    package func listenUDP<Handler: DatagramHandler, IO: DatagramIO>(on address: SocketAddress, handler: Handler, io: IO) throws(SystemError) -> SocketAddress {
         let (fd, bound, packetInfo) = try ListeningSocket.makeUDP(address: address, configuration: configuration.udp)
         let listener = UDPListener(
             fd: fd, index: udpListeners.count, boundAddress: bound, usesPacketInfo: packetInfo, handler: handler, io: io, worker: self)
@@ -109,7 +109,7 @@ public final class Worker: @unchecked Sendable {
     /// Call before `start()` or on the worker's thread.
     /// - Returns: the bound address (with the real port when `address.port` is 0).
     @discardableResult
-    public func listenTCP(on address: SocketAddress, handler: some StreamHandler) throws(SystemError) -> SocketAddress {
+    package func listenTCP(on address: SocketAddress, handler: some StreamHandler) throws(SystemError) -> SocketAddress {
         let (fd, bound) = try ListeningSocket.makeTCP(address: address, backlog: configuration.tcp.listenBacklog)
         let listener = TCPListener(fd: fd, boundAddress: bound, handler: handler, worker: self)
         do {
@@ -132,7 +132,7 @@ public final class Worker: @unchecked Sendable {
     /// - Returns: false when refused (listener closed, reply empty or above `maxResponseSize`); counted.
     /// - Complexity: O(bytes) copy. Allocation-free once the queue exists.
     @discardableResult
-    public func sendDatagram(_ bytes: UnsafeRawBufferPointer, to target: UDPReplyTarget) -> Bool {
+    package func sendDatagram(_ bytes: UnsafeRawBufferPointer, to target: UDPReplyTarget) -> Bool {
         precondition(target.workerIndex == index, "a UDP reply must be sent by the worker that received the query")
         guard target.listenerIndex < udpListeners.count else {
             counters.udpAsyncRefused &+= 1
@@ -146,7 +146,7 @@ public final class Worker: @unchecked Sendable {
     /// - Returns: false when the connection has closed meanwhile (counted in `tcpLateRepliesDropped`) or the
     ///   reply is above 65535 bytes.
     @discardableResult
-    public func sendFrame(_ bytes: UnsafeRawBufferPointer, to target: TCPReplyTarget) -> Bool {
+    package func sendFrame(_ bytes: UnsafeRawBufferPointer, to target: TCPReplyTarget) -> Bool {
         guard let connection = connection(for: target, sending: bytes.count) else { return false }
         connection.deliver(bytes)
         return true
@@ -156,7 +156,7 @@ public final class Worker: @unchecked Sendable {
     /// connection of `target`, before the reply's last message, which settles the query as any
     /// reply does. False when the connection is gone or the message exceeds 65 535 octets.
     @discardableResult
-    public func sendFramePart(_ bytes: UnsafeRawBufferPointer, to target: TCPReplyTarget) -> Bool {
+    package func sendFramePart(_ bytes: UnsafeRawBufferPointer, to target: TCPReplyTarget) -> Bool {
         guard let connection = connection(for: target, sending: bytes.count) else { return false }
         connection.deliverPart(bytes)
         return true
@@ -174,7 +174,7 @@ public final class Worker: @unchecked Sendable {
     }
 
     /// Gives up on a query answered `.later` that will get no reply, freeing its in-flight place.
-    public func abandonFrame(for target: TCPReplyTarget) {
+    package func abandonFrame(for target: TCPReplyTarget) {
         precondition(target.workerIndex == index, "abandonFrame must run on the worker that owns the connection")
         connections.connection(for: target)?.abandon()
     }
@@ -184,16 +184,16 @@ public final class Worker: @unchecked Sendable {
     // MARK: counters
 
     /// The counters as last published by the worker (once per loop iteration). Thread-safe.
-    public var counterSnapshot: WorkerCounters { publishedCounters.snapshot() }
+    package var counterSnapshot: WorkerCounters { publishedCounters.snapshot() }
 
     /// Open TCP connections (worker's thread only).
-    public var openConnectionCount: Int { connections.count }
+    package var openConnectionCount: Int { connections.count }
 
     // MARK: thread
 
     /// Starts the worker's thread: names it, pins it if asked, blocks the process signals in it, runs the loop.
     /// - Throws: `SystemError` from `pthread_create` (EAGAIN: thread limit).
-    public func start() throws(SystemError) {
+    package func start() throws(SystemError) {
         precondition(thread == nil, "a worker starts once")
         let context = Unmanaged.passRetained(self).toOpaque()
         var handle = pthread_t()
@@ -211,7 +211,7 @@ public final class Worker: @unchecked Sendable {
     }
 
     /// Waits for the thread to end (after `stop(drainFor:)` or `loop.stop()`).
-    public func join() {
+    package func join() {
         guard let thread else { return }
         pthread_join(thread, nil)
         self.thread = nil
@@ -237,7 +237,7 @@ public final class Worker: @unchecked Sendable {
 
     /// Stops gracefully: no new connections or queries, replies in flight still go out for up to `drainFor`,
     /// then everything closes and the thread ends. Thread-safe; returns at once (use `join()` to wait).
-    public func stop(drainFor: Duration) {
+    package func stop(drainFor: Duration) {
         loop.execute { [self] in beginDrain(timeout: drainFor) }
     }
 

@@ -2,55 +2,55 @@ import Synchronization
 
 /// What one worker has done, as plain integers it owns: no atomics or locks on the hot path. The control plane
 /// reads them through `Worker.counters` (a published copy) and sums them across workers at scrape time.
-public struct WorkerCounters: Sendable, Equatable {
+package struct WorkerCounters: Sendable, Equatable {
     /// Datagrams read from UDP sockets.
-    public var udpReceived: UInt64 = 0
+    package var udpReceived: UInt64 = 0
     /// Datagrams the kernel accepted for sending (batch replies and asynchronous ones).
-    public var udpSent: UInt64 = 0
+    package var udpSent: UInt64 = 0
     /// Datagrams larger than a receive slot, handed on cut short (`MSG_TRUNC`).
-    public var udpTruncated: UInt64 = 0
+    package var udpTruncated: UInt64 = 0
     /// `recvmmsg` calls that failed with something other than EAGAIN.
-    public var udpReceiveErrors: UInt64 = 0
+    package var udpReceiveErrors: UInt64 = 0
     /// `recvmmsg` calls that returned datagrams.
-    public var udpReceiveBatches: UInt64 = 0
+    package var udpReceiveBatches: UInt64 = 0
     /// `sendmmsg` calls made.
-    public var udpSendCalls: UInt64 = 0
+    package var udpSendCalls: UInt64 = 0
     /// Replies dropped because the socket's send buffer was full (EAGAIN).
-    public var udpDroppedWouldBlock: UInt64 = 0
+    package var udpDroppedWouldBlock: UInt64 = 0
     /// Replies dropped because the kernel had no buffer space (ENOBUFS, ENOMEM).
-    public var udpDroppedNoBuffers: UInt64 = 0
+    package var udpDroppedNoBuffers: UInt64 = 0
     /// Replies skipped because the kernel rejected that one entry (EINVAL).
-    public var udpDroppedInvalid: UInt64 = 0
+    package var udpDroppedInvalid: UInt64 = 0
     /// Replies skipped for another errno on that entry (EPERM from a firewall, ENETUNREACH, EMSGSIZE, …).
-    public var udpDroppedOther: UInt64 = 0
+    package var udpDroppedOther: UInt64 = 0
     /// Asynchronous replies refused: listener gone, reply larger than a send slot.
-    public var udpAsyncRefused: UInt64 = 0
+    package var udpAsyncRefused: UInt64 = 0
 
     /// Connections accepted.
-    public var tcpAccepted: UInt64 = 0
+    package var tcpAccepted: UInt64 = 0
     /// `accept4` failures other than EAGAIN (EMFILE, ENFILE, ENOBUFS, ENOMEM, …).
-    public var tcpAcceptErrors: UInt64 = 0
+    package var tcpAcceptErrors: UInt64 = 0
     /// Connections closed, for any reason (the reasons below are subsets).
-    public var tcpClosed: UInt64 = 0
+    package var tcpClosed: UInt64 = 0
     /// Connections closed after the idle timeout.
-    public var tcpIdleClosed: UInt64 = 0
+    package var tcpIdleClosed: UInt64 = 0
     /// Idle connections closed to make room for a new one at the connection cap.
-    public var tcpEvicted: UInt64 = 0
+    package var tcpEvicted: UInt64 = 0
     /// Connections closed on a reset or another socket error.
-    public var tcpErrors: UInt64 = 0
+    package var tcpErrors: UInt64 = 0
     /// Frames (length-prefixed messages) received.
-    public var tcpFramesReceived: UInt64 = 0
+    package var tcpFramesReceived: UInt64 = 0
     /// Frames queued for sending.
-    public var tcpFramesSent: UInt64 = 0
+    package var tcpFramesSent: UInt64 = 0
     /// Late replies for a connection that was closed (or whose slot was reused) meanwhile, dropped.
-    public var tcpLateRepliesDropped: UInt64 = 0
+    package var tcpLateRepliesDropped: UInt64 = 0
     /// Times a connection stopped being read because its peer did not read replies or had too many in flight.
-    public var tcpReadPauses: UInt64 = 0
+    package var tcpReadPauses: UInt64 = 0
 
-    public init() {}
+    package init() {}
 
     /// Field-wise sum, for totals across workers.
-    public static func + (lhs: WorkerCounters, rhs: WorkerCounters) -> WorkerCounters {
+    package static func + (lhs: WorkerCounters, rhs: WorkerCounters) -> WorkerCounters {
         var sum = lhs
         sum.udpReceived &+= rhs.udpReceived
         sum.udpSent &+= rhs.udpSent

@@ -2,16 +2,16 @@
 ///
 /// Set up listeners before `start()`. Handlers are made per worker by the closures given, so each worker's
 /// handler owns that worker's state (caches, pending queries) without sharing.
-public final class WorkerGroup: Sendable {
+package final class WorkerGroup: Sendable {
     /// The workers, by index.
-    public let workers: [Worker]
+    package let workers: [Worker]
 
     /// Creates `count` workers (no threads yet).
     /// - Parameters:
     ///   - configuration: per-worker sizes, except `tcp.maxConnections`, which is the server-wide cap and is
     ///     split evenly (rounded up) between the workers.
     ///   - cpus: CPU to pin each worker to, by index (shorter than `count`: the rest are not pinned).
-    public init(count: Int, configuration: WorkerConfiguration = WorkerConfiguration(), cpus: [Int] = []) throws(SystemError) {
+    package init(count: Int, configuration: WorkerConfiguration = WorkerConfiguration(), cpus: [Int] = []) throws(SystemError) {
         precondition(count > 0, "a worker group needs at least one worker")
         var perWorker = configuration
         perWorker.tcp.maxConnections = max(1, (configuration.tcp.maxConnections + count - 1) / count)
@@ -26,13 +26,13 @@ public final class WorkerGroup: Sendable {
     /// worker. Port 0 picks a free port once; the other workers join it.
     /// - Returns: the bound address.
     @discardableResult
-    public func listenUDP<Handler: DatagramHandler>(on address: SocketAddress, makeHandler: (Worker) -> Handler) throws(SystemError) -> SocketAddress {
+    package func listenUDP<Handler: DatagramHandler>(on address: SocketAddress, makeHandler: (Worker) -> Handler) throws(SystemError) -> SocketAddress {
         try listenUDP(on: address, makeHandler: makeHandler, makeIO: { _ in SystemDatagramIO() })
     }
 
     /// Like `listenUDP(on:makeHandler:)` with the batch I/O per worker given (fault injection in tests).
     @discardableResult
-    public func listenUDP<Handler: DatagramHandler, IO: DatagramIO>(
+    package func listenUDP<Handler: DatagramHandler, IO: DatagramIO>(
         on address: SocketAddress, makeHandler: (Worker) -> Handler, makeIO: (Worker) -> IO
     ) throws(SystemError) -> SocketAddress {
         var bound = address
@@ -45,7 +45,7 @@ public final class WorkerGroup: Sendable {
     /// Opens one listening TCP socket per worker on `address`. Port 0 picks a free port once.
     /// - Returns: the bound address.
     @discardableResult
-    public func listenTCP<Handler: StreamHandler>(on address: SocketAddress, makeHandler: (Worker) -> Handler) throws(SystemError) -> SocketAddress {
+    package func listenTCP<Handler: StreamHandler>(on address: SocketAddress, makeHandler: (Worker) -> Handler) throws(SystemError) -> SocketAddress {
         var bound = address
         for worker in workers {
             bound = try worker.listenTCP(on: bound, handler: makeHandler(worker))
@@ -54,7 +54,7 @@ public final class WorkerGroup: Sendable {
     }
 
     /// Starts every worker's thread. On failure the workers already started are stopped.
-    public func start() throws(SystemError) {
+    package func start() throws(SystemError) {
         for (position, worker) in workers.enumerated() {
             do {
                 try worker.start()
@@ -67,17 +67,17 @@ public final class WorkerGroup: Sendable {
     }
 
     /// Stops every worker gracefully (see `Worker.stop(drainFor:)`). Thread-safe; returns at once.
-    public func stop(drainFor: Duration) {
+    package func stop(drainFor: Duration) {
         for worker in workers { worker.stop(drainFor: drainFor) }
     }
 
     /// Waits for every worker's thread to end.
-    public func join() {
+    package func join() {
         for worker in workers { worker.join() }
     }
 
     /// The sum of the workers' published counters. Thread-safe.
-    public var counters: WorkerCounters {
+    package var counters: WorkerCounters {
         workers.reduce(WorkerCounters()) { $0 + $1.counterSnapshot }
     }
 }

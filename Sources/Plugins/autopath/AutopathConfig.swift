@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Corefile
 import DNSWire
+import SystemCalls
 
 /// The `autopath` directive, typed: which queries it acts on and where search paths come from.
 ///
@@ -62,7 +63,7 @@ public struct AutopathConfig: Sendable, Equatable {
         do {
             text = try readTextFile(path)
         } catch {
-            throw directive.error("failed to parse \"\(last.text)\": \(error)", at: last)
+            throw directive.error("failed to parse \"\(last.text)\": \(error.message)", at: last)
         }
         var search: [DomainName] = []
         for domain in ResolvConfSearch.domains(in: text) {
@@ -75,30 +76,11 @@ public struct AutopathConfig: Sendable, Equatable {
         return AutopathConfig(zones: zones, source: .resolvConf(path: path, search: search))
     }
 
-    /// Reads a small text file whole.
-    static func readTextFile(_ path: String) throws(ReadError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ReadError(errno: errno) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ReadError(errno: errno)
-            }
-            if n == 0 { break }
-            bytes += chunk[0..<n]
-            guard bytes.count <= 1 << 20 else { throw ReadError(errno: EFBIG) }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Why a file could not be read: the errno text.
-    struct ReadError: Error, CustomStringConvertible {
-        let errno: Int32
-        var description: String { String(cString: strerror(errno)) }
+    /// Reads a resolv.conf whole (at most 1 MiB).
+    static func readTextFile(_ path: String) throws(SystemError) -> String {
+        let contents = try FileReader.read(path: path, limit: 1 << 20)
+        if contents.truncated { throw SystemError(errno: EFBIG, call: "read") }
+        return contents.text
     }
 }
 

@@ -43,7 +43,7 @@ final class HealthProbe: Sendable {
     private func run() {
         while !stopped.load(ordering: .relaxed) {
             for _ in 0..<10 {
-                usleep(100_000)
+                Syscall.nanosleep(nanoseconds: 100_000_000)
                 if stopped.load(ordering: .relaxed) { return }
             }
             let start = ContinuousClock.now

@@ -24,6 +24,9 @@ public final class LogStream: Sendable {
     public static let flushInterval: Duration = .milliseconds(10)
 
     let fd: Int32
+    /// Whether `fd` was open when the stream was made. A closed stdout is the parent's choice, not
+    /// our bug, so it is checked once here instead of letting `write` meet EBADF (which traps).
+    private let outputIsOpen: Bool
     private let rings = Mutex<[Int: LogRing]>([:])
     private let pending = Mutex<(bytes: [UInt8], dropped: UInt64)>(([], 0))
     /// Held while draining, so the writer thread and `flush()` never consume a ring at once;
@@ -36,6 +39,7 @@ public final class LogStream: Sendable {
     /// A stream on `fd`; tests use a pipe.
     public init(fd: Int32) {
         self.fd = fd
+        self.outputIsOpen = Syscall.isOpen(fd: fd)
     }
 
     /// The ring of the worker with `index`, made (and the writer thread started) on first use.
@@ -105,9 +109,7 @@ public final class LogStream: Sendable {
         let busy = LogStream.flushInterval.components.attoseconds / 1_000_000_000 + LogStream.flushInterval.components.seconds * 1_000_000_000
         var pause = busy
         while true {
-            var request = timespec(tv_sec: Int(pause / 1_000_000_000), tv_nsec: Int(pause % 1_000_000_000))
-            var remaining = timespec()
-            while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+            Syscall.nanosleep(nanoseconds: pause)
             let before = writtenBytes.load(ordering: .relaxed)
             guard drain() else { return }
             pause = writtenBytes.load(ordering: .relaxed) == before ? min(pause * 2, busy * 10) : busy
@@ -134,22 +136,30 @@ public final class LogStream: Sendable {
         }
     }
 
-    /// Writes all of `bytes`, retrying short writes and EINTR. On any other error (stdout closed)
-    /// the rest is dropped and counted: there is nobody to tell.
+    /// Writes all of `bytes`, retrying short writes (EINTR is retried by `Syscall.write`). On any
+    /// other error (stdout closed at the other end, a full disk) the rest is dropped and counted:
+    /// there is nobody to tell.
     private func write(_ bytes: UnsafeRawBufferPointer) {
+        guard outputIsOpen else {
+            writeErrors.wrappingAdd(1, ordering: .relaxed)
+            return
+        }
         var offset = 0
         while offset < bytes.count {
-            guard let base = bytes.baseAddress else { return }
-            let n = Glibc.write(fd, base + offset, bytes.count - offset)
-            if n > 0 {
-                offset += n
-                writtenBytes.wrappingAdd(UInt64(n), ordering: .relaxed)
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else if n < 0 && errno == EAGAIN {
-                // A non-blocking stdout that is full: wait a little rather than spin.
-                usleep(1_000)
-            } else {
+            do {
+                switch try Syscall.write(fd: fd, buffer: UnsafeRawBufferPointer(rebasing: bytes[offset...])) {
+                case .processed(let n) where n > 0:
+                    offset += n
+                    writtenBytes.wrappingAdd(UInt64(n), ordering: .relaxed)
+                case .processed:
+                    writeErrors.wrappingAdd(1, ordering: .relaxed)
+                    return
+                case .wouldBlock:
+                    // A non-blocking stdout that is full: wait until it takes more rather than spin.
+                    _ = try Syscall.poll(fd: fd, events: Int16(POLLOUT), timeout: 100)
+                }
+            } catch {
+                // EPIPE, EIO, ENOSPC: the output is gone or full for good.
                 writeErrors.wrappingAdd(1, ordering: .relaxed)
                 return
             }

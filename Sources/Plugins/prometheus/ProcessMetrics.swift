@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemCalls
 
 /// The `process_*` metrics the Prometheus Go client exports for CoreDNS, read from `/proc` at
 /// scrape time (Linux). The `go_*` runtime metrics have no Swift counterpart and are not exported.
@@ -57,23 +58,13 @@ public struct ProcessMetrics: Sendable, Equatable {
         return text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
     }
 
+    /// A /proc file as text (they are a few KiB), or nil when it cannot be read.
     static func readFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n > 0 {
-                bytes += chunk[0..<n]
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else {
-                break
-            }
+        do {
+            return try FileReader.read(path: path, limit: 1 << 20).text
+        } catch {
+            return nil
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func countOpenFDs() -> Int {

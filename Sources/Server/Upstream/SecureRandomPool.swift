@@ -21,7 +21,11 @@ struct SecureRandomPool: ~Copyable {
 
     init() {
         buffer = .allocate(byteCount: SecureRandomPool.size, alignment: 8)
-        device = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+        do {
+            device = try Syscall.open(path: "/dev/urandom", flags: O_RDONLY | O_CLOEXEC)
+        } catch {
+            device = -1  // the fallback below
+        }
         offset = SecureRandomPool.size
     }
 

@@ -5,7 +5,7 @@ import DNSWire
 /// The cluster registry's snapshot provides it (`SnapshotFacts`); tests provide a literal
 /// cluster. Keeping explain's reasoning on this small surface means it reads like the
 /// "common issues" checklist it implements, not like index code.
-public protocol ClusterFacts {
+package protocol ClusterFacts {
     /// Every namespace that exists, sorted.
     var namespaces: [String] { get }
     /// Services of a namespace, sorted by name.
@@ -19,11 +19,11 @@ public protocol ClusterFacts {
 }
 
 extension ClusterFacts {
-    public func issues(kind: String, namespace: String, name: String) -> [(isError: Bool, text: String)] { [] }
+    package func issues(kind: String, namespace: String, name: String) -> [(isError: Bool, text: String)] { [] }
 
-    public func namespaceExists(_ name: String) -> Bool { namespaces.contains(name.lowercased()) }
+    package func namespaceExists(_ name: String) -> Bool { namespaces.contains(name.lowercased()) }
 
-    public func service(_ name: String, in namespace: String) -> ServiceFacts? {
+    package func service(_ name: String, in namespace: String) -> ServiceFacts? {
         services(in: namespace).first { $0.name == name.lowercased() }
     }
 }

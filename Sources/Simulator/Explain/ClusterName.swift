@@ -5,7 +5,7 @@ import DNSWire
 /// trimmed, then the labels are read right to left — `svc` or `pod`, the namespace, the
 /// service (or the pod's dashed IP), then one label (an endpoint) or two (`_port._proto`).
 /// Anything longer, or not ending in `svc`/`pod`, cannot exist: NXDOMAIN.
-public enum ClusterName: Sendable, Equatable {
+package enum ClusterName: Sendable, Equatable {
     /// Not under the cluster zone: answered by another block or forwarded upstream.
     case outsideZone
     /// The zone apex: SOA and NS; NODATA for other types.
@@ -36,7 +36,7 @@ public enum ClusterName: Sendable, Equatable {
     case invalid(String)
 
     /// Reads `name` against the cluster `zone` (both compared case-insensitively).
-    public static func parse(_ name: DomainName, zone: DomainName) -> ClusterName {
+    package static func parse(_ name: DomainName, zone: DomainName) -> ClusterName {
         if let address = IPAddress(reverseName: name) { return .reverse(address) }
         guard let relative = name.labels(relativeTo: zone) else { return .outsideZone }
         let labels = relative.map { String(decoding: $0, as: UTF8.self).lowercased() }
@@ -74,7 +74,7 @@ public enum ClusterName: Sendable, Equatable {
 
     /// CoreDNS's pod label rule: exactly three `-` and no `--` is IPv4 (`10-244-1-7`);
     /// otherwise `-` stands for `:` in IPv6 (`fd00--1`).
-    public static func podAddress(_ label: String) -> IPAddress? {
+    package static func podAddress(_ label: String) -> IPAddress? {
         let dashes = label.filter { $0 == "-" }.count
         if dashes == 3 && !label.contains("--") {
             return IPv4Address(label.replacingOccurrences("-", "."))
@@ -84,7 +84,7 @@ public enum ClusterName: Sendable, Equatable {
     }
 
     /// The record types worth asking about for this kind of name.
-    public var interestingTypes: [RecordType] {
+    package var interestingTypes: [RecordType] {
         switch self {
         case .servicePort: [.srv]
         case .dnsVersion: [.txt]
@@ -96,7 +96,7 @@ public enum ClusterName: Sendable, Equatable {
     }
 
     /// The kind of name, in words.
-    public var summary: String {
+    package var summary: String {
         switch self {
         case .outsideZone: "a name outside the cluster zone: answered by another server block or forwarded upstream"
         case .apex: "the cluster zone's apex (SOA, NS)"

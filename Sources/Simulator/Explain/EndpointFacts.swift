@@ -1,17 +1,17 @@
 import DNSWire
 
 /// One endpoint address of a service (from its EndpointSlices).
-public struct EndpointFacts: Sendable, Equatable {
-    public var address: IPAddress
-    public var hostname: String?
+package struct EndpointFacts: Sendable, Equatable {
+    package var address: IPAddress
+    package var hostname: String?
     /// `conditions.ready`; nil means unknown, which Kubernetes and CoreDNS treat as ready.
-    public var ready: Bool?
-    public var terminating: Bool
+    package var ready: Bool?
+    package var terminating: Bool
     /// `targetRef` of kind Pod: the pod's name.
-    public var pod: String?
-    public var node: String?
+    package var pod: String?
+    package var node: String?
 
-    public init(address: IPAddress, hostname: String? = nil, ready: Bool? = true, terminating: Bool = false,
+    package init(address: IPAddress, hostname: String? = nil, ready: Bool? = true, terminating: Bool = false,
                 pod: String? = nil, node: String? = nil) {
         self.address = address
         self.hostname = hostname
@@ -22,10 +22,10 @@ public struct EndpointFacts: Sendable, Equatable {
     }
 
     /// What CoreDNS counts: ready unless explicitly not (nil counts as ready, PR #4632).
-    public var countsAsReady: Bool { ready != false }
+    package var countsAsReady: Bool { ready != false }
 
     /// The name CoreDNS gives the endpoint: its hostname, else its dashed IP.
-    public var dnsName: String {
+    package var dnsName: String {
         if let hostname { return hostname }
         switch address {
         case .v4(let v4): return v4.description.replacingOccurrences(".", "-")

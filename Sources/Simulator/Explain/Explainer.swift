@@ -8,8 +8,8 @@ import DNSWire
 /// what DNS returns for that type; its ports (a port name that does not exist lists the named
 /// ports); its endpoints, ready / not ready / terminating with the pods behind them; a selector
 /// that matches no pod (and the labels the namespace's pods do have); publishNotReadyAddresses.
-public enum Explainer {
-    public static func explain(_ name: DomainName, zone: DomainName, facts: (any ClusterFacts)?,
+package enum Explainer {
+    package static func explain(_ name: DomainName, zone: DomainName, facts: (any ClusterFacts)?,
                                resolver: (any Resolver)?) -> Explanation {
         let kind = ClusterName.parse(name, zone: zone)
         var explanation = Explanation(name: name, zone: zone, kind: kind)

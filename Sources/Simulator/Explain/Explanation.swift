@@ -2,8 +2,8 @@ import DNSWire
 
 /// Why a cluster name resolves the way it does: what kind of name it is, what the cluster
 /// holds for it (and what is wrong or close to it), and what the DNS server actually answers.
-public struct Explanation: Sendable {
-    public enum Severity: String, Sendable {
+package struct Explanation: Sendable {
+    package enum Severity: String, Sendable {
         /// As it should be.
         case ok
         /// A fact worth knowing (the service type, its ports).
@@ -12,13 +12,13 @@ public struct Explanation: Sendable {
         case problem
     }
 
-    public struct Finding: Sendable, Equatable {
-        public var severity: Severity
-        public var text: String
+    package struct Finding: Sendable, Equatable {
+        package var severity: Severity
+        package var text: String
         /// Indented lines under the finding: endpoints, pods, suggestions.
-        public var details: [String]
+        package var details: [String]
 
-        public init(_ severity: Severity, _ text: String, details: [String] = []) {
+        package init(_ severity: Severity, _ text: String, details: [String] = []) {
             self.severity = severity
             self.text = text
             self.details = details
@@ -26,23 +26,23 @@ public struct Explanation: Sendable {
     }
 
     /// One question asked to the server and its result.
-    public struct Check: Sendable, Equatable {
-        public var type: RecordType
-        public var result: ResolverResult
-        public var transport: QueryTransport
+    package struct Check: Sendable, Equatable {
+        package var type: RecordType
+        package var result: ResolverResult
+        package var transport: QueryTransport
     }
 
-    public var name: DomainName
-    public var zone: DomainName
-    public var kind: ClusterName
-    public var findings: [Finding]
+    package var name: DomainName
+    package var zone: DomainName
+    package var kind: ClusterName
+    package var findings: [Finding]
     /// The answer the registry predicts (`NXDOMAIN`, `A 10.96.0.20`), when it can.
-    public var expected: String?
-    public var checks: [Check]
+    package var expected: String?
+    package var checks: [Check]
     /// Where `checks` came from (`Resolver.label`); nil when no server was asked.
-    public var source: String?
+    package var source: String?
 
-    public init(name: DomainName, zone: DomainName, kind: ClusterName, findings: [Finding] = [], expected: String? = nil,
+    package init(name: DomainName, zone: DomainName, kind: ClusterName, findings: [Finding] = [], expected: String? = nil,
                 checks: [Check] = [], source: String? = nil) {
         self.name = name
         self.zone = zone
@@ -54,11 +54,11 @@ public struct Explanation: Sendable {
     }
 
     /// The problems found (empty when the name is fine).
-    public var problems: [Finding] { findings.filter { $0.severity == .problem } }
+    package var problems: [Finding] { findings.filter { $0.severity == .problem } }
 
     // MARK: Output
 
-    public func text() -> String {
+    package func text() -> String {
         var lines: [String] = ["\(name)", "  \(kind.summary)"]
         if !findings.isEmpty { lines.append("") }
         for finding in findings {
@@ -98,7 +98,7 @@ public struct Explanation: Sendable {
         }
     }
 
-    public func json() -> JSONValue {
+    package func json() -> JSONValue {
         .object([
             ("name", .string(name.description)),
             ("zone", .string(zone.description)),
@@ -130,7 +130,7 @@ public struct Explanation: Sendable {
 
 extension ClusterName {
     /// A stable identifier of the kind, for JSON.
-    public var jsonKind: String {
+    package var jsonKind: String {
         switch self {
         case .outsideZone: "outside-zone"
         case .apex: "apex"

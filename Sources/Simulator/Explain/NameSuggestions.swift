@@ -1,9 +1,9 @@
 /// "Did you mean …?": the existing names closest to a name that does not exist, by edit
 /// distance (Levenshtein: insertions, deletions, substitutions), case-insensitively.
-public enum NameSuggestions {
+package enum NameSuggestions {
     /// Edit distance between `a` and `b`.
     /// - Complexity: O(|a| × |b|) time, O(|b|) memory.
-    public static func distance(_ a: String, _ b: String) -> Int {
+    package static func distance(_ a: String, _ b: String) -> Int {
         let x = Array(a.lowercased().unicodeScalars)
         let y = Array(b.lowercased().unicodeScalars)
         if x.isEmpty { return y.count }
@@ -24,7 +24,7 @@ public enum NameSuggestions {
     /// Up to `limit` names from `candidates` close enough to `name` to be a plausible typo:
     /// within a third of the shorter name's length (at least 1 edit), or sharing a prefix or
     /// containing one another (`web` → `web-app`). Closest first, then alphabetical.
-    public static func closest(to name: String, among candidates: [String], limit: Int = 3) -> [String] {
+    package static func closest(to name: String, among candidates: [String], limit: Int = 3) -> [String] {
         let lower = name.lowercased()
         var scored: [(name: String, score: Int)] = []
         for candidate in Set(candidates) where candidate.lowercased() != lower {

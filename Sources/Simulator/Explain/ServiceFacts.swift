@@ -1,40 +1,40 @@
 import DNSWire
 
 /// A Service as explain sees it.
-public struct ServiceFacts: Sendable, Equatable {
-    public enum Kind: String, Sendable {
+package struct ServiceFacts: Sendable, Equatable {
+    package enum Kind: String, Sendable {
         case clusterIP = "ClusterIP"
         case nodePort = "NodePort"
         case loadBalancer = "LoadBalancer"
         case externalName = "ExternalName"
     }
 
-    public struct Port: Sendable, Equatable {
-        public var name: String?
+    package struct Port: Sendable, Equatable {
+        package var name: String?
         /// `TCP`, `UDP` or `SCTP`.
-        public var proto: String
-        public var port: UInt16
-        public init(name: String?, proto: String = "TCP", port: UInt16) {
+        package var proto: String
+        package var port: UInt16
+        package init(name: String?, proto: String = "TCP", port: UInt16) {
             self.name = name
             self.proto = proto
             self.port = port
         }
     }
 
-    public var name: String
-    public var namespace: String
-    public var kind: Kind
+    package var name: String
+    package var namespace: String
+    package var kind: Kind
     /// `clusterIP: None`.
-    public var isHeadless: Bool
-    public var clusterIPs: [IPAddress]
-    public var externalName: String?
-    public var ports: [Port]
+    package var isHeadless: Bool
+    package var clusterIPs: [IPAddress]
+    package var externalName: String?
+    package var ports: [Port]
     /// nil: no selector (endpoints managed by hand).
-    public var selector: [String: String]?
-    public var publishNotReadyAddresses: Bool
-    public var endpoints: [EndpointFacts]
+    package var selector: [String: String]?
+    package var publishNotReadyAddresses: Bool
+    package var endpoints: [EndpointFacts]
 
-    public init(name: String, namespace: String, kind: Kind = .clusterIP, isHeadless: Bool = false,
+    package init(name: String, namespace: String, kind: Kind = .clusterIP, isHeadless: Bool = false,
                 clusterIPs: [IPAddress] = [], externalName: String? = nil, ports: [Port] = [],
                 selector: [String: String]? = nil, publishNotReadyAddresses: Bool = false,
                 endpoints: [EndpointFacts] = []) {
@@ -51,7 +51,7 @@ public struct ServiceFacts: Sendable, Equatable {
     }
 
     /// How the service type is usually called: "headless" for ClusterIP None.
-    public var typeDescription: String {
+    package var typeDescription: String {
         isHeadless ? "headless (clusterIP: None)" : kind.rawValue
     }
 }

@@ -3,17 +3,17 @@ import DNSWire
 
 /// `ClusterFacts` read from a cluster registry snapshot: what `explain --manifests DIR` (or the
 /// example cluster) knows.
-public struct SnapshotFacts: ClusterFacts, Sendable {
-    public let snapshot: ClusterSnapshot
+package struct SnapshotFacts: ClusterFacts, Sendable {
+    package let snapshot: ClusterSnapshot
 
-    public init(_ snapshot: ClusterSnapshot) {
+    package init(_ snapshot: ClusterSnapshot) {
         self.snapshot = snapshot
     }
 
     /// Loads every manifest under `directory` once (no watching).
     /// - Throws: `SimulatorError` when the directory cannot be read; problems inside manifests
     ///   are not errors, they are the snapshot's issues.
-    public static func load(directory: String) throws(SimulatorError) -> SnapshotFacts {
+    package static func load(directory: String) throws(SimulatorError) -> SnapshotFacts {
         let source = ManifestDirectorySource(path: directory)
         defer { source.stop() }
         do {
@@ -23,22 +23,22 @@ public struct SnapshotFacts: ClusterFacts, Sendable {
         }
     }
 
-    public var namespaces: [String] { snapshot.namespaces.map(\.name) }
+    package var namespaces: [String] { snapshot.namespaces.map(\.name) }
 
-    public func services(in namespace: String) -> [ServiceFacts] {
+    package func services(in namespace: String) -> [ServiceFacts] {
         snapshot.serviceIDs(inNamespace: namespace).map(facts)
     }
 
-    public var allServices: [ServiceFacts] { snapshot.services.ids.map(facts) }
+    package var allServices: [ServiceFacts] { snapshot.services.ids.map(facts) }
 
-    public func pods(in namespace: String) -> [PodFacts] {
+    package func pods(in namespace: String) -> [PodFacts] {
         snapshot.pods(inNamespace: namespace).map { pod in
             PodFacts(name: pod.name, namespace: pod.namespace, labels: Self.dictionary(pod.labels), ips: Array(pod.ips),
                      phase: pod.phase.rawValue, ready: pod.isReady)
         }
     }
 
-    public func issues(kind: String, namespace: String, name: String) -> [(isError: Bool, text: String)] {
+    package func issues(kind: String, namespace: String, name: String) -> [(isError: Bool, text: String)] {
         snapshot.issues.filter { issue in
             issue.namespace == namespace && (issue.name == name || (issue.kind == "EndpointSlice" && issue.name?.hasPrefix(name + "-") == true))
                 && (issue.kind == kind || issue.kind == "EndpointSlice" || issue.kind == "Endpoints")

@@ -12,7 +12,7 @@ extension QueryLogAnalysis {
         effects.filter { $0.net > 0 }.max { $0.net != $1.net ? $0.net < $1.net : $0.ndots < $1.ndots }
     }
 
-    public func text(source: String, skipped: Int = 0) -> String {
+    package func text(source: String, skipped: Int = 0) -> String {
         var lines: [String] = []
         lines.append("query log \(source): \(totalQueries) \(Advice.plural(totalQueries, "query")) from \(clients.count) \(Advice.plural(clients.count, "client")) (cluster zone \(zone))")
         if skipped > 0 { lines.append("  \(skipped) query-like \(Advice.plural(skipped, "line")) could not be read (see --json for the reasons)") }
@@ -46,7 +46,7 @@ extension QueryLogAnalysis {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    public func json(source: String, malformed: [QueryLogParser.Skipped] = []) -> JSONValue {
+    package func json(source: String, malformed: [QueryLogParser.Skipped] = []) -> JSONValue {
         func ndotsJSON(_ effects: [NdotsEffect]) -> JSONValue {
             .array(effects.map { .object([("ndots", .int($0.ndots)), ("saved", .int($0.saved)), ("added", .int($0.added))]) })
         }

@@ -21,38 +21,38 @@ import DNSWire
 ///   ended as written saves its earlier steps; one that ended under a search domain costs one
 ///   more query (the as-written try, which glibc follows with the search list — and musl does
 ///   not, so for musl clients such names would stop resolving).
-public struct QueryLogAnalysis: Sendable {
-    public struct ClientSummary: Sendable {
-        public var client: IPAddress
+package struct QueryLogAnalysis: Sendable {
+    package struct ClientSummary: Sendable {
+        package var client: IPAddress
         /// Inferred; nil when the client never used a `<ns>.svc.<zone>` name.
-        public var namespace: String?
-        public var queries: Int = 0
-        public var failedExpansions: Int = 0
-        public var autopathSavings: Int = 0
+        package var namespace: String?
+        package var queries: Int = 0
+        package var failedExpansions: Int = 0
+        package var autopathSavings: Int = 0
         /// Per ndots value 1...4: queries saved and queries added.
-        public var ndots: [NdotsEffect] = []
+        package var ndots: [NdotsEffect] = []
         /// Lookups (grouped query sequences) seen.
-        public var lookups: Int = 0
+        package var lookups: Int = 0
     }
 
-    public struct NdotsEffect: Sendable, Equatable {
-        public var ndots: Int
-        public var saved: Int
-        public var added: Int
-        public var net: Int { saved - added }
+    package struct NdotsEffect: Sendable, Equatable {
+        package var ndots: Int
+        package var saved: Int
+        package var added: Int
+        package var net: Int { saved - added }
     }
 
-    public var zone: String
-    public var clients: [ClientSummary]
-    public var totalQueries: Int
-    public var failedExpansions: Int
-    public var autopathSavings: Int
-    public var ndots: [NdotsEffect]
+    package var zone: String
+    package var clients: [ClientSummary]
+    package var totalQueries: Int
+    package var failedExpansions: Int
+    package var autopathSavings: Int
+    package var ndots: [NdotsEffect]
 
     /// ndots values compared (a pod's default is 5).
-    public static let ndotsRange = 1...4
+    package static let ndotsRange = 1...4
 
-    public static func analyze(_ entries: [QueryLogEntry], zone: String = "cluster.local") -> QueryLogAnalysis {
+    package static func analyze(_ entries: [QueryLogEntry], zone: String = "cluster.local") -> QueryLogAnalysis {
         let zone = ResolvConf.trimmingDots(zone).lowercased()
         var byClient: [IPAddress: [QueryLogEntry]] = [:]
         var order: [IPAddress] = []

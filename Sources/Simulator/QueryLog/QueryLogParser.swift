@@ -2,24 +2,24 @@ import DNSWire
 
 /// Reads query logs. Lines that are not query lines (plugin messages, start-up banners,
 /// `[WARNING]`s) are skipped and counted, never fatal: a real log mixes them in.
-public enum QueryLogParser {
+package enum QueryLogParser {
     /// A line that looked like a query line but could not be read.
-    public struct Skipped: Sendable, Equatable {
-        public var line: Int
-        public var reason: String
+    package struct Skipped: Sendable, Equatable {
+        package var line: Int
+        package var reason: String
     }
 
-    public struct Result: Sendable {
-        public var entries: [QueryLogEntry]
+    package struct Result: Sendable {
+        package var entries: [QueryLogEntry]
         /// Query-shaped lines that could not be read, with the reason.
-        public var malformed: [Skipped]
+        package var malformed: [Skipped]
         /// Lines that are not query lines at all.
-        public var otherLines: Int
+        package var otherLines: Int
     }
 
     /// Parses a whole log. Accepts the `[INFO] ` prefix CoreDNS adds, and a leading timestamp
     /// as `kubectl logs --timestamps` adds.
-    public static func parse(_ text: String) -> Result {
+    package static func parse(_ text: String) -> Result {
         var result = Result(entries: [], malformed: [], otherLines: 0)
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingTrailingWhitespace
@@ -33,14 +33,14 @@ public enum QueryLogParser {
         return result
     }
 
-    public enum LineResult: Equatable {
+    package enum LineResult: Equatable {
         case entry(QueryLogEntry)
         case notAQuery
         case malformed(String)
     }
 
     /// Parses one line.
-    public static func parseLine(_ line: Substring, line number: Int) -> LineResult {
+    package static func parseLine(_ line: Substring, line number: Int) -> LineResult {
         // The request is the only quoted part; a line without one is not a query line.
         guard let open = line.firstIndex(of: "\""),
               let close = line[line.index(after: open)...].firstIndex(of: "\"") else { return .notAQuery }

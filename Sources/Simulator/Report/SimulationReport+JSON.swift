@@ -3,7 +3,7 @@ import DNSWire
 /// `clusterdns simulate --json`: the schema documented in Docs/simulate.md. Keys appear in the
 /// order written here; new keys are only ever added, never renamed.
 extension SimulationReport {
-    public func json() -> JSONValue {
+    package func json() -> JSONValue {
         let conf = request.conf
         var members: [(String, JSONValue)] = [
             ("name", .string(request.name)),

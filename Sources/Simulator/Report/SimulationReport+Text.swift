@@ -4,7 +4,7 @@ import DNSWire
 /// Column widths depend only on the content, so the same simulation always prints the same
 /// text (the golden tests in Tests/Fixtures/simulator rely on it).
 extension SimulationReport {
-    public func text() -> String {
+    package func text() -> String {
         var lines: [String] = []
         let conf = request.conf
         lines.append("\(request.kind.call(name: request.name, resolver: request.resolverKind)) as \(request.resolverKind.modelledVersion) sends it")
@@ -139,7 +139,7 @@ extension SimulationReport {
     }
 
     /// Milliseconds with two decimals below 10 ms, one below 1 s, then seconds.
-    public static func formatDuration(_ duration: Duration) -> String {
+    package static func formatDuration(_ duration: Duration) -> String {
         let ms = milliseconds(duration)
         if ms < 10 { return fixed(ms, 2) + " ms" }
         if ms < 1000 { return fixed(ms, 1) + " ms" }

@@ -2,7 +2,7 @@ import DNSWire
 
 /// What the application asked its C library for; this decides which queries each candidate
 /// name costs.
-public enum LookupKind: Sendable, Hashable, CustomStringConvertible {
+package enum LookupKind: Sendable, Hashable, CustomStringConvertible {
     /// `getaddrinfo` with `AF_UNSPEC`, what almost every program does: A and AAAA for each
     /// candidate name, sent together.
     case addresses
@@ -13,7 +13,7 @@ public enum LookupKind: Sendable, Hashable, CustomStringConvertible {
     case records(RecordType)
 
     /// Parses `--type`: `both` (the default), `A`, `AAAA`, or any other type mnemonic.
-    public init?(argument text: String) {
+    package init?(argument text: String) {
         let upper = text.uppercased()
         switch upper {
         case "BOTH", "ANY-ADDRESS", "UNSPEC":
@@ -29,7 +29,7 @@ public enum LookupKind: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The query types sent for each candidate name, in the order the resolver sends them.
-    public var queryTypes: [RecordType] {
+    package var queryTypes: [RecordType] {
         switch self {
         case .addresses: [.a, .aaaa]
         case .family(let type), .records(let type): [type]
@@ -37,14 +37,14 @@ public enum LookupKind: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// True for `getaddrinfo` lookups (they return addresses and skip DNS for IP literals).
-    public var isAddressLookup: Bool {
+    package var isAddressLookup: Bool {
         switch self {
         case .addresses, .family: true
         case .records: false
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .addresses: "both"
         case .family(let type), .records(let type): type.description
@@ -52,7 +52,7 @@ public enum LookupKind: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The C call this lookup stands for, as the report prints it.
-    public func call(name: String, resolver: StubResolverKind) -> String {
+    package func call(name: String, resolver: StubResolverKind) -> String {
         switch self {
         case .addresses: "getaddrinfo(\"\(name)\", AF_UNSPEC)"
         case .family(let type): "getaddrinfo(\"\(name)\", \(type == .a ? "AF_INET" : "AF_INET6"))"

@@ -12,7 +12,7 @@ extension ResolvConf {
     /// Parses resolv.conf text as `resolver` would. Never fails: what the library would ignore
     /// is ignored here too, and reported in `warnings`.
     /// - Parameter source: the file name for warnings.
-    public static func parse(_ text: String, source: String, resolver: StubResolverKind) -> ResolvConf {
+    package static func parse(_ text: String, source: String, resolver: StubResolverKind) -> ResolvConf {
         var conf = ResolvConf()
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         for (index, rawLine) in lines.enumerated() {
@@ -32,7 +32,7 @@ extension ResolvConf {
 
     /// Applies an `options` line's words (`ndots:2 timeout:1 single-request`), as from a pod's
     /// `dnsConfig.options` or `--options`.
-    public mutating func apply(options text: String, source: String, resolver: StubResolverKind) {
+    package mutating func apply(options text: String, source: String, resolver: StubResolverKind) {
         switch resolver {
         case .glibc: applyGlibcOptions(Substring(text), source: source, line: 0)
         case .musl: applyMuslOptions(Substring(text), source: source, line: 0)

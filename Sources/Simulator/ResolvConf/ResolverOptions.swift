@@ -2,28 +2,28 @@
 ///
 /// Only glibc reads them; musl 1.2.3 reads `ndots:`, `timeout:` and `attempts:` and ignores
 /// every flag (the simulation then warns that the flag has no effect).
-public struct ResolverOptions: OptionSet, Sendable, Hashable {
-    public let rawValue: UInt32
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
+package struct ResolverOptions: OptionSet, Sendable, Hashable {
+    package let rawValue: UInt32
+    package init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// `rotate`: glibc starts each query at the next nameserver (RES_ROTATE).
-    public static let rotate = ResolverOptions(rawValue: 1 << 0)
+    package static let rotate = ResolverOptions(rawValue: 1 << 0)
     /// `single-request`: A, then AAAA once the A answer arrived (RES_SNGLKUP).
-    public static let singleRequest = ResolverOptions(rawValue: 1 << 1)
+    package static let singleRequest = ResolverOptions(rawValue: 1 << 1)
     /// `single-request-reopen`: like single-request, AAAA from a new socket (RES_SNGLKUPREOP).
-    public static let singleRequestReopen = ResolverOptions(rawValue: 1 << 2)
+    package static let singleRequestReopen = ResolverOptions(rawValue: 1 << 2)
     /// `use-vc`: TCP for every query (RES_USEVC).
-    public static let useVC = ResolverOptions(rawValue: 1 << 3)
+    package static let useVC = ResolverOptions(rawValue: 1 << 3)
     /// `edns0`: an OPT record in every query (RES_USE_EDNS0).
-    public static let edns0 = ResolverOptions(rawValue: 1 << 4)
+    package static let edns0 = ResolverOptions(rawValue: 1 << 4)
     /// `no-aaaa` (glibc ≥ 2.36): no AAAA queries; AF_UNSPEC asks for A only (RES_NOAAAA).
-    public static let noAAAA = ResolverOptions(rawValue: 1 << 5)
+    package static let noAAAA = ResolverOptions(rawValue: 1 << 5)
     /// `trust-ad`: keep the AD bit (no effect on what is sent).
-    public static let trustAD = ResolverOptions(rawValue: 1 << 6)
+    package static let trustAD = ResolverOptions(rawValue: 1 << 6)
     /// `no-tld-query`: never ask for a dotless name as-is (RES_NOTLDQUERY).
-    public static let noTLDQuery = ResolverOptions(rawValue: 1 << 7)
+    package static let noTLDQuery = ResolverOptions(rawValue: 1 << 7)
     /// `inet6`, `no-reload`, `debug`, `no-check-names`: accepted, no effect on the queries.
-    public static let inert = ResolverOptions(rawValue: 1 << 8)
+    package static let inert = ResolverOptions(rawValue: 1 << 8)
 
     /// glibc's option words (resolv/res_init.c `res_setoptions`), matched as prefixes in this
     /// order, as glibc does: `single-request-reopen` must come before `single-request`.
@@ -44,7 +44,7 @@ public struct ResolverOptions: OptionSet, Sendable, Hashable {
     ]
 
     /// The words of the options set, in glibc's table order (for reports).
-    public var words: [String] {
+    package var words: [String] {
         var seen = ResolverOptions()
         var out: [String] = []
         for (word, flag) in ResolverOptions.glibcWords where flag != .inert && contains(flag) && !seen.contains(flag) {

@@ -7,8 +7,8 @@ import Foundation
 /// binary was built in (walking up from the executable, so `.build/debug/clusterdns` finds the
 /// checkout); `Zones/manifests` under the current directory; the installed copies
 /// `/usr/local/share/clusterdns/manifests` and `/usr/share/clusterdns/manifests`.
-public enum ExampleCluster {
-    public static func candidates(executable: String, currentDirectory: String,
+package enum ExampleCluster {
+    package static func candidates(executable: String, currentDirectory: String,
                                   environment: [String: String]) -> [String] {
         var out: [String] = []
         if let explicit = environment["CLUSTERDNS_EXAMPLES"], !explicit.isEmpty { out.append(explicit) }
@@ -24,7 +24,7 @@ public enum ExampleCluster {
     }
 
     /// The first candidate directory that exists, or nil.
-    public static func locate(executable: String = CommandLine.arguments.first ?? "",
+    package static func locate(executable: String = CommandLine.arguments.first ?? "",
                               currentDirectory: String = FileManager.default.currentDirectoryPath,
                               environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         var isDirectory: ObjCBool = false

@@ -12,8 +12,8 @@ import Plugins
 /// marked guess instead of a made-up answer (`UpstreamGuess`): names outside every server
 /// block's zones, names `forward` takes, and queries another plugin suspends. See
 /// `upstreamGuess(for:isSearchExpansion:)`; `--server` gives real answers instead.
-public final class InProcessResolver: Resolver {
-    public let label: String
+package final class InProcessResolver: Resolver {
+    package let label: String
     let configuration: ServerConfiguration
     let engine: QueryEngine
     let tables: [(port: UInt16, zones: ZoneTable)]
@@ -34,7 +34,7 @@ public final class InProcessResolver: Resolver {
     ///     `autopath` would look up).
     /// - Throws: `SimulatorError` naming file:line for a Corefile the server rejects, or the
     ///   plugin that failed to start.
-    public init(corefile text: String, fileName: String, baseDirectory: String, manifestsDirectory: String?,
+    package init(corefile text: String, fileName: String, baseDirectory: String, manifestsDirectory: String?,
                 client: IPAddress = .v4(IPv4Address(10, 244, 0, 10)), label: String? = nil,
                 logger: Logger? = nil) throws(SimulatorError) {
         let corefile: Corefile
@@ -89,13 +89,13 @@ public final class InProcessResolver: Resolver {
 
 
     /// Every zone the configuration serves on the port queries go to.
-    public var zones: [DomainName] {
+    package var zones: [DomainName] {
         configuration.blocks.filter { $0.port == port }.flatMap(\.zones)
     }
 
     /// The cluster domain: the first forward (non-reverse, non-root) zone of the `kubernetes`
     /// directive (its arguments, else its block's keys), nil when there is none.
-    public var clusterZone: DomainName? {
+    package var clusterZone: DomainName? {
         for block in configuration.blocks {
             for directive in block.block.directives(named: "kubernetes") {
                 let own = directive.arguments.compactMap { try? DomainName($0.text) }
@@ -107,12 +107,12 @@ public final class InProcessResolver: Resolver {
     }
 
     /// True when some server block on the query port serves `name`.
-    public func serves(_ name: DomainName) -> Bool {
+    package func serves(_ name: DomainName) -> Bool {
         guard let table = tables.first(where: { $0.port == port })?.zones else { return false }
         return name.wire.withUnsafeBytes { table.chain(for: $0) != nil }
     }
 
-    public func exchange(_ queries: [ResolverQuery], server: Int, transport: QueryTransport,
+    package func exchange(_ queries: [ResolverQuery], server: Int, transport: QueryTransport,
                          timeout: Duration) -> [ResolverResult] {
         queries.map { answer($0, transport: transport) }
     }
@@ -150,7 +150,7 @@ public final class InProcessResolver: Resolver {
     /// expansion (`name.ec2.internal`) does not exist; neither does a name without a plausible
     /// top-level domain (`db`, `postgres-2.postgres-headless`: its last label is no TLD, which
     /// is letters only, or `xn--`); anything else (`api.example.com`) is assumed to exist.
-    public static func upstreamGuess(for name: DomainName, isSearchExpansion: Bool) -> UpstreamGuess {
+    package static func upstreamGuess(for name: DomainName, isSearchExpansion: Bool) -> UpstreamGuess {
         if isSearchExpansion { return .nxdomain }
         let labels = name.labels
         guard labels.count >= 2, let tld = labels.last, tld.count >= 2 else { return .nxdomain }
@@ -168,7 +168,7 @@ public final class InProcessResolver: Resolver {
 
     /// The Corefile used when the user gives none: the kubeadm cluster block, answering from
     /// the manifests given with `--manifests` (or the example cluster).
-    public static func defaultCorefile(zone: String) -> String {
+    package static func defaultCorefile(zone: String) -> String {
         let zone = ResolvConf.trimmingDots(zone)
         return """
             \(zone) in-addr.arpa ip6.arpa {

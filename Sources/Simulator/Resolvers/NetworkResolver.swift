@@ -1,4 +1,5 @@
 import DNSWire
+import SystemCalls
 
 #if canImport(Glibc)
 import Glibc
@@ -10,15 +11,15 @@ import Glibc
 /// The socket is connected, as glibc's is, so an ICMP port-unreachable shows up as
 /// `ECONNREFUSED` (`ResolverResult.connectionRefused`) instead of a timeout. A simulation of a
 /// timeout waits for real: glibc's defaults cost 5 s per try.
-public final class NetworkResolver: Resolver {
-    public let server: ServerAddress
-    public var label: String { "server \(server)" }
+package final class NetworkResolver: Resolver {
+    package let server: ServerAddress
+    package var label: String { "server \(server)" }
 
-    public init(server: ServerAddress) {
+    package init(server: ServerAddress) {
         self.server = server
     }
 
-    public func exchange(_ queries: [ResolverQuery], server _: Int, transport: QueryTransport,
+    package func exchange(_ queries: [ResolverQuery], server _: Int, transport: QueryTransport,
                          timeout: Duration) -> [ResolverResult] {
         let messages = queries.map { query in
             Message.query(id: UInt16.random(in: 1...UInt16.max), name: query.name, type: query.type, recursionDesired: true,
@@ -32,64 +33,61 @@ public final class NetworkResolver: Resolver {
 
     // MARK: Sockets
 
-    /// A socket connected to the server, or nil with the connect error.
-    func connectedSocket(type: Int32, timeout: Duration) -> (fd: Int32, refused: Bool)? {
-        let family = server.address.recordType == .a ? AF_INET : AF_INET6
-        let fd = socket(family, type | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        var storage = sockaddr_storage()
-        var length: socklen_t
+    /// The server as a socket address.
+    var socketAddress: SocketAddress {
         switch server.address {
         case .v4(let v4):
-            var a = sockaddr_in()
-            a.sin_family = sa_family_t(AF_INET)
-            a.sin_port = server.port.bigEndian
-            a.sin_addr.s_addr = v4.rawValue.bigEndian
-            withUnsafeBytes(of: a) { src in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: src) } }
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            return SocketAddress(ipv4: v4.octets, port: server.port)
         case .v6(let v6):
-            var a = sockaddr_in6()
-            a.sin6_family = sa_family_t(AF_INET6)
-            a.sin6_port = server.port.bigEndian
-            withUnsafeMutableBytes(of: &a.sin6_addr) { raw in
-                for i in 0..<16 { raw[i] = v6.octet(i) }
-            }
-            withUnsafeBytes(of: a) { src in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: src) } }
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            var bytes = [UInt8](repeating: 0, count: 16)
+            for i in 0..<16 { bytes[i] = v6.octet(i) }
+            return bytes.withUnsafeBytes { SocketAddress(ipv6: $0, port: server.port) }
         }
-        let flags = fcntl(fd, F_GETFL)
-        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
-        let result = withUnsafePointer(to: &storage) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
+    }
+
+    /// A non-blocking socket connected to the server (a stream's connect waited for within
+    /// `timeout`), `refused` when the server answered the connect with a reset, or nil when the
+    /// socket cannot be opened or connected in time.
+    func connectedSocket(_ kind: ClientSocket.Kind, timeout: Duration) -> (fd: Int32, refused: Bool)? {
+        let fd: Int32
+        do {
+            let (socket, connected) = try ClientSocket.open(kind, to: socketAddress, nonBlocking: true)
+            fd = socket
+            if connected { return (fd, false) }
+        } catch {
+            return error.errno == ECONNREFUSED ? (-1, true) : nil
         }
-        if result != 0 && errno != EINPROGRESS {
-            let refused = errno == ECONNREFUSED
-            close(fd)
-            return refused ? (-1, true) : nil
-        }
-        if result != 0 {
-            // TCP connect in progress: wait for it within the timeout.
-            var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            let ready = poll(&pfd, 1, Int32(clamping: NetworkResolver.milliseconds(timeout)))
-            var error: Int32 = 0
-            var size = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size)
-            if ready <= 0 || error != 0 {
-                close(fd)
-                return error == ECONNREFUSED ? (-1, true) : nil
-            }
+        // A stream's connect in progress: wait for it within the timeout. poll fails only with
+        // ENOMEM here (one valid descriptor); that counts as the connect not finishing in time.
+        let ready = (try? Syscall.poll(fd: fd, events: Int16(POLLOUT), timeout: NetworkResolver.pollTimeout(timeout))) ?? 0
+        let error = ready == 0 ? ETIMEDOUT : ClientSocket.pendingError(fd: fd)
+        if error != 0 {
+            Syscall.close(fd: fd)
+            return error == ECONNREFUSED ? (-1, true) : nil
         }
         return (fd, false)
     }
 
-    static func milliseconds(_ duration: Duration) -> Int {
-        Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000)
+    /// `duration` in whole milliseconds for `poll`, at least 1.
+    static func pollTimeout(_ duration: Duration) -> Int32 {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: max(1, milliseconds))
     }
 
-    static func now() -> Duration {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return .seconds(ts.tv_sec) + .nanoseconds(ts.tv_nsec)
+    static func now() -> ContinuousClock.Instant { ContinuousClock.now }
+
+    /// Sends `bytes` on the connected socket (`MSG_NOSIGNAL`: a reset is an error, not SIGPIPE).
+    static func send(fd: Int32, _ bytes: ArraySlice<UInt8>) throws(SystemError) -> IOResult<Int> {
+        try bytes.withUnsafeBytes { raw in
+            Result { () throws(SystemError) in try Syscall.send(fd: fd, buffer: raw, flags: Int32(MSG_NOSIGNAL)) }
+        }.get()
+    }
+
+    /// Receives into the whole of `buffer`.
+    static func receive(fd: Int32, into buffer: inout [UInt8]) throws(SystemError) -> IOResult<Int> {
+        try buffer.withUnsafeMutableBytes { raw in
+            Result { () throws(SystemError) in try Syscall.recv(fd: fd, buffer: raw, flags: 0) }
+        }.get()
     }
 
     /// Index of the query `reply` answers: same ID, same question.
@@ -105,35 +103,39 @@ public final class NetworkResolver: Resolver {
 
     func exchangeUDP(_ messages: [Message], timeout: Duration) -> [ResolverResult] {
         var results = [ResolverResult?](repeating: nil, count: messages.count)
-        guard let (fd, refused) = connectedSocket(type: Int32(SOCK_DGRAM.rawValue), timeout: timeout), !refused else {
+        guard let (fd, refused) = connectedSocket(.datagram, timeout: timeout), !refused else {
             return Array(repeating: .connectionRefused, count: messages.count)
         }
-        defer { close(fd) }
+        defer { Syscall.close(fd: fd) }
         let start = NetworkResolver.now()
         for message in messages {
             guard let bytes = message.encoded() else { continue }
-            let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            // An ICMP port unreachable for an earlier datagram surfaces on the next call on the
-            // socket, which may be this send.
-            if sent < 0 && errno == ECONNREFUSED {
-                return Array(repeating: .connectionRefused, count: messages.count)
+            do {
+                _ = try NetworkResolver.send(fd: fd, bytes[...])
+            } catch {
+                // An ICMP port unreachable for an earlier datagram surfaces on the next call on
+                // the socket, which may be this send. Other errors (ENOBUFS) lose this query: it
+                // times out, as glibc's would.
+                if error.errno == ECONNREFUSED {
+                    return Array(repeating: .connectionRefused, count: messages.count)
+                }
             }
         }
         var buffer = [UInt8](repeating: 0, count: 65_535)
-        while results.contains(where: { $0 == nil }) {
+        receiving: while results.contains(where: { $0 == nil }) {
             let left = timeout - (NetworkResolver.now() - start)
             guard left > .zero else { break }
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pfd, 1, Int32(clamping: max(1, NetworkResolver.milliseconds(left))))
-            if ready < 0 && errno == EINTR { continue }
-            guard ready > 0 else { break }
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                if errno == ECONNREFUSED {
+            let n: Int
+            do {
+                guard try Syscall.poll(fd: fd, events: Int16(POLLIN), timeout: NetworkResolver.pollTimeout(left)) != 0 else { break }
+                let result = try NetworkResolver.receive(fd: fd, into: &buffer)
+                guard case .processed(let count) = result else { continue }
+                n = count
+            } catch {
+                if error.errno == ECONNREFUSED {
                     for i in results.indices where results[i] == nil { results[i] = .connectionRefused }
                 }
-                break
+                break receiving
             }
             let elapsed = NetworkResolver.now() - start
             guard let reply = try? Message(parsing: Array(buffer[0..<n])), reply.header.isResponse,
@@ -148,32 +150,34 @@ public final class NetworkResolver: Resolver {
     func exchangeTCP(_ messages: [Message], timeout: Duration) -> [ResolverResult] {
         var results = [ResolverResult?](repeating: nil, count: messages.count)
         let start = NetworkResolver.now()
-        guard let (fd, refused) = connectedSocket(type: Int32(SOCK_STREAM.rawValue), timeout: timeout) else {
+        guard let (fd, refused) = connectedSocket(.stream, timeout: timeout) else {
             return Array(repeating: .timeout, count: messages.count)
         }
         if refused { return Array(repeating: .connectionRefused, count: messages.count) }
-        defer { close(fd) }
+        defer { Syscall.close(fd: fd) }
         var out: [UInt8] = []
         for message in messages {
             guard let bytes = message.encoded() else { continue }
             out += [UInt8(bytes.count >> 8), UInt8(bytes.count & 0xFF)] + bytes
         }
+        // Any failure to write or read (a reset, a closed connection) leaves the unanswered
+        // queries timed out, as a stub sees them.
         var written = 0
         while written < out.count {
-            let n = out[written...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n > 0 {
-                written += n
-                continue
-            }
-            if n < 0 && (errno == EAGAIN || errno == EINTR) {
-                var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            do {
+                let result = try NetworkResolver.send(fd: fd, out[written...])
+                if case .processed(let n) = result, n > 0 {
+                    written += n
+                    continue
+                }
                 let left = timeout - (NetworkResolver.now() - start)
-                guard left > .zero, poll(&pfd, 1, Int32(clamping: max(1, NetworkResolver.milliseconds(left)))) > 0 else {
+                guard left > .zero,
+                      try Syscall.poll(fd: fd, events: Int16(POLLOUT), timeout: NetworkResolver.pollTimeout(left)) != 0 else {
                     return results.map { $0 ?? .timeout }
                 }
-                continue
+            } catch {
+                return results.map { $0 ?? .timeout }
             }
-            return results.map { $0 ?? .timeout }
         }
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_535)
@@ -191,14 +195,15 @@ public final class NetworkResolver: Resolver {
             guard results.contains(where: { $0 == nil }) else { break }
             let left = timeout - (NetworkResolver.now() - start)
             guard left > .zero else { break }
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pfd, 1, Int32(clamping: max(1, NetworkResolver.milliseconds(left))))
-            if ready < 0 && errno == EINTR { continue }
-            guard ready > 0 else { break }
-            let n = recv(fd, &chunk, chunk.count, 0)
-            if n < 0 && (errno == EAGAIN || errno == EINTR) { continue }
-            guard n > 0 else { break }
-            received += chunk[0..<n]
+            do {
+                guard try Syscall.poll(fd: fd, events: Int16(POLLIN), timeout: NetworkResolver.pollTimeout(left)) != 0 else { break }
+                let result = try NetworkResolver.receive(fd: fd, into: &chunk)
+                guard case .processed(let n) = result else { continue }
+                guard n > 0 else { break }
+                received += chunk[0..<n]
+            } catch {
+                break
+            }
         }
         return results.map { $0 ?? .timeout }
     }

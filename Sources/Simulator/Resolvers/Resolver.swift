@@ -6,7 +6,7 @@ import DNSWire
 /// The stub-resolver algorithms (`GlibcLookup`, `MuslLookup`) decide what to send and when; a
 /// `Resolver` only answers. It is called in the order the stub would send, so a real server
 /// sees the same sequence of queries a pod would send.
-public protocol Resolver: AnyObject {
+package protocol Resolver: AnyObject {
     /// How the report names the source of answers ("in-process: Corefile", "127.0.0.1:53").
     var label: String { get }
     /// Sends `queries` together, as a stub sends A and AAAA back to back from one socket, to

@@ -1,24 +1,24 @@
 import DNSWire
 
 /// UDP, or TCP after a truncated answer (or with `use-vc`).
-public enum QueryTransport: String, Sendable, Hashable, CustomStringConvertible {
+package enum QueryTransport: String, Sendable, Hashable, CustomStringConvertible {
     case udp, tcp
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// One query as the stub resolver builds it.
-public struct ResolverQuery: Sendable, Hashable {
+package struct ResolverQuery: Sendable, Hashable {
     /// The name exactly as sent, in the application's case.
-    public var name: DomainName
-    public var type: RecordType
+    package var name: DomainName
+    package var type: RecordType
     /// glibc adds an OPT record only with `options edns0`; musl never does.
-    public var edns: Bool
+    package var edns: Bool
     /// True when the name is the application's name with a search domain appended; false for
     /// the name as written. An in-process resolver uses it to guess how the upstream would
     /// answer names it cannot see (`UpstreamGuess`).
-    public var isSearchExpansion: Bool
+    package var isSearchExpansion: Bool
 
-    public init(name: DomainName, type: RecordType, edns: Bool = false, isSearchExpansion: Bool = false) {
+    package init(name: DomainName, type: RecordType, edns: Bool = false, isSearchExpansion: Bool = false) {
         self.name = name
         self.type = type
         self.edns = edns
@@ -27,7 +27,7 @@ public struct ResolverQuery: Sendable, Hashable {
 }
 
 /// What became of one query.
-public enum ResolverResult: Sendable, Equatable {
+package enum ResolverResult: Sendable, Equatable {
     /// A reply arrived after `elapsed`.
     case reply(ResolverReply, elapsed: Duration)
     /// Nothing arrived within the timeout (lost, dropped, or a server that never answers).

@@ -1,19 +1,19 @@
 import DNSWire
 
 /// The parts of a reply a stub resolver looks at, plus the records for the report.
-public struct ResolverReply: Sendable, Equatable {
-    public var rcode: ResponseCode
-    public var authoritative: Bool
-    public var recursionAvailable: Bool
-    public var truncated: Bool
-    public var answers: [ResourceRecord]
-    public var authorityCount: Int
-    public var additionalCount: Int
+package struct ResolverReply: Sendable, Equatable {
+    package var rcode: ResponseCode
+    package var authoritative: Bool
+    package var recursionAvailable: Bool
+    package var truncated: Bool
+    package var answers: [ResourceRecord]
+    package var authorityCount: Int
+    package var additionalCount: Int
     /// Set when no server produced this reply: an in-process simulation's stand-in for what
     /// the upstream resolver would say about a name outside the cluster zones.
-    public var guess: UpstreamGuess?
+    package var guess: UpstreamGuess?
 
-    public init(rcode: ResponseCode, authoritative: Bool = true, recursionAvailable: Bool = true, truncated: Bool = false,
+    package init(rcode: ResponseCode, authoritative: Bool = true, recursionAvailable: Bool = true, truncated: Bool = false,
                 answers: [ResourceRecord] = [], authorityCount: Int = 0, additionalCount: Int = 0,
                 guess: UpstreamGuess? = nil) {
         self.rcode = rcode
@@ -27,7 +27,7 @@ public struct ResolverReply: Sendable, Equatable {
     }
 
     /// The reply as parsed off the wire.
-    public init(message: Message) {
+    package init(message: Message) {
         self.init(rcode: message.rcode, authoritative: message.header.authoritative,
                   recursionAvailable: message.header.recursionAvailable, truncated: message.header.truncated,
                   answers: message.answers, authorityCount: message.authorities.count,
@@ -35,25 +35,25 @@ public struct ResolverReply: Sendable, Equatable {
     }
 
     /// ANCOUNT as the C code tests it; a guessed positive answer counts as one record.
-    public var answerCount: Int { guess == .resolves ? max(answers.count, 1) : answers.count }
+    package var answerCount: Int { guess == .resolves ? max(answers.count, 1) : answers.count }
 
     /// NOERROR with no answer records.
-    public var isNoData: Bool { rcode == .noError && answerCount == 0 }
+    package var isNoData: Bool { rcode == .noError && answerCount == 0 }
 
     /// SERVFAIL, NOTIMP or REFUSED: the replies glibc's `send_dg` and musl's `res_msend`
     /// treat as "this server did not answer".
-    public var isServerRejection: Bool { rcode == .serverFailure || rcode == .notImplemented || rcode == .refused }
+    package var isServerRejection: Bool { rcode == .serverFailure || rcode == .notImplemented || rcode == .refused }
 
     /// glibc `send_dg`'s "referred query": NOERROR, no answer, AA, RA and ARCOUNT all zero —
     /// treated like a rejection (try the next server).
-    public var isReferral: Bool {
+    package var isReferral: Bool {
         rcode == .noError && answerCount == 0 && !authoritative && !recursionAvailable && additionalCount == 0
     }
 }
 
 /// What an in-process simulation assumed for a name it cannot answer (outside every cluster
 /// zone: in a real cluster the `forward` plugin sends it upstream).
-public enum UpstreamGuess: String, Sendable, Hashable {
+package enum UpstreamGuess: String, Sendable, Hashable {
     /// Assumed to exist upstream: the name as the application wrote it, with a plausible
     /// top-level domain (`api.example.com`).
     case resolves

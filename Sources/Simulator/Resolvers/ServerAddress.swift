@@ -2,17 +2,17 @@ import DNSWire
 
 /// An IP address and port to send queries to: `10.96.0.10`, `10.96.0.10:53`, `[fd00::a]:53`.
 /// Host names are refused: a DNS tool must not depend on DNS to find its server.
-public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
-    public var address: IPAddress
-    public var port: UInt16
+package struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
+    package var address: IPAddress
+    package var port: UInt16
 
-    public init(address: IPAddress, port: UInt16 = 53) {
+    package init(address: IPAddress, port: UInt16 = 53) {
         self.address = address
         self.port = port
     }
 
     /// Parses `IP`, `IPv4:PORT` or `[IPv6]:PORT`.
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]"), let address = IPAddress(text[text.index(after: text.startIndex)..<close]) else {
                 return nil
@@ -35,7 +35,7 @@ public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
         self.init(address: address, port: port)
     }
 
-    public var description: String {
+    package var description: String {
         switch address {
         case .v4: "\(address):\(port)"
         case .v6: "[\(address)]:\(port)"

@@ -2,8 +2,8 @@ import DNSWire
 
 /// One concrete way to make a lookup cheaper or make it work, with the query count it would
 /// cost, computed from the trace (no extra queries are sent to find out).
-public struct Advice: Sendable, Equatable {
-    public enum Kind: String, Sendable, Hashable {
+package struct Advice: Sendable, Equatable {
+    package enum Kind: String, Sendable, Hashable {
         /// Write the name that resolved as an FQDN, with a trailing dot.
         case fqdn
         /// Lower `ndots` so the name is tried as written first.
@@ -18,14 +18,14 @@ public struct Advice: Sendable, Equatable {
         case timeout
     }
 
-    public var kind: Kind
-    public var text: String
+    package var kind: Kind
+    package var text: String
     /// Queries the lookup would cost with this change, when that is computable.
-    public var queryCount: Int?
+    package var queryCount: Int?
     /// For `.ndots`: the value to use.
-    public var ndots: Int?
+    package var ndots: Int?
 
-    public init(kind: Kind, text: String, queryCount: Int? = nil, ndots: Int? = nil) {
+    package init(kind: Kind, text: String, queryCount: Int? = nil, ndots: Int? = nil) {
         self.kind = kind
         self.text = text
         self.queryCount = queryCount

@@ -1,7 +1,7 @@
 import DNSWire
 
 /// How a lookup ended.
-public enum LookupOutcome: Sendable, Equatable {
+package enum LookupOutcome: Sendable, Equatable {
     /// The application gets these records, from this candidate name.
     case resolved(name: DomainName, records: [ResourceRecord])
     /// The application gets an error.
@@ -11,7 +11,7 @@ public enum LookupOutcome: Sendable, Equatable {
 }
 
 /// The error an application sees, named as the C library names it.
-public enum LookupError: String, Sendable, Hashable, CustomStringConvertible {
+package enum LookupError: String, Sendable, Hashable, CustomStringConvertible {
     /// getaddrinfo: "Name or service not known".
     case eaiNoName = "EAI_NONAME"
     /// getaddrinfo (glibc): "No address associated with hostname".
@@ -29,10 +29,10 @@ public enum LookupError: String, Sendable, Hashable, CustomStringConvertible {
     /// res_search h_errno: REFUSED, FORMERR, NOTIMP or a name that cannot be sent.
     case noRecovery = "NO_RECOVERY"
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 
     /// The text `gai_strerror`/`hstrerror` gives the application.
-    public var message: String {
+    package var message: String {
         switch self {
         case .eaiNoName: "Name or service not known"
         case .eaiNoData: "No address associated with hostname"

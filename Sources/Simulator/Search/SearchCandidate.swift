@@ -1,16 +1,16 @@
 import DNSWire
 
 /// A name the stub resolver will try, in order.
-public struct SearchCandidate: Sendable, Equatable {
+package struct SearchCandidate: Sendable, Equatable {
     /// The text the C library builds: the name, or `name.domain`.
-    public var text: String
+    package var text: String
     /// The search domain appended; nil for the name as written.
-    public var domain: String?
+    package var domain: String?
 
-    public init(text: String, domain: String?) {
+    package init(text: String, domain: String?) {
         self.text = text
         self.domain = domain
     }
 
-    public var isSearchExpansion: Bool { domain != nil }
+    package var isSearchExpansion: Bool { domain != nil }
 }

@@ -1,13 +1,13 @@
 import DNSWire
 
 /// Runs a stub-resolver lookup against a `Resolver` and explains the result.
-public enum Simulation {
+package enum Simulation {
     /// Simulates `request` with answers from `resolver`.
     ///
     /// IP literals are not looked up (both libraries return them without DNS). Everything else
     /// goes through `GlibcLookup` or `MuslLookup`, which call `resolver` once per exchange, in
     /// the order the real library would send.
-    public static func run(_ request: SimulationRequest, resolver: any Resolver) -> SimulationReport {
+    package static func run(_ request: SimulationRequest, resolver: any Resolver) -> SimulationReport {
         let trace: LookupTrace
         if request.kind.isAddressLookup, IPAddress(request.name) != nil {
             trace = LookupTrace(candidates: [], attempts: [],

@@ -1,14 +1,14 @@
 import DNSWire
 
 /// A finished simulation: the request, every query, the outcome and the advice.
-public struct SimulationReport: Sendable {
-    public var request: SimulationRequest
+package struct SimulationReport: Sendable {
+    package var request: SimulationRequest
     /// Where answers came from (`Resolver.label`).
-    public var source: String
-    public var trace: LookupTrace
-    public var advice: [Advice]
+    package var source: String
+    package var trace: LookupTrace
+    package var advice: [Advice]
 
-    public init(request: SimulationRequest, source: String, trace: LookupTrace, advice: [Advice]) {
+    package init(request: SimulationRequest, source: String, trace: LookupTrace, advice: [Advice]) {
         self.request = request
         self.source = source
         self.trace = trace
@@ -16,24 +16,24 @@ public struct SimulationReport: Sendable {
     }
 
     /// Every packet the stub sent (retries included).
-    public var queryCount: Int { trace.attempts.count }
+    package var queryCount: Int { trace.attempts.count }
 
     /// Queries whose reply added nothing to the final answer.
-    public var wastedCount: Int { trace.attempts.filter { !$0.used }.count }
+    package var wastedCount: Int { trace.attempts.filter { !$0.used }.count }
 
     /// The candidate name that produced the answer, with a trailing dot.
-    public var resolvedName: DomainName? {
+    package var resolvedName: DomainName? {
         if case .resolved(let name, _) = trace.outcome { return name }
         return nil
     }
 
     /// The rcode that ended the lookup: NOERROR when resolved; otherwise the last reply's
     /// rcode, or nil when the last query got no reply at all.
-    public var finalRcode: ResponseCode? {
+    package var finalRcode: ResponseCode? {
         if resolvedName != nil { return .noError }
         return trace.attempts.last?.reply?.rcode
     }
 
     /// True when some reply was assumed rather than received (in-process, outside the zone).
-    public var usedGuesses: Bool { trace.attempts.contains { $0.reply?.guess != nil } }
+    package var usedGuesses: Bool { trace.attempts.contains { $0.reply?.guess != nil } }
 }

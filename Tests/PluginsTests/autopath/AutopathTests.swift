@@ -75,6 +75,38 @@ final class FakePathProvider: PluginFactory, AutoPathProvider, SearchPathReader,
     func makeSearchPathReader() -> any SearchPathReader { self }
 }
 
+/// A stand-in for the kubernetes plugin's factory that counts how its search paths are read: the
+/// shared lookup (`searchPath(forClient:)`, which the real plugin answers under the index cell's
+/// lock) apart from the per-worker readers' lookups (lock-free in the real plugin).
+final class CountingPathProvider: PluginFactory, AutoPathProvider, @unchecked Sendable {
+    // @unchecked: the counts are touched by the test's one thread only.
+    final class Reader: SearchPathReader {
+        let paths: [IPAddress: [DomainName]]
+        var lookups = 0
+        init(_ paths: [IPAddress: [DomainName]]) { self.paths = paths }
+        func searchPath(forClient address: IPAddress) -> [DomainName]? {
+            lookups += 1
+            return paths[address]
+        }
+    }
+
+    let name = "kubernetes"
+    let paths: [IPAddress: [DomainName]]
+    private(set) var sharedLookups = 0
+    private(set) var readers: [Reader] = []
+    init(_ paths: [IPAddress: [DomainName]]) { self.paths = paths }
+    func makeHandler(worker: WorkerContext) -> (any PluginHandler)? { nil }
+    func searchPath(forClient address: IPAddress) -> [DomainName]? {
+        sharedLookups += 1
+        return paths[address]
+    }
+    func makeSearchPathReader() -> any SearchPathReader {
+        let reader = Reader(paths)
+        readers.append(reader)
+        return reader
+    }
+}
+
 enum AutopathFixture {
     static let podSearch = "search default.svc.cluster.local svc.cluster.local cluster.local example.internal\noptions ndots:5\n"
 
@@ -289,6 +321,28 @@ enum AutopathFixture {
         #expect(zone.asked == ["web.default.other.svc.cluster.local.", "web.default.svc.cluster.local."])
         _ = try harness.query("web.default.other.svc.cluster.local.", .a, client: .v4(IPv4Address(10, 0, 9, 9)))
         #expect(zone.asked.count == 3)
+    }
+
+    @Test("autopath @kubernetes reads each query's search path through the worker's reader, never the provider's shared lookup")
+    func noSharedLookupPerQuery() throws {
+        let pod: IPAddress = .v4(IPv4Address(10, 0, 0, 7))
+        let provider = CountingPathProvider([pod: ["other.svc.cluster.local.", "svc.cluster.local.", "cluster.local."]])
+        var implemented = Directives.implemented
+        implemented["kubernetes"] = DirectiveSpec { _, _ in provider }
+        let corefile = try CorefileFixture.corefile(".:53 {\n autopath @kubernetes\n kubernetes\n}\n")
+        let configuration = try ServerConfiguration.build(corefile, manifestsDirectory: nil, baseDirectory: "/",
+                                                          implemented: implemented)
+        let autopath = try #require(configuration.blocks[0].factories.first as? AutopathPlugin)
+        // The factory's own wiring, as a worker gets it.
+        let handler = try #require(autopath.makeHandler(worker: WorkerContext(index: 0, workerCount: 1)))
+        let harness = ChainHarness(handlers: [handler, FakeZone(Self.cluster)], names: ["autopath", "zone"])
+        for id in 1...100 {
+            let reply = try harness.query("web.default.other.svc.cluster.local.", .a, id: UInt16(id), client: pod)
+            #expect(reply.answers.first?.rdata == .cname("web.default.svc.cluster.local."))
+        }
+        #expect(provider.sharedLookups == 0)
+        #expect(provider.readers.count == 1)
+        #expect(provider.readers.first?.lookups == 100)
     }
 
     @Test("a long answer is cut for a small client like any other")

@@ -4,12 +4,12 @@ import Testing
 @testable import Plugins
 
 @Suite struct ErrorsPluginTests {
-    func setUp(_ text: String, chain: [any PluginHandler], names: [String]) throws -> (TestEngine, CapturedStream, ErrorsPlugin) {
+    func setUp(_ text: String, chain: [any PluginHandler], names: [String]) throws -> (ChainHarness, CapturedStream, ErrorsPlugin) {
         let captured = CapturedStream()
         let parsed = try #require(try OpsFixture.factory(text, as: ErrorsPlugin.self))
         let plugin = ErrorsPlugin(config: parsed.config, stream: captured.stream)
         let handler = try #require(plugin.makeHandler(worker: WorkerContext(index: 0, workerCount: 1)))
-        let engine = TestEngine(names: ["errors"] + names, handlers: [handler] + chain)
+        let engine = ChainHarness(handlers: [handler] + chain, names: ["errors"] + names)
         return (engine, captured, plugin)
     }
 
@@ -20,9 +20,9 @@ import Testing
         let errors = ErrorsPlugin(config: parsed.config, stream: captured.stream)
         let log = LogPlugin(config: LogConfig(rules: [LogRule(scope: .root)], isPrimary: true), stream: CapturedStream().stream)
         let worker = WorkerContext(index: 0, workerCount: 1)
-        let engine = TestEngine(names: ["errors", "log"], handlers: [try #require(errors.makeHandler(worker: worker)),
-                                                                     try #require(log.makeHandler(worker: worker))])
-        let response = try #require(engine.query("Www.Example.ORG.", .a))
+        let engine = ChainHarness(handlers: [try #require(errors.makeHandler(worker: worker)),
+                                             try #require(log.makeHandler(worker: worker))], names: ["errors", "log"])
+        let response = try #require(engine.exchange("Www.Example.ORG.", .a))
         #expect(response[3] & 0x0F == 2)
         #expect(captured.lines() == ["[ERROR] plugin/errors: 2 www.example.org. A: plugin/log: no next plugin found"])
     }
@@ -32,10 +32,10 @@ import Testing
         let (engine, captured, _) = try setUp(".:53 {\n errors\n}\n",
                                               chain: [FailingPlugin(reason: "no healthy upstreams", detail: "10.0.0.1:53")],
                                               names: ["forward"])
-        _ = engine.query("svc.example.", .aaaa)
+        _ = engine.exchange("svc.example.", .aaaa)
         #expect(captured.lines() == ["[ERROR] plugin/errors: 2 svc.example. AAAA: plugin/forward: no healthy upstreams: 10.0.0.1:53"])
         let (quiet, quietCaptured, _) = try setUp(".:53 {\n errors\n}\n", chain: [FixedAnswerPlugin(rcode: .serverFailure)], names: ["fixed"])
-        _ = quiet.query("svc.example.", .a)
+        _ = quiet.exchange("svc.example.", .a)
         #expect(quietCaptured.lines().isEmpty)
     }
 
@@ -43,7 +43,7 @@ import Testing
     func consolidate() throws {
         let text = ".:53 {\n errors {\n  consolidate 30s \".* timed out$\" warning\n }\n}\n"
         let (engine, captured, plugin) = try setUp(text, chain: [FailingPlugin(reason: "upstream timed out")], names: ["forward"])
-        for i in 0..<5 { _ = engine.query(try DomainName("q\(i).example."), .a) }
+        for i in 0..<5 { _ = engine.exchange(try DomainName("q\(i).example."), .a) }
         #expect(captured.lines().isEmpty)
         // No worker loop in-process: the period ends when the plugin stops, as on shutdown.
         plugin.stop()
@@ -54,11 +54,11 @@ import Testing
     func showFirst() throws {
         let text = ".:53 {\n errors {\n  consolidate 5m \"timed out\" info show_first\n }\n}\n"
         let (engine, captured, plugin) = try setUp(text, chain: [FailingPlugin(reason: "upstream timed out")], names: ["forward"])
-        _ = engine.query("one.example.", .a)
+        _ = engine.exchange("one.example.", .a)
         plugin.stop()
         #expect(captured.lines() == ["[INFO] plugin/errors: 2 one.example. A: plugin/forward: upstream timed out"])
         let (engine2, captured2, plugin2) = try setUp(text, chain: [FailingPlugin(reason: "upstream timed out")], names: ["forward"])
-        for name in ["a.example.", "b.example.", "c.example."] { _ = engine2.query(try DomainName(name), .a) }
+        for name in ["a.example.", "b.example.", "c.example."] { _ = engine2.exchange(try DomainName(name), .a) }
         plugin2.stop()
         #expect(captured2.lines() == [
             "[INFO] plugin/errors: 2 a.example. A: plugin/forward: upstream timed out",
@@ -70,13 +70,13 @@ import Testing
     func patternOrder() throws {
         let text = ".:53 {\n errors {\n  consolidate 1m \"^plugin/forward\"\n  consolidate 1m \"timed out\" warning\n }\n}\n"
         let (engine, captured, plugin) = try setUp(text, chain: [FailingPlugin(reason: "upstream timed out")], names: ["forward"])
-        _ = engine.query("x.example.", .a)
-        _ = engine.query("y.example.", .a)
+        _ = engine.exchange("x.example.", .a)
+        _ = engine.exchange("y.example.", .a)
         plugin.stop()
         #expect(captured.lines() == ["[ERROR] plugin/errors: 2 errors like '^plugin/forward' occurred in last 1m0s"])
         let (other, otherCaptured, _) = try setUp(".:53 {\n errors {\n  consolidate 1m \"^nothing\"\n }\n}\n",
                                                   chain: [FailingPlugin(reason: "refused")], names: ["forward"])
-        _ = other.query("z.example.", .a)
+        _ = other.exchange("z.example.", .a)
         #expect(otherCaptured.lines() == ["[ERROR] plugin/errors: 2 z.example. A: plugin/forward: refused"])
     }
 

@@ -4,14 +4,16 @@ import Foundation
 import Logging
 @testable import Plugins
 
-/// A Corefile's plugin chains run in-process by a real `QueryEngine`, without sockets: the
-/// plugins' own setup, handlers, hooks and subrequests, exactly as the server runs them.
-/// Shared by the zones helper's plugin tests (file, hosts, any, rewrite, loadbalance).
+/// A Corefile's plugin chains on the shared `ChainHarness`, without sockets: the plugins' own
+/// setup, handlers, hooks and subrequests, exactly as the server runs them. This type only adds
+/// the Corefile side: a scratch directory for the files it names, parsing, and starting and
+/// stopping the plugins. Used by the zone plugins' tests (file, hosts, any, rewrite, loadbalance).
 final class InProcessChain {
     let directory: URL
     let configuration: ServerConfiguration
-    let engine: QueryEngine
-    let port: UInt16
+    let harness: ChainHarness
+    var engine: QueryEngine { harness.engine }
+    var port: UInt16 { harness.port }
     private var started = false
 
     /// Parses `corefile` (files written first into a fresh directory, `{DIR}` replaced by it)
@@ -28,10 +30,7 @@ final class InProcessChain {
         for (name, spec) in extra { implemented[name] = spec }
         configuration = try ServerConfiguration.build(parsed, manifestsDirectory: nil, baseDirectory: directory.path,
                                                       implemented: implemented)
-        let worker = WorkerContext(index: 0, workerCount: 1)
-        let built = configuration.zoneTables(worker: worker)
-        port = built.tables.first?.port ?? 53
-        engine = QueryEngine(worker: worker, ports: built.tables)
+        harness = ChainHarness(configuration: configuration)
         if start { try startPlugins() }
     }
 
@@ -60,13 +59,10 @@ final class InProcessChain {
 
     /// Sends raw query octets; returns the reply octets.
     func exchange(_ packet: [UInt8], transport: Route.Transport = .udp) throws -> [UInt8] {
-        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_535, alignment: 8)
-        defer { output.deallocate() }
         let loopback = IPAddress.v4(IPv4Address(127, 0, 0, 1))
-        let route = Route(transport: transport, peerAddress: loopback, peerPort: 40_000, localAddress: loopback, localPort: port)
-        let outcome = packet.withUnsafeBytes { engine.handle(packet: $0, route: route, output: output) }
-        guard case .reply(let length) = outcome else { throw NoReply() }
-        return Array(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(output)[0..<length]))
+        guard let reply = harness.exchangeRaw(packet, transport: transport, client: loopback, local: loopback,
+                                              outputSize: harness.output.count) else { throw NoReply() }
+        return reply
     }
 
     /// One query; `edns` nil sends none (a 512-octet UDP client).

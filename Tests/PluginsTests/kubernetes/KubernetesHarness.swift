@@ -6,12 +6,14 @@ import Testing
 @testable import Plugins
 
 /// The `kubernetes` plugin run in-process: an index built from manifest text (or any snapshot)
-/// published to a plugin, its handler in a one-plugin chain, and a `QueryEngine` that answers
-/// prebuilt query packets into a reusable buffer — what a worker does, without sockets.
+/// published to a plugin, and its handler in a one-plugin chain on the shared `ChainHarness`,
+/// which answers prebuilt query packets into a reusable buffer — what a worker does, without
+/// sockets.
 final class KubernetesHarness {
     let plugin: KubernetesPlugin
-    let engine: QueryEngine
-    let output = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_535, alignment: 8)
+    let chain: ChainHarness
+    var engine: QueryEngine { chain.engine }
+    var output: UnsafeMutableRawBufferPointer { chain.output }
     let route = Route(transport: .udp, peerAddress: .v4(IPv4Address(127, 0, 0, 1)), peerPort: 40_000,
                       localAddress: .v4(IPv4Address(127, 0, 0, 1)), localPort: 53)
 
@@ -29,13 +31,8 @@ final class KubernetesHarness {
         plugin.indexes.publish(builder.build(ClusterState.build(from: snapshot), loaded: true, localAddresses: localAddresses))
         let worker = WorkerContext(index: 0, workerCount: 1)
         let handler = try replacement ?? #require(plugin.makeHandler(worker: worker))
-        let chain = ChainRuntime(zones: [.root], serverLabel: "dns://:53", names: ["kubernetes"], handlers: [handler])
-        var table = ZoneTable()
-        table.add(zone: .root, chain: chain)
-        engine = QueryEngine(worker: worker, ports: [(53, table)])
+        chain = ChainHarness(handlers: [handler], names: ["kubernetes"], worker: worker)
     }
-
-    deinit { output.deallocate() }
 
     static func config(_ options: String, zones: String = "cluster.local in-addr.arpa ip6.arpa") throws -> KubernetesConfig {
         let text = ".:53 {\n kubernetes \(zones) {\n  manifests /unused\n\(options)\n }\n}\n"
@@ -53,8 +50,7 @@ final class KubernetesHarness {
     /// Allocation-free for answers from memory.
     @inline(__always)
     func answer(_ packet: UnsafeRawBufferPointer) -> Int {
-        if case .reply(let n) = engine.handle(packet: packet, route: route, output: output) { return n }
-        return 0
+        chain.answer(packet, route: route)
     }
 
     /// Answers and parses.

@@ -5,12 +5,12 @@ import Testing
 
 @Suite struct LogPluginTests {
     /// A log plugin from `config` and an answering plugin, on a test engine, writing to a pipe.
-    func setUp(_ config: LogConfig, answer: any PluginHandler = FixedAnswerPlugin()) -> (TestEngine, CapturedStream) {
+    func setUp(_ config: LogConfig, answer: any PluginHandler = FixedAnswerPlugin()) -> (ChainHarness, CapturedStream) {
         let captured = CapturedStream()
         let plugin = LogPlugin(config: config, stream: captured.stream)
         let worker = WorkerContext(index: 0, workerCount: 1)
         let handler = plugin.makeHandler(worker: worker)
-        let engine = TestEngine(names: ["log", "fixed"], handlers: [handler ?? answer, answer])
+        let engine = ChainHarness(handlers: [handler ?? answer, answer], names: ["log", "fixed"])
         return (engine, captured)
     }
 
@@ -34,7 +34,7 @@ import Testing
     @Test("a UDP query is logged in CoreDNS's Common Log Format")
     func udpLine() throws {
         let (engine, captured) = setUp(config([LogRule(scope: .root)]))
-        let response = try #require(engine.query("WWW.Example.ORG.", .a, id: 4242))
+        let response = try #require(engine.exchange("WWW.Example.ORG.", .a, id: 4242))
         let size = querySize("www.example.org.", .a, edns: EDNS(udpPayloadSize: 1232))
         let lines = captured.lines()
         #expect(lines.count == 1)
@@ -46,11 +46,11 @@ import Testing
     @Test("TCP shows 65535 as buffer size; no EDNS shows 512; DO shows true; IPv6 clients in brackets")
     func transportsAndEDNS() throws {
         let (engine, captured) = setUp(config([LogRule(scope: .root)]))
-        _ = engine.query("a.example.", .aaaa, id: 1, transport: .tcp)
-        _ = engine.query("b.example.", .txt, id: 2, edns: nil)
-        _ = engine.query("c.example.", .srv, id: 3, peer: .v6(IPv6Address("2001:db8::7")!), peerPort: 5353,
+        _ = engine.exchange("a.example.", .aaaa, id: 1, transport: .tcp)
+        _ = engine.exchange("b.example.", .txt, id: 2, edns: nil)
+        _ = engine.exchange("c.example.", .srv, id: 3, peer: .v6(IPv6Address("2001:db8::7")!), peerPort: 5353,
                          edns: EDNS(udpPayloadSize: 4096, dnssecOK: true))
-        _ = engine.query("d.example.", .a, id: 4, edns: EDNS(udpPayloadSize: 100))
+        _ = engine.exchange("d.example.", .a, id: 4, edns: EDNS(udpPayloadSize: 100))
         let heads = captured.lines().map { splitDuration($0).0 }
         #expect(heads.count == 4)
         #expect(heads[0].hasPrefix("[INFO] 127.0.0.1:40000 - 1 \"AAAA IN a.example. tcp "))
@@ -64,10 +64,10 @@ import Testing
     @Test("only names under the rule's names are logged")
     func nameScope() throws {
         let (engine, captured) = setUp(config([LogRule(scope: "example.org.")]))
-        _ = engine.query("www.example.org.", .a)
-        _ = engine.query("EXAMPLE.ORG.", .a)
-        _ = engine.query("www.example.com.", .a)
-        _ = engine.query("badexample.org.", .a)
+        _ = engine.exchange("www.example.org.", .a)
+        _ = engine.exchange("EXAMPLE.ORG.", .a)
+        _ = engine.exchange("www.example.com.", .a)
+        _ = engine.exchange("badexample.org.", .a)
         let names = captured.lines().map { $0.split(separator: " ")[6] }
         #expect(names == ["www.example.org.", "example.org."])
     }
@@ -84,7 +84,7 @@ import Testing
         ]
         for (answer, logged) in answers {
             let (engine, captured) = setUp(config(rules), answer: answer)
-            _ = engine.query("www.example.org.", .a)
+            _ = engine.exchange("www.example.org.", .a)
             #expect(captured.lines().count == (logged ? 1 : 0))
         }
     }
@@ -93,11 +93,11 @@ import Testing
     func errorAndSuccess() throws {
         let (errorEngine, errorCaptured) = setUp(config([LogRule(scope: .root, classes: [.error])]),
                                                  answer: FixedAnswerPlugin(rcode: .serverFailure, withAnswer: false))
-        _ = errorEngine.query("x.example.", .a)
+        _ = errorEngine.exchange("x.example.", .a)
         #expect(errorCaptured.lines().first?.contains("SERVFAIL") == true)
         let (successEngine, successCaptured) = setUp(config([LogRule(scope: .root, classes: [.success])]),
                                                      answer: FixedAnswerPlugin(rcode: .noError, withAnswer: false, authority: .ns))
-        _ = successEngine.query("x.example.", .a)
+        _ = successEngine.exchange("x.example.", .a)
         #expect(successCaptured.lines().count == 1)
     }
 
@@ -106,7 +106,7 @@ import Testing
         let format = LogFormat("{proto} Request: {name} {type} {/log/class} {/log/type} {local} {>opcode} {/x/y} {nope}")
         let (engine, captured) = setUp(config([LogRule(scope: .root, format: format)]),
                                        answer: FixedAnswerPlugin(rcode: .nameError, withAnswer: false, authority: .soa))
-        _ = engine.query("gone.example.", .mx)
+        _ = engine.exchange("gone.example.", .mx)
         #expect(captured.lines() == ["[INFO] udp Request: gone.example. MX denial NXDOMAIN 127.0.0.1 0 - {nope}"])
     }
 
@@ -114,8 +114,8 @@ import Testing
     func firstRuleWins() throws {
         let rules = [LogRule(scope: "example.org.", format: LogFormat("org {name}")), LogRule(scope: .root, format: LogFormat("any {name}"))]
         let (engine, captured) = setUp(config(rules))
-        _ = engine.query("a.example.org.", .a)
-        _ = engine.query("a.example.net.", .a)
+        _ = engine.exchange("a.example.org.", .a)
+        _ = engine.exchange("a.example.net.", .a)
         #expect(captured.lines() == ["[INFO] org a.example.org.", "[INFO] any a.example.net."])
     }
 

@@ -31,39 +31,6 @@ enum OpsFixture {
     }
 }
 
-/// One worker's query engine over one server block whose chain is `handlers`.
-final class TestEngine {
-    let worker = WorkerContext(index: 0, workerCount: 1)
-    let chain: ChainRuntime
-    let engine: QueryEngine
-    let port: UInt16
-    var output = [UInt8](repeating: 0, count: 65_535)
-
-    init(zones: [DomainName] = [.root], names: [String], handlers: [any PluginHandler], port: UInt16 = 53) {
-        self.port = port
-        chain = ChainRuntime(zones: zones, serverLabel: "dns://:\(port)", names: names, handlers: handlers)
-        var table = ZoneTable()
-        for zone in zones { table.add(zone: zone, chain: chain) }
-        engine = QueryEngine(worker: worker, ports: [(port, table)])
-    }
-
-    /// Sends one query through the engine; the response octets, nil when none.
-    func query(_ name: DomainName, _ type: RecordType, id: UInt16 = 4242, transport: Route.Transport = .udp,
-               peer: IPAddress = .v4(IPv4Address(127, 0, 0, 1)), peerPort: UInt16 = 40_000,
-               edns: EDNS? = EDNS(udpPayloadSize: 1232), recordClass: RecordClass = .in) -> [UInt8]? {
-        var message = Message.query(id: id, name: name, type: type, recordClass: recordClass, edns: edns)
-        message.header.recursionDesired = true
-        guard let wire = message.encoded() else { return nil }
-        let route = Route(transport: transport, peerAddress: peer, peerPort: peerPort,
-                          localAddress: .v4(IPv4Address(127, 0, 0, 1)), localPort: port)
-        let outcome = wire.withUnsafeBytes { packet in
-            output.withUnsafeMutableBytes { out in engine.handle(packet: packet, route: route, output: out) }
-        }
-        guard case .reply(let length) = outcome else { return nil }
-        return Array(output[0..<length])
-    }
-}
-
 /// Answers every query with `rcode`, optionally an A record and a SOA or NS record in authority.
 final class FixedAnswerPlugin: PluginHandler {
     let rcode: ResponseCode

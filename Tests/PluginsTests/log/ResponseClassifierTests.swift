@@ -4,8 +4,8 @@ import Testing
 
 @Suite struct ResponseClassifierTests {
     func type(rcode: ResponseCode, withAnswer: Bool, authority: RecordType?, query: RecordType = .a) throws -> ResponseType {
-        let engine = TestEngine(names: ["fixed"], handlers: [FixedAnswerPlugin(rcode: rcode, withAnswer: withAnswer, authority: authority)])
-        let response = try #require(engine.query("www.example.org.", query))
+        let engine = ChainHarness(handlers: [FixedAnswerPlugin(rcode: rcode, withAnswer: withAnswer, authority: authority)], names: ["fixed"])
+        let response = try #require(engine.exchange("www.example.org.", query))
         return response.withUnsafeBytes { ResponseClassifier.type(of: $0, queryType: query) }
     }
 

@@ -7,10 +7,10 @@ import Testing
 final class FakeIntrospection: ServerIntrospection, @unchecked Sendable {
     // @unchecked: every property is set once, before any read.
     let blocks: [ConfiguredBlock]
-    let engines: [TestEngine]
+    let engines: [ChainHarness]
     let transport: [CounterSample]
 
-    init(blocks: [ConfiguredBlock], engines: [TestEngine], transport: [CounterSample] = []) {
+    init(blocks: [ConfiguredBlock], engines: [ChainHarness], transport: [CounterSample] = []) {
         self.blocks = blocks
         self.engines = engines
         self.transport = transport
@@ -49,13 +49,13 @@ final class ReportingPlugin: PluginFactory, MetricsReporting, Sendable {
 
 @Suite struct MetricsExpositionTests {
     /// A server block with `plugins` (and prometheus), an engine answering with `FixedAnswerPlugin`.
-    func server(prometheus: Bool = true, port: UInt16 = 53) throws -> (FakeIntrospection, TestEngine) {
+    func server(prometheus: Bool = true, port: UInt16 = 53) throws -> (FakeIntrospection, ChainHarness) {
         let configured = try OpsFixture.configure(".:\(port) {\n whoami\n}\n").blocks[0]
         var factories: [any PluginFactory] = [ReportingPlugin()]
         if prometheus { factories.append(PrometheusPlugin(config: PrometheusConfig(zones: [.root], port: port))) }
         factories.append(HealthPlugin(config: HealthConfig()))
         let block = ConfiguredBlock(block: configured.block, zones: [.root], port: port, factories: factories, bindAddresses: [])
-        let engine = TestEngine(names: ["fixed"], handlers: [FixedAnswerPlugin()], port: port)
+        let engine = ChainHarness(handlers: [FixedAnswerPlugin()], names: ["fixed"], port: port)
         return (FakeIntrospection(blocks: [block], engines: [engine], transport: [
             CounterSample(name: "clusterdns_udp_received_total", help: "Datagrams read from UDP sockets.", value: 0),
             CounterSample(name: "clusterdns_udp_replies_dropped_total", help: "UDP replies not sent, by reason.",
@@ -75,9 +75,9 @@ final class ReportingPlugin: PluginFactory, MetricsReporting, Sendable {
     @Test("requests, responses, sizes and durations carry CoreDNS's names and labels, and counts move with queries")
     func dnsMetrics() throws {
         let (introspection, engine) = try server()
-        for _ in 0..<3 { _ = engine.query("www.example.org.", .a) }
-        _ = engine.query("www.example.org.", .aaaa, transport: .tcp, edns: EDNS(udpPayloadSize: 4096, dnssecOK: true))
-        _ = engine.query("v6.example.org.", .mx, peer: .v6(IPv6Address("::1")!))
+        for _ in 0..<3 { _ = engine.exchange("www.example.org.", .a) }
+        _ = engine.exchange("www.example.org.", .aaaa, transport: .tcp, edns: EDNS(udpPayloadSize: 4096, dnssecOK: true))
+        _ = engine.exchange("v6.example.org.", .mx, peer: .v6(IPv6Address("::1")!))
         let text = lines(render(introspection))
         #expect(text.contains(#"coredns_dns_requests_total{server="dns://:53",zone=".",view="",proto="udp",family="1",type="A"} 3"#))
         #expect(text.contains(#"coredns_dns_requests_total{server="dns://:53",zone=".",view="",proto="tcp",family="1",type="AAAA"} 1"#))
@@ -90,14 +90,14 @@ final class ReportingPlugin: PluginFactory, MetricsReporting, Sendable {
         #expect(text.contains(#"coredns_dns_request_size_bytes_count{server="dns://:53",zone=".",view="",proto="udp"} 4"#))
         #expect(text.contains(#"coredns_dns_response_size_bytes_count{server="dns://:53",zone=".",view="",proto="tcp"} 1"#))
         #expect(text.contains { $0.hasPrefix(#"coredns_dns_request_size_bytes_bucket{server="dns://:53",zone=".",view="",proto="udp",le="16000"}"#) })
-        for _ in 0..<7 { _ = engine.query("www.example.org.", .a) }
+        for _ in 0..<7 { _ = engine.exchange("www.example.org.", .a) }
         #expect(lines(render(introspection)).contains(#"coredns_dns_requests_total{server="dns://:53",zone=".",view="",proto="udp",family="1",type="A"} 10"#))
     }
 
     @Test("queries no block takes are exported under zone dropped with an empty plugin")
     func dropped() throws {
         let (introspection, engine) = try server()
-        _ = engine.query("version.bind.", .txt, recordClass: RecordClass(rawValue: 3))
+        _ = engine.exchange("version.bind.", .txt, recordClass: RecordClass(rawValue: 3))
         let text = lines(render(introspection))
         #expect(text.contains(#"coredns_dns_responses_total{server="dns://:53",zone="dropped",view="",rcode="REFUSED",plugin=""} 1"#))
         #expect(text.contains(#"coredns_dns_requests_total{server="dns://:53",zone="dropped",view="",proto="udp",family="1",type="TXT"} 1"#))
@@ -143,7 +143,7 @@ final class ReportingPlugin: PluginFactory, MetricsReporting, Sendable {
     @Test("blocks without prometheus are not exported")
     func onlyPrometheusBlocks() throws {
         let (introspection, engine) = try server(prometheus: false)
-        _ = engine.query("www.example.org.", .a)
+        _ = engine.exchange("www.example.org.", .a)
         let text = render(introspection)
         #expect(!text.contains("coredns_dns_requests_total{"))
         #expect(!text.contains("coredns_plugin_enabled{"))
@@ -152,8 +152,8 @@ final class ReportingPlugin: PluginFactory, MetricsReporting, Sendable {
     @Test("promtool accepts the exposition")
     func promtool() throws {
         let (introspection, engine) = try server()
-        for i in 0..<20 { _ = engine.query(try DomainName("q\(i).example.org."), i % 2 == 0 ? .a : .srv) }
-        _ = engine.query("x.", .a, recordClass: RecordClass(rawValue: 3))
+        for i in 0..<20 { _ = engine.exchange(try DomainName("q\(i).example.org."), i % 2 == 0 ? .a : .srv) }
+        _ = engine.exchange("x.", .a, recordClass: RecordClass(rawValue: 3))
         let (status, output) = try PromtoolCheck.run(Array(render(introspection).utf8))
         #expect(status == 0, "promtool: \(output)")
     }

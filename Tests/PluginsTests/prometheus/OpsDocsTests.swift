@@ -12,28 +12,15 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent()
 
     static let pages = ["plugins/health.md", "plugins/ready.md", "plugins/prometheus.md", "plugins/log.md", "plugins/errors.md",
-                        "corefile.d/health.md", "corefile.d/ready.md", "corefile.d/prometheus.md", "corefile.d/log.md",
-                        "corefile.d/errors.md", "operations.md", "metrics.md"]
+                        "operations.md", "metrics.md"]
 
     static func text(_ page: String) throws -> String {
         try String(contentsOf: root.appendingPathComponent("Docs").appendingPathComponent(page), encoding: .utf8)
     }
 
-    /// The bodies of the ```corefile fences of `text`.
+    /// The Corefile examples of `text` (```corefile or ~~~ corefile), as DocsCheckTests reads them.
     static func corefiles(_ text: String) -> [String] {
-        var result: [String] = []
-        var current: [Substring]?
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if current == nil, line == "```corefile" {
-                current = []
-            } else if current != nil, line == "```" {
-                result.append(current.map { $0.joined(separator: "\n") } ?? "")
-                current = nil
-            } else {
-                current?.append(line)
-            }
-        }
-        return result
+        DocsCheckTests.corefileExamples(in: text).map(\.text)
     }
 
     @Test("every Corefile example of the pages configures", arguments: pages)
@@ -47,20 +34,11 @@ import Testing
         }
     }
 
-    @Test("each corefile.d fragment has its section and an example")
-    func fragments() throws {
-        for name in ["health", "ready", "prometheus", "log", "errors"] {
-            let text = try Self.text("corefile.d/\(name).md")
-            #expect(text.hasPrefix("## \(name)\n"))
-            #expect(Self.corefiles(text).count == 1)
-        }
-    }
-
     @Test("every metric family the exposition emits is in Docs/metrics.md")
     func metricsDocumented() throws {
         let documented = try Self.text("metrics.md")
         let (introspection, engine) = try MetricsExpositionTests().server()
-        _ = engine.query("www.example.org.", .a)
+        _ = engine.exchange("www.example.org.", .a)
         let body = String(decoding: MetricsExposition.render(introspection: introspection, build: ControlPlane()), as: UTF8.self)
         let families = body.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { String($0.split(separator: " ")[2]) }
         // The event loop's own families come from the server (ServerTests/TransportMetricsTests).

@@ -1,3 +1,4 @@
+import ClusterRegistry
 import DNSWire
 
 /// Builds large, realistic clusters in memory, for memory and speed measurements (tests and
