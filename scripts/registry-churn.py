@@ -162,11 +162,19 @@ def main():
     work = args.work or tempfile.mkdtemp(prefix="clusterdns-churn-")
     os.makedirs(work, exist_ok=True)
     cluster = os.path.join(work, "cluster")
-    if not os.path.isdir(os.path.join(cluster, "manifests")):
+    manifests = os.path.join(cluster, "manifests")
+    pristine = os.path.join(cluster, "manifests.pristine")
+    if not os.path.isdir(pristine):
+        shutil.rmtree(cluster, ignore_errors=True)
         subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "gen-cluster.py"), cluster,
                         "--services", str(args.services)], check=True)
-        merge(os.path.join(cluster, "manifests"), args.files)
-    manifests = os.path.join(cluster, "manifests")
+        merge(manifests, args.files)
+        shutil.copytree(manifests, pristine)
+    else:
+        # A kept --work directory: start from the generated files, not from the last run's
+        # edits (a change the files already hold would be "answered" before it is made).
+        shutil.rmtree(manifests, ignore_errors=True)
+        shutil.copytree(pristine, manifests)
     empty = os.path.join(work, "empty")
     os.makedirs(empty, exist_ok=True)
     dns_port, metrics_port = free_port(), free_port()
