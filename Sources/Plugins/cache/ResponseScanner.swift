@@ -81,10 +81,13 @@ final class ResponseScanner {
     private var lastRecordCount = 0
 
     /// Reads `message`; nil when it is malformed or has more records than any message can.
-    /// - Parameter wallClock: seconds since 1970, for RRSIG validity.
+    /// - Parameters:
+    ///   - wallClock: seconds since 1970, for RRSIG validity.
+    ///   - forStoring: find the cut points between RRsets (`cutPoints`), which only storing the
+    ///     message needs; without them `cutPoints` is empty after the scan.
     /// - Complexity: O(message length), plus O(answers × chain length) for the CNAME walk.
     ///   Allocation-free.
-    func scan(_ message: UnsafeRawBufferPointer, wallClock: Int64) -> ScannedResponse? {
+    func scan(_ message: UnsafeRawBufferPointer, wallClock: Int64, forStoring: Bool = true) -> ScannedResponse? {
         var reader = WireReader(message)
         var result = ScannedResponse()
         lastRecordCount = 0
@@ -148,7 +151,7 @@ final class ResponseScanner {
                     if sawOPT { result.optIsLast = false }
                     // A new RRset starts with each section and whenever owner, type or class
                     // differ from the previous record's.
-                    if records > 0, newSection || !(type == previousType && rclass == previousClass
+                    if forStoring, records > 0, newSection || !(type == previousType && rclass == previousClass
                                                      && MessageName.equal(message, previousOwner, start)) {
                         cuts[cutCount] = CutPoint(offset: UInt16(start), recordsBefore: UInt16(records))
                         cutCount += 1
@@ -188,10 +191,11 @@ final class ResponseScanner {
                     }
                 }
             }
-            if records > 0 {
+            if forStoring, records > 0 {
                 cuts[cutCount] = CutPoint(offset: UInt16(end), recordsBefore: UInt16(records))
                 cutCount += 1
             }
+            if !forStoring { cutCount = 0 }
             lastRecordCount = records
             result.storedLength = result.hasOPT ? end : reader.offset
             rcodeLow |= extended << 4
