@@ -18,6 +18,10 @@ final class CacheHandler: PluginHandler {
     /// `disable success` and `disable denial` name the same zones (the kubeadm Corefile's
     /// `cluster.local`): one test then says whether a name can be stored at all.
     let disabledAlike: Bool
+    /// With one disabled zone of 8 octets or more (the kubeadm block's `cluster.local.`), alike
+    /// in both tiers: its last eight octets, lowercase, so most names outside it are told apart
+    /// with one 8-octet compare before the zone test (a cache hit pays for this test).
+    let disabledTail: UInt64?
     let success: CacheStore
     let denial: CacheStore
     let scanner = ResponseScanner()
@@ -39,6 +43,14 @@ final class CacheHandler: PluginHandler {
         disabledSuccess = CacheZones(config.disabledSuccess)
         disabledDenial = CacheZones(config.disabledDenial)
         disabledAlike = Set(config.disabledSuccess.map { $0.lowercased() }) == Set(config.disabledDenial.map { $0.lowercased() })
+        if disabledAlike, config.disabledSuccess.count == 1, let zone = config.disabledSuccess.first?.lowercased().wire,
+           zone.count >= 8 {
+            var tail: UInt64 = 0
+            withUnsafeMutableBytes(of: &tail) { $0.copyBytes(from: zone[(zone.count - 8)...]) }
+            disabledTail = tail
+        } else {
+            disabledTail = nil
+        }
         success = CacheStore(entryCapacity: CacheConfig.perWorkerCapacity(config.success, workers: workers,
                                                                          memoryBudget: memoryBudget))
         denial = CacheStore(entryCapacity: CacheConfig.perWorkerCapacity(config.denial, workers: workers,
@@ -94,6 +106,13 @@ final class CacheHandler: PluginHandler {
     /// - Complexity: O(disabled zones × name length). Allocation-free.
     @inline(__always)
     func storesNothing(for name: UnsafeRawBufferPointer) -> Bool {
+        if var tail = disabledTail {
+            // A name in the zone ends with the zone's octets (any case); most names do not.
+            guard name.count >= 8, withUnsafeBytes(of: &tail, { tailBytes in
+                WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: name[(name.count - 8)...]), tailBytes)
+            }) else { return false }
+            return disabledSuccess.contains(name)
+        }
         if disabledAlike { return disabledSuccess.contains(name) }
         return disabledSuccess.contains(name) && disabledDenial.contains(name)
     }
