@@ -177,6 +177,10 @@ let paths: [Path] = [
     Path(label: "registry NODATA", name: "web.other.svc.cluster.local.", type: .aaaa, rcode: .noError, answers: []),
     Path(label: "autopath (pod's first search step)", name: "web.other.default.svc.cluster.local.", type: .a,
          rcode: .noError, answers: [.cname, .a], client: IPv4Address(10, 244, 0, 5)),
+    // Every candidate fails (NXDOMAIN in cluster.local, SERVFAIL for the bare name, which no
+    // plugin of this Corefile answers): the reply to the name asked is returned.
+    Path(label: "autopath (every step fails)", name: "missing.default.svc.cluster.local.", type: .a,
+         rcode: .nameError, answers: [], client: IPv4Address(10, 244, 0, 5)),
     Path(label: "cache hit", name: "www.example.test.", type: .a, rcode: .noError, answers: [.a]),
 ]
 

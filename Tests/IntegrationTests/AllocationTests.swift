@@ -25,15 +25,10 @@ import Testing
 
     static let paths = [
         "registry ClusterIP A", "registry headless A", "registry SRV", "registry headless SRV", "registry PTR",
-        "registry NXDOMAIN", "registry NODATA", "autopath (pod's first search step)", "cache hit",
+        "registry NXDOMAIN", "registry NODATA", "autopath (pod's first search step)",
+        "autopath (every step fails)", "cache hit",
         "worker UDP (recvmmsg/sendmmsg)", "worker TCP (framing, pipelined)",
     ]
-
-    /// Paths known to allocate today. autopath: 15 mallocs per query, from the generic message
-    /// model (QueryEngine.startSubrequest encodes each step as a `Message` into a fresh 64 KB array,
-    /// AutopathHandler.answer parses the reply with `Message(parsing:)`); see Docs/performance.md.
-    /// When it is fixed, `withKnownIssue` fails the test until the path is taken off this list.
-    static let knownToAllocate: Set<String> = ["autopath (pod's first search step)"]
 
     @Test("registry A/SRV/PTR/NXDOMAIN/NODATA, autopath, a cache hit and the worker's UDP and TCP paths allocate nothing per query",
           .enabled(if: enabled))
@@ -48,19 +43,12 @@ import Testing
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         // The exit status says whether any path allocated; each path is checked on its own line
-        // instead, so that a known allocating path is reported without hiding the others.
+        // instead, so a failure names every path that allocates.
         #expect(!output.contains("clusterdns-alloc-check:"), "the checker failed to run:\n\(output)")
         for path in Self.paths {
             let line = output.split(separator: "\n").first { $0.hasPrefix(path + " ") }
             #expect(line != nil, "\(path): missing\n\(output)")
-            let free = line?.contains(" 0 mallocs / ") == true
-            if Self.knownToAllocate.contains(path) {
-                withKnownIssue("\(path) allocates per query (Docs/performance.md)") {
-                    #expect(free, "\(path): \(line.map(String.init) ?? "missing")")
-                }
-            } else {
-                #expect(free, "\(path): \(line.map(String.init) ?? "missing")\n\(output)")
-            }
+            #expect(line?.contains(" 0 mallocs / ") == true, "\(path): \(line.map(String.init) ?? "missing")\n\(output)")
         }
     }
 }

@@ -26,7 +26,10 @@ enum KubernetesBenchmarks {
         let cluster: SyntheticCluster
         let snapshot: ClusterSnapshot
 
-        init(handler replacement: (any PluginHandler)? = nil) {
+        /// - Parameters:
+        ///   - replacement: the only plugin instead of kubernetes.
+        ///   - front: plugins in front of kubernetes (the chain order), e.g. `cache`.
+        init(handler replacement: (any PluginHandler)? = nil, front: [(name: String, handler: any PluginHandler)] = []) {
             cluster = SyntheticCluster(services: 10_000, endpoints: 100_000)
             snapshot = ClusterSnapshot.build(sources: [ObjectSource(name: "synthetic", objects: cluster.generate())], previous: nil)
             let zones = ["cluster.local.", "in-addr.arpa.", "ip6.arpa."].compactMap { try? DomainName($0) }
@@ -40,8 +43,8 @@ enum KubernetesBenchmarks {
             let worker = WorkerContext(index: 0, workerCount: 1)
             let handler = replacement ?? plugin.makeHandler(worker: worker)
             Fixtures.require(handler != nil, "the kubernetes plugin makes a handler")
-            let chain = ChainRuntime(zones: [.root], serverLabel: "dns://:53", names: ["kubernetes"],
-                                     handlers: handler.map { [$0] } ?? [])
+            let chain = ChainRuntime(zones: [.root], serverLabel: "dns://:53", names: front.map(\.name) + ["kubernetes"],
+                                     handlers: front.map(\.handler) + (handler.map { [$0] } ?? []))
             var table = ZoneTable()
             table.add(zone: .root, chain: chain)
             engine = QueryEngine(worker: worker, ports: [(53, table)])

@@ -24,7 +24,7 @@ import Synchronization
 /// Publishes immutable values (cluster snapshots, prebuilt name tables) to many reader threads.
 public final class SnapshotCell<Value: AnyObject & Sendable>: Sendable {
     /// Bumped on every publish; read by every reader on every query.
-    private let generation = Atomic<UInt64>(0)
+    @usableFromInline let generation = Atomic<UInt64>(0)
     private let state: Mutex<(value: Value?, generation: UInt64)>
     private let subscribers = Mutex<[(id: UInt64, callback: @Sendable (Value) -> Void)]>([])
     private let nextSubscriber = Atomic<UInt64>(1)
@@ -83,9 +83,9 @@ public final class SnapshotCell<Value: AnyObject & Sendable>: Sendable {
     /// Not `Sendable` on purpose: each thread owns its reader, and its cache is plain memory
     /// that only that thread writes.
     public struct Reader: ~Copyable {
-        private let cell: SnapshotCell<Value>
-        private var cached: Value?
-        private var cachedGeneration: UInt64 = 0
+        @usableFromInline let cell: SnapshotCell<Value>
+        @usableFromInline var cached: Value?
+        @usableFromInline var cachedGeneration: UInt64 = 0
 
         init(cell: SnapshotCell<Value>) {
             self.cell = cell
@@ -103,6 +103,11 @@ public final class SnapshotCell<Value: AnyObject & Sendable>: Sendable {
         /// Calls `body` with the current value without retaining it: the reader's cached strong
         /// reference keeps it alive for the call. Allocation-free and free of reference-count
         /// writes on the shared snapshot object.
+        ///
+        /// `@inlinable` so that it is specialized where it is called: unspecialized, every call
+        /// looked up the metadata of `Result<R, E>` in the runtime's generic-metadata cache
+        /// (`swift_getGenericMetadata`, ~1 500 instructions per kubernetes query, 13% of it).
+        @inlinable
         public mutating func withCurrent<R, E: Error>(_ body: (Value?) throws(E) -> R) throws(E) -> R {
             refreshIfNeeded()
             guard let cached else { return try body(nil) }
@@ -118,14 +123,14 @@ public final class SnapshotCell<Value: AnyObject & Sendable>: Sendable {
         /// The generation of the value this reader last saw.
         public var generation: UInt64 { cachedGeneration }
 
-        @inline(__always)
-        private mutating func refreshIfNeeded() {
+        @inlinable @inline(__always)
+        mutating func refreshIfNeeded() {
             let published = cell.generation.load(ordering: .relaxed)
             if published != cachedGeneration { refresh() }
         }
 
-        @inline(never)
-        private mutating func refresh() {
+        @usableFromInline @inline(never)
+        mutating func refresh() {
             let (value, generation) = cell.state.withLock { ($0.value, $0.generation) }
             cached = value
             cachedGeneration = generation

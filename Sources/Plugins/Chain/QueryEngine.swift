@@ -374,19 +374,33 @@ public final class QueryEngine {
     /// - Returns: false when the subrequest cannot start (too deep, no zone, overloaded).
     @discardableResult
     public func startSubrequest(parent: Request, name: DomainName, type: RecordType, entry: SubrequestEntry) -> Bool {
-        guard parent.depth < QueryEngine.maxDepth, let child = acquireRequest() else { return false }
-        var query = Message.query(id: parent.query.header.id, name: name, type: type,
-                                  recursionDesired: parent.query.header.recursionDesired,
-                                  edns: EDNS(udpPayloadSize: 65_535, dnssecOK: parent.dnssecOK))
-        query.header.checkingDisabled = parent.checkingDisabled
-        guard let bytes = query.encoded(), bytes.count <= child.storage.count else {
-            release(child)
-            return false
+        name.wire.withUnsafeBytes { wire in
+            startSubrequest(parent: parent, prefix: UnsafeRawBufferPointer(start: nil, count: 0), suffix: wire,
+                            type: type, entry: entry)
         }
-        bytes.withUnsafeBytes { raw in
-            if let src = raw.baseAddress, let dst = child.storage.baseAddress { dst.copyMemory(from: src, byteCount: raw.count) }
-        }
-        child.packet = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(child.storage)[0..<bytes.count])
+    }
+
+    /// As `startSubrequest(parent:name:type:entry:)` for the name `prefix` + `suffix`: `prefix`
+    /// is zero or more wire labels (no root octet), `suffix` an uncompressed wire name ending with
+    /// the root (autopath's base name and one search domain), joined as the query is written.
+    ///
+    /// The subrequest's query is written straight into the child request's storage, octet for
+    /// octet what `Message.query(…).encoded()` gives (ID, RD and CD of the parent, one question,
+    /// an OPT with a 65535-octet payload and the parent's DO bit), so nothing is allocated.
+    /// - Returns: false when the subrequest cannot start (too deep, the name longer than 255
+    ///   octets, no zone, overloaded).
+    /// - Complexity: allocation-free.
+    @discardableResult
+    public func startSubrequest(parent: Request, prefix: UnsafeRawBufferPointer, suffix: UnsafeRawBufferPointer,
+                                type: RecordType, entry: SubrequestEntry) -> Bool {
+        let nameLength = prefix.count + suffix.count
+        guard parent.depth < QueryEngine.maxDepth, nameLength <= DomainName.maxWireLength,
+              Header.size + nameLength + 4 + ResponseBuilder.plainOPTSize <= QueryEngine.requestStorage,
+              let child = acquireRequest() else { return false }
+        let length = QueryEngine.writeSubrequestQuery(into: child.storage, id: parent.query.header.id,
+                                                      flags: parent.query.header.flags & (Header.rdMask | Header.cdMask),
+                                                      prefix: prefix, suffix: suffix, type: type, dnssecOK: parent.dnssecOK)
+        child.packet = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(child.storage)[0..<length])
         guard let parsed = try? QueryParser.parse(child.packet) else {
             release(child)
             return false
@@ -459,6 +473,41 @@ public final class QueryEngine {
             deliver(child)
         }
         return true
+    }
+
+    /// Writes a subrequest's query into `storage`: header (`id`, `flags`, one question, one
+    /// additional), the question `prefix` + `suffix` IN `type`, and an OPT record (payload 65535,
+    /// version 0, the DO bit when asked, no options). Returns its length.
+    /// - warning: `storage` must hold 12 + name + 4 + 11 octets (the caller checks).
+    static func writeSubrequestQuery(into storage: UnsafeMutableRawBufferPointer, id: UInt16, flags: UInt16,
+                                     prefix: UnsafeRawBufferPointer, suffix: UnsafeRawBufferPointer,
+                                     type: RecordType, dnssecOK: Bool) -> Int {
+        guard let base = storage.baseAddress else { return 0 }
+        base.storeBytes(of: id.bigEndian, toByteOffset: 0, as: UInt16.self)
+        base.storeBytes(of: flags.bigEndian, toByteOffset: 2, as: UInt16.self)
+        base.storeBytes(of: UInt16(1).bigEndian, toByteOffset: 4, as: UInt16.self)
+        base.storeBytes(of: UInt16(0), toByteOffset: 6, as: UInt16.self)
+        base.storeBytes(of: UInt16(0), toByteOffset: 8, as: UInt16.self)
+        base.storeBytes(of: UInt16(1).bigEndian, toByteOffset: 10, as: UInt16.self)
+        var at = Header.size
+        if let p = prefix.baseAddress, prefix.count > 0 {
+            (base + at).copyMemory(from: p, byteCount: prefix.count)
+            at += prefix.count
+        }
+        if let s = suffix.baseAddress, suffix.count > 0 {
+            (base + at).copyMemory(from: s, byteCount: suffix.count)
+            at += suffix.count
+        }
+        base.storeBytes(of: type.rawValue.bigEndian, toByteOffset: at, as: UInt16.self)
+        base.storeBytes(of: RecordClass.in.rawValue.bigEndian, toByteOffset: at + 2, as: UInt16.self)
+        at += 4
+        base.storeBytes(of: UInt8(0), toByteOffset: at, as: UInt8.self)                                // root owner
+        base.storeBytes(of: RecordType.opt.rawValue.bigEndian, toByteOffset: at + 1, as: UInt16.self)
+        base.storeBytes(of: UInt16(65_535).bigEndian, toByteOffset: at + 3, as: UInt16.self)          // payload
+        base.storeBytes(of: UInt16(0), toByteOffset: at + 5, as: UInt16.self)                          // ext. rcode, version
+        base.storeBytes(of: (dnssecOK ? EDNS.doMask : 0).bigEndian, toByteOffset: at + 7, as: UInt16.self)
+        base.storeBytes(of: UInt16(0), toByteOffset: at + 9, as: UInt16.self)                          // no options
+        return at + ResponseBuilder.plainOPTSize
     }
 
     // MARK: Answers written before any chain runs

@@ -47,6 +47,8 @@ final class AutopathHandler: PluginHandler {
     let searchPath: SearchPath
     let counters: AutopathCounters
     private var pool: [AutopathState] = []
+    /// Five 256-octet name buffers for copying a reply (`AutopathHandler+Answer.swift`).
+    let names = UnsafeMutableRawBufferPointer.allocate(byteCount: 5 * 256, alignment: 8)
 
     init(zones: [DomainName], searchPath: SearchPath, counters: AutopathCounters) {
         self.zones = zones.map { $0.lowercased() }
@@ -54,6 +56,8 @@ final class AutopathHandler: PluginHandler {
         self.searchPath = searchPath
         self.counters = counters
     }
+
+    deinit { names.deallocate() }
 
     /// The rcodes after which the walk goes on: NXDOMAIN, and those CoreDNS's handler treats as
     /// "nothing written" (`plugin.ClientWrite`).
@@ -97,12 +101,19 @@ final class AutopathHandler: PluginHandler {
     /// Starts the subrequest for the current step or the first later one that can start.
     /// Returns false when none could. Once it returns true, `state` may already be recycled
     /// (the walk can finish inside `startSubrequest`), so callers must not touch it again.
+    ///
+    /// The step's name is written into the subrequest's query from the base name and the search
+    /// domain's wire bytes: no name is built. `startSubrequest` reads both only while it writes
+    /// that query, before any plugin runs.
     func startNext(_ state: AutopathState, parent: Request, engine: QueryEngine) -> Bool {
         while state.step < state.stepCount {
-            if let name = state.candidate(state.step),
-               engine.startSubrequest(parent: parent, name: name, type: parent.questionType, entry: .afterCurrent) {
-                return true
+            let suffix = state.suffix(state.step)
+            let prefix = state.prefix
+            let started = suffix.wire.withUnsafeBytes { wire in
+                engine.startSubrequest(parent: parent, prefix: prefix, suffix: wire, type: parent.questionType,
+                                       entry: .afterCurrent)
             }
+            if started { return true }
             state.step += 1
         }
         return false
@@ -124,56 +135,6 @@ final class AutopathHandler: PluginHandler {
         if startNext(state, parent: parent, engine: engine) { return }
         let first = state.firstReply
         first.withUnsafeBytes { answer(parent, with: $0, addingCNAME: false, state: state, engine: engine) }
-    }
-
-    /// Writes `reply` as the answer to `parent`'s own question (with the CNAME from the asked
-    /// name when the reply is for another name) and completes `parent`.
-    func answer(_ parent: Request, with reply: UnsafeRawBufferPointer, addingCNAME: Bool, state: AutopathState,
-                engine: QueryEngine) {
-        recycle(state, of: parent)
-        guard let message = try? Message(parsing: reply) else {
-            parent.respond(rcode: .serverFailure)
-            engine.resume(parent, .answered)
-            return
-        }
-        guard parent.startResponse() else {
-            engine.resume(parent, .answered)
-            return
-        }
-        parent.response.rcode = message.rcode
-        parent.response.authoritative = message.header.authoritative
-        parent.response.recursionAvailable = message.header.recursionAvailable
-        parent.response.authenticData = message.header.authenticData
-        if addingCNAME {
-            let asked = parent.questionDomainName
-            if let target = message.answers.first(where: { $0.name != asked }) {
-                parent.response.beginRRset()
-                parent.response.append(owner: .question, type: .cname, ttl: target.ttl, rdata: .cname(target.name))
-                parent.response.endRRset()
-            }
-        }
-        AutopathHandler.append(message.answers, to: parent)
-        parent.response.startSection(.authority)
-        AutopathHandler.append(message.authorities, to: parent)
-        parent.response.startSection(.additional)
-        AutopathHandler.append(message.additionals, to: parent)
-        parent.finishResponse()
-        engine.resume(parent, .answered)
-    }
-
-    /// Appends records RRset by RRset (runs of the same owner, type and class).
-    static func append(_ records: [ResourceRecord], to request: Request) {
-        var i = 0
-        while i < records.count {
-            request.response.beginRRset()
-            var j = i
-            while j < records.count, records[j].sameRRset(as: records[i]) {
-                request.response.append(records[j])
-                j += 1
-            }
-            request.response.endRRset()
-            i = j
-        }
     }
 
     func recycle(_ state: AutopathState, of request: Request) {

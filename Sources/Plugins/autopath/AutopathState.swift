@@ -3,10 +3,13 @@ import DNSWire
 /// Where one query's autopath walk is: the base name, the client's search path, the step being
 /// tried, and the reply to the first candidate (returned if every candidate fails).
 ///
-/// Pooled by the worker's `AutopathHandler`: the buffers keep their capacity between queries.
+/// Pooled by the worker's `AutopathHandler`: the buffers keep their capacity between queries, and
+/// the base name lives in memory the state owns, so a step's query is written from it and a
+/// search domain's wire bytes without building a name.
 final class AutopathState {
     /// The labels in front of the first search domain, wire form, client's case (no root).
-    private(set) var prefix: [UInt8] = []
+    private let prefixStorage = UnsafeMutableRawBufferPointer.allocate(byteCount: DomainName.maxWireLength, alignment: 1)
+    private var prefixLength = 0
     private(set) var path: [DomainName] = []
     /// Index of the candidate being resolved: `path[step]`, then the bare base name.
     var step = 0
@@ -14,13 +17,19 @@ final class AutopathState {
     private(set) var hasFirstReply = false
 
     init() {
-        prefix.reserveCapacity(255)
         firstReply.reserveCapacity(512)
     }
 
+    deinit { prefixStorage.deallocate() }
+
+    /// The base name's labels (wire form, no root octet).
+    var prefix: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: prefixStorage[0..<prefixLength]) }
+
     func reset(prefix bytes: UnsafeRawBufferPointer, path: [DomainName]) {
-        prefix.removeAll(keepingCapacity: true)
-        prefix.append(contentsOf: bytes)
+        prefixLength = min(bytes.count, prefixStorage.count)
+        if let source = bytes.baseAddress, let target = prefixStorage.baseAddress {
+            target.copyMemory(from: source, byteCount: prefixLength)
+        }
         self.path = path
         step = 0
         firstReply.removeAll(keepingCapacity: true)
@@ -35,10 +44,10 @@ final class AutopathState {
     /// The candidates: each search domain, then the root unless the path already ends with it.
     var stepCount: Int { path.last?.isRoot == true ? path.count : path.count + 1 }
 
-    /// `base.<path[step]>` (or `base.` past the end); nil when the name would be too long.
-    func candidate(_ step: Int) -> DomainName? {
-        let suffix = step < path.count ? path[step].wire : [0]
-        return try? DomainName(wire: prefix + suffix)
+    /// The search domain of candidate `step` (`base.<path[step]>`), or the root past the end of
+    /// the path (`base.`).
+    func suffix(_ step: Int) -> DomainName {
+        step < path.count ? path[step] : .root
     }
 
     func keepFirstReply(_ reply: UnsafeRawBufferPointer) {

@@ -15,6 +15,10 @@ extension CacheHandler {
     /// stored: in CoreDNS that failure never reaches the cache's writer.
     /// - Complexity: O(response length). Allocation-free.
     func observe(_ request: Request, response: inout ResponseView) {
+        if storesNothing(for: request.questionName) {
+            shapeUnstored(request, response: &response)
+            return
+        }
         let bytes = response.bytes
         var wallClock = time_t(0)
         time(&wallClock)
@@ -61,6 +65,33 @@ extension CacheHandler {
         }
     }
 
+    /// The response hook for a name nothing is stored for (`storesNothing(for:)`): what CoreDNS's
+    /// `ResponseWriter.WriteMsg` still does to such a response, and nothing more. Every record's
+    /// TTL becomes the duration the response would be cached for, a response that does not match
+    /// the question counts as a drop (CoreDNS counts it before `set` looks at the disabled
+    /// zones), and AD is cleared for clients that did not ask for it. There is no entry to
+    /// refresh and nothing to store, so neither the stores nor the key's hash are touched, and the
+    /// scan skips the RRset boundaries (what a stored entry is cut at). This is the whole cost of
+    /// the cache on the kubeadm Corefile's cluster.local answers.
+    /// - Complexity: O(response length). Allocation-free.
+    func shapeUnstored(_ request: Request, response: inout ResponseView) {
+        let bytes = response.bytes
+        var wallClock = time_t(0)
+        time(&wallClock)
+        guard let scanned = scanner.scan(bytes, wallClock: Int64(wallClock), forStoring: false) else { return }
+        let kind = ResponseType(scanned)
+        let duration = CacheTTL.duration(for: kind, scanned, config: config)
+        if !request.isRefresh { setTTLs(duration, in: response) }
+        if kind.isCacheable(scanned), duration > 0, scanned.optIsLast, request.answeredBy >= 0, request.failure == nil,
+           !questionMatches(scanned, bytes, request) {
+            counters.bump(.drops)
+        }
+        if !request.isRefresh, bytes.count >= Header.size, response.buffer[3] & 0x20 != 0,
+           !request.dnssecOK, request.packet[3] & 0x20 == 0 {
+            response.buffer[3] &= ~0x20
+        }
+    }
+
     /// CoreDNS's `Request.Match`: a response, one question, the same name (any case), type and class.
     func questionMatches(_ scanned: ScannedResponse, _ bytes: UnsafeRawBufferPointer, _ request: Request) -> Bool {
         // The question name must be written out (no pointer), so a hit can lay the client's
@@ -68,7 +99,11 @@ extension CacheHandler {
         scanned.isResponse && scanned.questionCount == 1 && scanned.questionType == request.questionType
             && scanned.questionClass == request.questionClass
             && scanned.questionEnd == Header.size + request.query.nameLength + 4
-            && MessageName.equal(bytes, Header.size, wire: request.questionName)
+            // The first name of a message cannot hold a pointer (it would have to point before
+            // offset 12, into the header), so the question of that length lies at offset 12
+            // written out: compare the octets, case folded.
+            && WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[Header.size..<(Header.size + request.query.nameLength)]),
+                                          request.questionName)
     }
 
     /// Sets every record's TTL (OPT excluded) to `ttl`, at the offsets the last scan found.

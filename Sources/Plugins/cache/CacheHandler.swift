@@ -15,6 +15,13 @@ final class CacheHandler: PluginHandler {
     let zones: CacheZones
     let disabledSuccess: CacheZones
     let disabledDenial: CacheZones
+    /// `disable success` and `disable denial` name the same zones (the kubeadm Corefile's
+    /// `cluster.local`): one test then says whether a name can be stored at all.
+    let disabledAlike: Bool
+    /// With one disabled zone of 8 octets or more (the kubeadm block's `cluster.local.`), alike
+    /// in both tiers: its last eight octets, lowercase, so most names outside it are told apart
+    /// with one 8-octet compare before the zone test (a cache hit pays for this test).
+    let disabledTail: UInt64?
     let success: CacheStore
     let denial: CacheStore
     let scanner = ResponseScanner()
@@ -35,6 +42,15 @@ final class CacheHandler: PluginHandler {
         zones = CacheZones(config.zones)
         disabledSuccess = CacheZones(config.disabledSuccess)
         disabledDenial = CacheZones(config.disabledDenial)
+        disabledAlike = Set(config.disabledSuccess.map { $0.lowercased() }) == Set(config.disabledDenial.map { $0.lowercased() })
+        if disabledAlike, config.disabledSuccess.count == 1, let zone = config.disabledSuccess.first?.lowercased().wire,
+           zone.count >= 8 {
+            var tail: UInt64 = 0
+            withUnsafeMutableBytes(of: &tail) { $0.copyBytes(from: zone[(zone.count - 8)...]) }
+            disabledTail = tail
+        } else {
+            disabledTail = nil
+        }
         success = CacheStore(entryCapacity: CacheConfig.perWorkerCapacity(config.success, workers: workers,
                                                                          memoryBudget: memoryBudget))
         denial = CacheStore(entryCapacity: CacheConfig.perWorkerCapacity(config.denial, workers: workers,
@@ -83,6 +99,24 @@ final class CacheHandler: PluginHandler {
         return nil
     }
 
+    /// True when no response for `name` can ever be stored: both tiers are disabled for it (the
+    /// kubeadm Corefile's `disable success cluster.local` and `disable denial cluster.local`).
+    /// Every class of response goes to one of the two tiers, so nothing is in the stores for
+    /// such a name, and a lookup could only miss.
+    /// - Complexity: O(disabled zones × name length). Allocation-free.
+    @inline(__always)
+    func storesNothing(for name: UnsafeRawBufferPointer) -> Bool {
+        if var tail = disabledTail {
+            // A name in the zone ends with the zone's octets (any case); most names do not.
+            guard name.count >= 8, withUnsafeBytes(of: &tail, { tailBytes in
+                WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: name[(name.count - 8)...]), tailBytes)
+            }) else { return false }
+            return disabledSuccess.contains(name)
+        }
+        if disabledAlike { return disabledSuccess.contains(name) }
+        return disabledSuccess.contains(name) && disabledDenial.contains(name)
+    }
+
     /// The types never looked up nor stored (CoreDNS's `Meta`).
     @inline(__always) static func isMeta(_ type: RecordType) -> Bool { type == .axfr || type == .ixfr }
 
@@ -91,9 +125,16 @@ final class CacheHandler: PluginHandler {
     func serve(_ request: Request, engine: QueryEngine) -> PluginResult {
         guard request.query.hasQuestion, !CacheHandler.isMeta(request.questionType),
               zones.contains(request.questionName) else { return .next }
+        counters.bump(.requests)
+        if storesNothing(for: request.questionName) {
+            // CoreDNS's miss (counted as one), without hashing the name for a lookup that cannot
+            // find anything. The hook still shapes the response (TTLs, AD) as for any miss.
+            counters.bump(.misses)
+            request.addResponseHook()
+            return .next
+        }
         let key = CacheKey(request)
         let now = request.receivedAt &+ timeShift
-        counters.bump(.requests)
         guard let (e, kind) = lookup(key, now: now) else {
             counters.bump(.misses)
             request.addResponseHook()

@@ -81,11 +81,14 @@ final class ResponseScanner {
     private var lastRecordCount = 0
 
     /// Reads `message`; nil when it is malformed or has more records than any message can.
-    /// - Parameter wallClock: seconds since 1970, for RRSIG validity.
+    /// - Parameters:
+    ///   - wallClock: seconds since 1970, for RRSIG validity.
+    ///   - forStoring: find the cut points between RRsets (`cutPoints`), which only storing the
+    ///     message needs; without them `cutPoints` is empty after the scan.
     /// - Complexity: O(message length), plus O(answers × chain length) for the CNAME walk.
     ///   Allocation-free.
-    func scan(_ message: UnsafeRawBufferPointer, wallClock: Int64) -> ScannedResponse? {
-        var reader = WireReader(message)
+    func scan(_ message: UnsafeRawBufferPointer, wallClock: Int64, forStoring: Bool = true) -> ScannedResponse? {
+        var reader = ScanReader(message)
         var result = ScannedResponse()
         lastRecordCount = 0
         cutCount = 0
@@ -148,7 +151,7 @@ final class ResponseScanner {
                     if sawOPT { result.optIsLast = false }
                     // A new RRset starts with each section and whenever owner, type or class
                     // differ from the previous record's.
-                    if records > 0, newSection || !(type == previousType && rclass == previousClass
+                    if forStoring, records > 0, newSection || !(type == previousType && rclass == previousClass
                                                      && MessageName.equal(message, previousOwner, start)) {
                         cuts[cutCount] = CutPoint(offset: UInt16(start), recordsBefore: UInt16(records))
                         cutCount += 1
@@ -188,10 +191,11 @@ final class ResponseScanner {
                     }
                 }
             }
-            if records > 0 {
+            if forStoring, records > 0 {
                 cuts[cutCount] = CutPoint(offset: UInt16(end), recordsBefore: UInt16(records))
                 cutCount += 1
             }
+            if !forStoring { cutCount = 0 }
             lastRecordCount = records
             result.storedLength = result.hasOPT ? end : reader.offset
             rcodeLow |= extended << 4
@@ -266,5 +270,74 @@ final class ResponseScanner {
             return true
         }
         return false
+    }
+}
+
+/// The cursor `ResponseScanner.scan` reads with: `WireReader`'s checks and errors, inlined.
+///
+/// `WireReader`'s readers are not inlined across the module boundary in the release build (each
+/// `readUInt16` is a call with its own typed-throw path, each `skipName` a call through a
+/// closure), and a scan makes a dozen of them per record: most of the scan's cost on the short
+/// answers the cache sees on every miss. These read the same fields and reject exactly what
+/// `WireReader` rejects (the scan maps every error to "malformed").
+struct ScanReader {
+    let bytes: UnsafeRawBufferPointer
+    var offset = 0
+
+    @inline(__always) init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    @inline(__always) mutating func readUInt16() throws(WireError) -> UInt16 {
+        guard bytes.count - offset >= 2 else { throw .truncated(offset: offset, needed: 2) }
+        defer { offset += 2 }
+        return UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
+    }
+
+    @inline(__always) mutating func readUInt32() throws(WireError) -> UInt32 {
+        guard bytes.count - offset >= 4 else { throw .truncated(offset: offset, needed: 4) }
+        defer { offset += 4 }
+        return UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16
+            | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3])
+    }
+
+    @inline(__always) mutating func readHeader() throws(WireError) -> Header {
+        guard bytes.count - offset >= Header.size else { throw .truncated(offset: offset, needed: Header.size) }
+        return Header(id: try readUInt16(), flags: try readUInt16(), questionCount: try readUInt16(),
+                      answerCount: try readUInt16(), authorityCount: try readUInt16(), additionalCount: try readUInt16())
+    }
+
+    /// Skips a possibly compressed name as `WireReader.skipName` does: labels within the
+    /// message, pointers strictly backwards and never into the header, at most 255 octets; the
+    /// cursor ends after the name (after its first pointer).
+    @inline(__always) mutating func skipName() throws(WireError) {
+        let start = offset
+        var position = offset
+        var floor = offset
+        var resumeAt = -1
+        var length = 1
+        while true {
+            guard position < bytes.count else { throw .truncated(offset: position, needed: 1) }
+            let octet = bytes[position]
+            switch octet & 0xC0 {
+            case 0x00:
+                if octet == 0 {
+                    offset = resumeAt >= 0 ? resumeAt : position + 1
+                    return
+                }
+                let labelLength = Int(octet)
+                guard position + 1 + labelLength <= bytes.count else { throw .truncated(offset: position, needed: 1 + labelLength) }
+                length += 1 + labelLength
+                guard length <= DomainName.maxWireLength else { throw .nameTooLong(offset: start) }
+                position += 1 + labelLength
+            case 0xC0:
+                guard position + 1 < bytes.count else { throw .truncated(offset: position, needed: 2) }
+                let target = Int(octet & 0x3F) << 8 | Int(bytes[position + 1])
+                guard target < floor, target >= Header.size else { throw .badPointer(offset: position, target: target) }
+                if resumeAt < 0 { resumeAt = position + 2 }
+                floor = target
+                position = target
+            default:
+                throw .badLabelType(offset: position)
+            }
+        }
     }
 }

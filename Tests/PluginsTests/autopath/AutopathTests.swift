@@ -357,3 +357,154 @@ enum AutopathFixture {
         #expect(tcp.answers.count == 61)
     }
 }
+
+/// An authority that answers one name with a reply whose names the writer compresses (owners,
+/// and the names inside NS, CNAME, SOA, MX, SRV and RP data), in all three sections, or with
+/// octets given whole (a malformed reply); NXDOMAIN otherwise.
+final class MixedZone: PluginHandler {
+    let name: DomainName
+    let answers: [ResourceRecord]
+    let authorities: [ResourceRecord]
+    let additionals: [ResourceRecord]
+    var raw: [UInt8]?
+
+    init(name: DomainName, answers: [String], authorities: [String], additionals: [String]) {
+        self.name = name
+        self.answers = Records.parse(answers)
+        self.authorities = Records.parse(authorities)
+        self.additionals = Records.parse(additionals)
+    }
+
+    func serve(_ request: Request, engine: QueryEngine) -> PluginResult {
+        if request.questionDomainName == name, let raw {
+            let out = request.writableOutput()
+            out.copyBytes(from: raw)
+            out[0] = request.packet[0]
+            out[1] = request.packet[1]
+            request.setRawResponse(length: raw.count)
+            return .answered
+        }
+        guard request.startResponse() else { return .answered }
+        request.response.authoritative = true
+        guard request.questionDomainName == name else {
+            request.response.rcode = .nameError
+            request.finishResponse()
+            return .answered
+        }
+        for (section, records) in [(ResponseBuilder.Section.answer, answers), (.authority, authorities), (.additional, additionals)] {
+            request.response.startSection(section)
+            for record in records {
+                request.response.beginRRset()
+                request.response.append(record)
+                request.response.endRRset()
+            }
+        }
+        request.finishResponse()
+        return .answered
+    }
+}
+
+@Suite struct AutopathReplyCopyTests {
+    static let answers = [
+        "Google.COM. 120 IN CNAME www.google.com.",
+        "www.google.com. 60 IN A 142.250.0.1",
+        "www.google.com. 60 IN A 142.250.0.2",
+        "www.google.com. 60 IN AAAA 2001:db8::1",
+        "google.com. 300 IN MX 10 smtp.google.com.",
+        "google.com. 300 IN TXT \"v=spf1\" \"-all\"",
+        "_sip._tcp.google.com. 60 IN SRV 1 2 5060 sip.google.com.",
+        "1.0.250.142.in-addr.arpa. 60 IN PTR www.google.com.",
+    ]
+    static let authorities = [
+        "google.com. 300 IN NS ns1.google.com.",
+        "google.com. 300 IN NS ns2.google.com.",
+        "google.com. 60 IN SOA ns1.google.com. dns-admin.google.com. 7 900 900 1800 60",
+    ]
+    static let additionals = [
+        "ns1.google.com. 300 IN A 216.239.32.10",
+        "ns1.google.com. 300 IN AAAA 2001:db8::53",
+    ]
+
+    static func chain(_ zone: MixedZone) throws -> ChainHarness {
+        let dir = try AutopathFixture.directory()
+        let config = try AutopathFixture.config("autopath resolv.conf", directory: dir)
+        guard case .resolvConf(_, let search) = config.source else { throw ChainHarness.Failure.encode }
+        let handler = AutopathHandler(zones: config.zones, searchPath: .fixed(search + [.root]), counters: AutopathCounters())
+        return ChainHarness(handlers: [handler, zone], names: ["autopath", "zone"])
+    }
+
+    @Test("a reply with compressed names in every section is copied record for record, RRsets kept, after the CNAME")
+    func everySection() throws {
+        let zone = MixedZone(name: "google.com.", answers: Self.answers, authorities: Self.authorities, additionals: Self.additionals)
+        let harness = try Self.chain(zone)
+        let reply = try harness.query("google.com.default.svc.cluster.local.", .a, transport: .tcp)
+        #expect(reply.rcode == .noError)
+        #expect(reply.header.authoritative)
+        let expected = Records.parse(Self.answers)
+        #expect(reply.answers.count == expected.count + 1)
+        #expect(reply.answers.first?.type == .cname)
+        #expect(reply.answers.first?.name.exactlyEquals("google.com.default.svc.cluster.local.") == true)
+        // The first answer not owned by the asked name is the reply's first: its owner, in its case.
+        #expect(reply.answers.first?.rdata == .cname("google.com."))
+        #expect(reply.answers.first?.ttl == 120)
+        #expect(Array(reply.answers.dropFirst()) == expected)
+        #expect(reply.answers.dropFirst().first?.name.exactlyEquals("Google.COM.") == true)
+        #expect(reply.authorities == Records.parse(Self.authorities))
+        #expect(reply.additionals == Records.parse(Self.additionals))
+        // What the message model would write for the same records is what was written.
+        let bytes = try #require(harness.exchangeRaw(try ChainHarness.queryBytes("google.com.default.svc.cluster.local.", .a),
+                                                     transport: .tcp))
+        #expect(try Message(parsing: bytes).encoded() == bytes)
+    }
+
+    @Test("a reply cut for a small client keeps whole RRsets and sets TC")
+    func truncated() throws {
+        let zone = MixedZone(name: "google.com.", answers: Self.answers, authorities: Self.authorities,
+                             additionals: Self.additionals + (1...30).map { "ns2.google.com. 300 IN A 216.239.34.\($0)" })
+        let harness = try Self.chain(zone)
+        let reply = try harness.query("google.com.default.svc.cluster.local.", .a, edns: nil)
+        #expect(!reply.header.truncated)
+        #expect(reply.answers.count == Self.answers.count + 1)
+        #expect(reply.additionals.count < 32)
+        let bytes = try #require(harness.exchangeRaw(try ChainHarness.queryBytes("google.com.default.svc.cluster.local.", .a, edns: nil)))
+        #expect(bytes.count <= 512)
+    }
+
+    @Test("a malformed reply is answered SERVFAIL", arguments: [
+        // One answer whose RDLENGTH runs past the end.
+        [0, 0, 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 0, 6, 103, 111, 111, 103, 108, 101, 3, 99, 111, 109, 0, 0, 1, 0, 1,
+         0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 9, 1, 2, 3, 4],
+        // An A record of 3 octets.
+        [0, 0, 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 0, 6, 103, 111, 111, 103, 108, 101, 3, 99, 111, 109, 0, 0, 1, 0, 1,
+         0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 3, 1, 2, 3],
+        // A pointer forwards.
+        [0, 0, 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 0, 6, 103, 111, 111, 103, 108, 101, 3, 99, 111, 109, 0, 0, 1, 0, 1,
+         0xC0, 40, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 1, 2, 3, 4],
+        // An OPT record in the answer section.
+        [0, 0, 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 0, 6, 103, 111, 111, 103, 108, 101, 3, 99, 111, 109, 0, 0, 1, 0, 1,
+         0, 0, 41, 16, 0, 0, 0, 0, 0, 0, 0],
+    ] as [[UInt8]])
+    func malformed(raw: [UInt8]) throws {
+        let zone = MixedZone(name: "google.com.", answers: [], authorities: [], additionals: [])
+        zone.raw = raw
+        let harness = try Self.chain(zone)
+        let reply = try harness.query("google.com.default.svc.cluster.local.", .a)
+        #expect(reply.rcode == .serverFailure)
+        #expect(reply.answers.isEmpty)
+        #expect(reply.questions.first?.name.exactlyEquals("google.com.default.svc.cluster.local.") == true)
+    }
+
+    @Test("the extended rcode of the reply's OPT is kept")
+    func extendedRCode() throws {
+        // NOERROR in the header, 1 in the OPT's extended bits: BADVERS (16).
+        let raw: [UInt8] = [0, 0, 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 1, 6, 103, 111, 111, 103, 108, 101, 3, 99, 111, 109, 0, 0, 1, 0, 1,
+                            0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 1, 2, 3, 4,
+                            0, 0, 41, 4, 0, 1, 0, 0, 0, 0, 0]
+        let zone = MixedZone(name: "google.com.", answers: [], authorities: [], additionals: [])
+        zone.raw = raw
+        let harness = try Self.chain(zone)
+        let reply = try harness.query("google.com.default.svc.cluster.local.", .a)
+        #expect(reply.rcode == .badVersion)
+        #expect(reply.answers.map(\.type) == [.cname, .a])
+    }
+}

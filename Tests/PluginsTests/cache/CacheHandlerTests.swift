@@ -256,6 +256,48 @@ final class CacheFixture {
         #expect(try f.query("kube-dns.kube-system.svc.cluster.local.").answers.first?.ttl == 5)
     }
 
+    @Test("under the kubeadm block a cluster.local answer is shaped as CoreDNS shapes it: counted as a miss, TTLs set to the capped minimum, AD cleared, a mismatch dropped")
+    func kubeadmShaping() throws {
+        let f = try CacheFixture("""
+            cache 30 {
+               disable success cluster.local
+               disable denial cluster.local
+            }
+            """) { name, _, _ in
+            if name.description.hasPrefix("nx") {
+                // RFC 2308: the SOA's MINIMUM (10) bounds the negative TTL under the SOA's TTL (60).
+                return Records.answer(rcode: .nameError,
+                                      authority: ["cluster.local. 60 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1 7200 1800 86400 10"])
+            }
+            return Records.answer("\(name) 90 IN A 10.96.0.10", "\(name) 45 IN A 10.96.0.11",
+                                  additional: ["extra.cluster.local. 120 IN A 10.96.0.12"], authenticData: true)
+        }
+        let a = try f.query("web.default.svc.cluster.local.")
+        #expect(a.answers.map(\.ttl) == [30, 30])
+        #expect(a.additionals.map(\.ttl) == [30])
+        #expect(!a.header.authenticData)
+        let nx = try f.query("nx.default.svc.cluster.local.")
+        #expect(nx.rcode == .nameError)
+        #expect(nx.authorities.map(\.ttl) == [10])
+        _ = try f.query("web.default.svc.cluster.local.")
+        #expect(f.upstream.calls == 3)
+        #expect(f.word(.requests) == 3)
+        #expect(f.word(.misses) == 3)
+        #expect(f.word(.entriesSuccess) == 0 && f.word(.entriesDenial) == 0)
+
+        let wrong = WrongQuestionUpstream()
+        let g = try CacheFixture("""
+            cache 30 {
+               disable success cluster.local
+               disable denial cluster.local
+            }
+            """)
+        let harness = ChainHarness(handlers: [g.cache, wrong], names: ["cache", "wrong"])
+        _ = try harness.query("asked.cluster.local.", .a)
+        #expect(g.word(.drops) == 1)
+        #expect(g.word(.entriesSuccess) == 0)
+    }
+
     @Test("queries outside the cache's zones pass through untouched")
     func outsideZones() throws {
         let f = try CacheFixture("cache example.org") { name, _, _ in Records.answer("\(name) 1 IN A 192.0.2.1") }
