@@ -165,6 +165,13 @@ package final class DNSServer {
                 throw error.with(subject: "\(endpoint)", hint: SystemError.bindHint(errno: error.errno, port: endpoint.port))
             }
         }
+        // Once a second each worker lets its handlers take the latest published registry
+        // state even when no query comes, so a replaced shard or a whole index after a relist
+        // is freed on idle workers too (PluginHandler.refreshState()). Scheduled before the
+        // workers' threads start, as their listeners are.
+        for (worker, engine) in zip(group.workers, engines) {
+            Self.scheduleRefresh(loop: worker.loop, engine: engine)
+        }
         try group.start()
 
         let signals = try SignalChannel { [weak self] signal in self?.handleSignal(signal) }
@@ -378,5 +385,15 @@ final class Introspection: ServerIntrospection, @unchecked Sendable {
             }
         }
         return grouped
+    }
+}
+
+extension DNSServer {
+    /// Runs `engine.refreshHandlers()` on the worker's loop every second, for the worker's life.
+    fileprivate static func scheduleRefresh(loop: EventLoop, engine: QueryEngine) {
+        _ = loop.schedule(after: .seconds(1)) {
+            engine.refreshHandlers()
+            scheduleRefresh(loop: loop, engine: engine)
+        }
     }
 }

@@ -19,6 +19,12 @@ public protocol AutoPathProvider: AnyObject, Sendable {
 public protocol SearchPathReader: AnyObject {
     /// As `AutoPathProvider.searchPath(forClient:)`, without a shared lock.
     func searchPath(forClient address: IPAddress) -> [DomainName]?
+    /// Lets go of replaced published state (`PluginHandler.refreshState()`).
+    func refresh()
+}
+
+extension SearchPathReader {
+    public func refresh() {}
 }
 
 /// What the `prometheus`, `ready` and `health` plugins read of the running server. Implemented

@@ -48,9 +48,15 @@ public protocol PluginHandler: AnyObject {
     /// A subrequest this plugin started with `QueryEngine.startSubrequest` has its answer.
     /// The plugin completes `parent` (or starts another subrequest) from here.
     func subrequestCompleted(_ child: Request, parent: Request, engine: QueryEngine)
+    /// Called on the worker about once a second, whether or not queries arrive: the place to
+    /// let go of published state that has been replaced. A handler that reads a `SnapshotCell`
+    /// takes the new value only at its next query, so on an idle worker the replaced registry
+    /// shards and indexes would stay alive, and a full relist would leave a second index behind.
+    func refreshState()
 }
 
 extension PluginHandler {
     public func responseWillBeSent(_ request: Request, response: inout ResponseView, engine: QueryEngine) {}
     public func subrequestCompleted(_ child: Request, parent: Request, engine: QueryEngine) {}
+    public func refreshState() {}
 }

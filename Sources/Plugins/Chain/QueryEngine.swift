@@ -65,6 +65,16 @@ public final class QueryEngine {
         ports = newPorts
     }
 
+    /// Lets every handler of every chain drop replaced published state
+    /// (`PluginHandler.refreshState()`). The server calls it once a second on each worker.
+    public func refreshHandlers() {
+        for (_, zones) in ports {
+            for entry in zones.entries {
+                for handler in entry.chain.handlers { handler.refreshState() }
+            }
+        }
+    }
+
     func newRequest() -> Int {
         let request = Request(poolIndex: pool.count, storageSize: QueryEngine.requestStorage)
         request.engine = self

@@ -59,6 +59,10 @@ final class AutopathHandler: PluginHandler {
 
     deinit { names.deallocate() }
 
+    func refreshState() {
+        if case .provider(let reader) = searchPath { reader.refresh() }
+    }
+
     /// The rcodes after which the walk goes on: NXDOMAIN, and those CoreDNS's handler treats as
     /// "nothing written" (`plugin.ClientWrite`).
     static func continuesWalk(_ rcode: UInt8) -> Bool {

@@ -25,6 +25,10 @@ final class KubernetesHandler: PluginHandler {
         reader.deallocate()
     }
 
+    func refreshState() {
+        reader.pointee.withCurrent { _ in }
+    }
+
     func serve(_ request: Request, engine: QueryEngine) -> PluginResult {
         reader.pointee.withCurrent { set in
             guard let set else { return .next }

@@ -27,6 +27,10 @@ final class KubernetesSearchPathReader: SearchPathReader {
             return home.searchPaths[Int(ns)]
         }
     }
+
+    func refresh() {
+        reader.withCurrent { _ in }
+    }
 }
 
 extension KubernetesPlugin {

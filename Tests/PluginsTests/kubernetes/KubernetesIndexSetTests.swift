@@ -112,4 +112,17 @@ import Testing
         #expect(try f.rcode("10-244-0-9.aaa.pod.cluster.local.") == .nameError)
         #expect(f.harness.plugin.searchPath(forClient: .v4(IPv4Address(10, 244, 0, 9)))?.first?.description == "prod.svc.cluster.local.")
     }
+
+    @Test("an idle worker lets go of a replaced index at its refresh, without a query")
+    func idleWorkerReleasesReplacedIndex() throws {
+        let f = try Fixture(options: "pods verified")
+        f.apply(["a.yaml": Self.services(20, ns: "prod")])
+        #expect(try f.rcode("svc-1.prod.svc.cluster.local.") == .noError)   // the worker now holds this set
+        weak var replaced = f.last
+        f.apply(["a.yaml": Self.services(21, ns: "prod")])
+        #expect(replaced != nil, "still held by the worker's reader, which has not seen the new set")
+        f.harness.engine.refreshHandlers()
+        #expect(replaced == nil)
+        #expect(try f.rcode("svc-20.prod.svc.cluster.local.") == .noError)
+    }
 }
