@@ -26,7 +26,7 @@ import Testing
     static let paths = [
         "registry ClusterIP A", "registry headless A", "registry SRV", "registry headless SRV", "registry PTR",
         "registry NXDOMAIN", "registry NODATA", "autopath (pod's first search step)", "cache hit",
-        "worker UDP (recvmmsg/sendmmsg)", "worker TCP (framing, pipelined)",
+        "cookies across secret rotations", "worker UDP (recvmmsg/sendmmsg)", "worker TCP (framing, pipelined)",
     ]
 
     /// Paths known to allocate today. autopath: 15 mallocs per query, from the generic message
@@ -35,7 +35,7 @@ import Testing
     /// When it is fixed, `withKnownIssue` fails the test until the path is taken off this list.
     static let knownToAllocate: Set<String> = ["autopath (pod's first search step)"]
 
-    @Test("registry A/SRV/PTR/NXDOMAIN/NODATA, autopath, a cache hit and the worker's UDP and TCP paths allocate nothing per query",
+    @Test("registry A/SRV/PTR/NXDOMAIN/NODATA, autopath, a cache hit, cookies across secret rotations and the worker's UDP and TCP paths allocate nothing per query",
           .enabled(if: enabled))
     func zeroAllocationsPerQuery() throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.checker), "no \(Self.checker): swift build -c release --product clusterdns-alloc-check")
