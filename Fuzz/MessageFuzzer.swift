@@ -14,6 +14,8 @@
 //  4. Every parsed record printed in presentation form reads back as the same record.
 //  5. The input read as text through `DomainName(_:)` and `ResourceRecord(presentation:)`: what is
 //     accepted prints and reads back unchanged, and an accepted record survives a wire round trip.
+//  6. A well-formed COOKIE option checked with a rotating keyring (clock, interval and address from
+//     the input) keeps the client cookie, and the cookie sent back is valid and echoed at once.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -104,6 +106,31 @@ enum FuzzChecks {
                     require(found.offset + found.length <= edns.optionsOffset + edns.optionsLength, "option past OPT")
                 }
             }
+            if let found = QueryParser.option(.cookie, in: packet, edns: edns), ServerCookie.isWellFormed(length: found.length) {
+                serverCookie(UnsafeRawBufferPointer(rebasing: packet[found.offset..<(found.offset + found.length)]), packet)
+            }
+        }
+    }
+
+    /// The query engine's cookie check on a well-formed COOKIE option, with a rotating keyring
+    /// whose clock, interval and client address come from the input: the reply carries the
+    /// client's cookie, and the reply, sent back at once, is valid and echoed unchanged (a cookie
+    /// the server just made or kept is always good and stable).
+    static func serverCookie(_ option: UnsafeRawBufferPointer, _ packet: UnsafeRawBufferPointer) {
+        let seed = packet.count >= 4 ? UInt32(packet[0]) << 24 | UInt32(packet[1]) << 16 | UInt32(packet[2]) << 8 | UInt32(packet[3]) : 0
+        let now = 1_796_601_600 &+ seed
+        let interval = 1 + seed % 90_000
+        let address = IPAddress.v4(IPv4Address(rawValue: seed ^ 0x0A00_0001))
+        var keyring = CookieKeyring(master: CookieSecret(k0: 0x0123_4567_89AB_CDEF, k1: UInt64(seed)), previousMaster: nil,
+                                    interval: interval, now: now &- interval)
+        let first = ServerCookie.check(option: option, address: address, now: now, keyring: &keyring)
+        let reply = first.reply.bytes
+        require(reply.prefix(8).elementsEqual(option.prefix(8)), "the reply's client cookie differs from the query's")
+        require(option.count != 8 || first.status == .clientOnly, "a client cookie alone checked as \(first.status)")
+        reply.withUnsafeBytes { again in
+            let second = ServerCookie.check(option: again, address: address, now: now, keyring: &keyring)
+            require(second.status == .valid && second.reply == first.reply,
+                    "a cookie just made (or kept) is not valid and echoed at once: \(second.status)")
         }
     }
 

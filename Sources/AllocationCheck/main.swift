@@ -247,6 +247,51 @@ for path in paths where only.map({ path.label.hasPrefix($0) }) ?? true {
     failures += report(path.label, fewest, over: iterations)
 }
 
+// DNS cookies while the secret rotates: one-second epochs, so each measured round crosses at
+// least one rotation (a worker re-deriving its secrets on the query path). The queries alternate
+// between a client cookie only (a fresh server cookie is made) and a server cookie the engine
+// made earlier (valid and echoed, then renewed after a rotation, then not valid: a fresh one).
+if only.map({ $0.hasPrefix("cookie") }) ?? true {
+    let cookieEngine = makeEngine()
+    cookieEngine.cookies = CookieSecrets(current: CookieSecret(k0: 0x0123_4567_89AB_CDEF, k1: 0x0F1E_2D3C_4B5A_6978),
+                                         previous: nil, rotation: 1)
+    let route = Route(transport: .udp, peerAddress: .v4(IPv4Address(10, 244, 0, 9)), peerPort: 40_000,
+                      localAddress: .v4(IPv4Address(10, 96, 0, 10)), localPort: 53)
+    func cookieQuery(_ option: [UInt8]) -> UnsafeRawBufferPointer {
+        guard let domain = try? DomainName("web.other.svc.cluster.local."),
+              let bytes = Message.query(id: 0x5A5A, name: domain, type: .a,
+                                        edns: EDNS(options: [EDNSOption(code: .cookie, data: option)])).encoded() else {
+            fail("cannot encode a cookie query")
+        }
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
+        memory.copyBytes(from: bytes)
+        return UnsafeRawBufferPointer(memory)
+    }
+    let clientOnly = cookieQuery([0x24, 0x64, 0xc4, 0xab, 0xcf, 0x10, 0xc9, 0x57])
+    var length = 0
+    if case .reply(let n) = cookieEngine.handle(packet: clientOnly, route: route, output: output) { length = n }
+    let first = try? Message(parsing: Array(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(output)[0..<length])))
+    guard let cookie = first?.edns?.option(.cookie)?.data, cookie.count == 24, first?.answers.count == 1 else {
+        fail("cookies: no server cookie or no answer in \(String(describing: first))")
+    }
+    let withServerCookie = cookieQuery(cookie)
+    var fewest = Int.max
+    var queries = 0
+    for _ in 0..<2 {
+        fewest = min(fewest, mallocs {
+            let start = wallClockSeconds()
+            while wallClockSeconds() &- start < 2 {
+                for _ in 0..<256 {
+                    _ = cookieEngine.handle(packet: clientOnly, route: route, output: output)
+                    _ = cookieEngine.handle(packet: withServerCookie, route: route, output: output)
+                }
+                queries += 512
+            }
+        })
+    }
+    failures += report("cookies across secret rotations", fewest, over: queries / 2)
+}
+
 // MARK: - Part 2: a real worker on loopback
 
 if only != nil {

@@ -26,11 +26,11 @@ import Testing
     static let paths = [
         "registry ClusterIP A", "registry headless A", "registry SRV", "registry headless SRV", "registry PTR",
         "registry NXDOMAIN", "registry NODATA", "autopath (pod's first search step)",
-        "autopath (every step fails)", "cache hit",
+        "autopath (every step fails)", "cache hit", "cookies across secret rotations",
         "worker UDP (recvmmsg/sendmmsg)", "worker TCP (framing, pipelined)",
     ]
 
-    @Test("registry A/SRV/PTR/NXDOMAIN/NODATA, autopath, a cache hit and the worker's UDP and TCP paths allocate nothing per query",
+    @Test("registry A/SRV/PTR/NXDOMAIN/NODATA, autopath, a cache hit, cookies across secret rotations and the worker's UDP and TCP paths allocate nothing per query",
           .enabled(if: enabled))
     func zeroAllocationsPerQuery() throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.checker), "no \(Self.checker): swift build -c release --product clusterdns-alloc-check")

@@ -117,6 +117,90 @@ import Testing
         #expect(try Self.emptyQuery(d, option: cookie).rcode == .badCookie)
     }
 
+    /// The server cookie's timestamp (octets 12–15 of the option).
+    static func stamp(_ cookie: [UInt8]) -> UInt32 {
+        UInt32(cookie[12]) << 24 | UInt32(cookie[13]) << 16 | UInt32(cookie[14]) << 8 | UInt32(cookie[15])
+    }
+
+    /// Sleeps until the wall clock is at least `second` (plus a margin).
+    static func sleep(until second: UInt32) {
+        let wait = Double(second) + 0.2 - Date().timeIntervalSince1970
+        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+    }
+
+    @Test("the secret rotates by itself: a server cookie is accepted (and renewed) after one rotation, not after two")
+    func rotation() throws {
+        // Three-second epochs, so the test sees two rotations; the default is a day. Which epoch
+        // the server was in is read from the cookie it returned (its timestamp), not guessed from
+        // the test's own timing, so a slow machine retries instead of failing.
+        let interval: UInt32 = 3
+        let server = try ServerProcess(corefile: ".:{PORT} {\n    cookie {\n        rotate 3s\n    }\n    whoami\n}\n")
+        var checkedOneRotation = false
+        for _ in 0..<4 where !checkedOneRotation {
+            let learn = try Self.emptyQuery(server, option: Self.clientCookie)
+            #expect(learn.rcode == .noError)
+            let cookie = try #require(learn.edns?.option(.cookie)?.data)
+            let epoch = Self.stamp(cookie) / interval
+
+            // One rotation later: valid (NOERROR to a question-less query), renewed.
+            Self.sleep(until: (epoch + 1) * interval)
+            let afterOne = try Self.emptyQuery(server, option: cookie)
+            let renewed = try #require(afterOne.edns?.option(.cookie)?.data)
+            guard Self.stamp(renewed) / interval == epoch + 1 else { continue }  // overslept: try again
+            #expect(afterOne.rcode == .noError)
+            #expect(Array(renewed.prefix(8)) == Self.clientCookie)
+            #expect(renewed != cookie)
+
+            // Two rotations after it was made: not valid. A question-less query gets BADCOOKIE
+            // (RFC 7873 §5.4) with a fresh cookie; a query with a question is answered normally
+            // with a fresh one; the cookie renewed one epoch ago is still valid.
+            Self.sleep(until: (epoch + 2) * interval)
+            let afterTwo = try Self.emptyQuery(server, option: cookie)
+            #expect(afterTwo.rcode == .badCookie)
+            let fresh = try #require(afterTwo.edns?.option(.cookie)?.data)
+            #expect(Self.stamp(fresh) / interval >= epoch + 2)
+            #expect(Array(fresh.prefix(8)) == Self.clientCookie && fresh != cookie)
+            let answered = try Self.cookieQuery(server, option: cookie)
+            #expect(answered.rcode == .noError)
+            let refreshed = try #require(answered.edns?.option(.cookie)?.data)
+            #expect(refreshed != cookie && Array(refreshed.prefix(8)) == Self.clientCookie)
+            if Self.stamp(refreshed) / interval == epoch + 2 {
+                #expect(try Self.emptyQuery(server, option: renewed).rcode == .noError)
+            }
+            checkedOneRotation = true
+        }
+        #expect(checkedOneRotation, "never queried within the epoch after the cookie's")
+    }
+
+    @Test("two replicas with the same secret rotate together: each accepts the other's cookie in a later epoch")
+    func replicasRotateTogether() throws {
+        let interval: UInt32 = 3
+        let corefile = ".:{PORT} {\n    cookie {\n        secret e5e973e5a6b2a43f48e7dc849e37bfcf\n        rotate 3s\n    }\n    whoami\n}\n"
+        let a = try ServerProcess(corefile: corefile)
+        let b = try ServerProcess(corefile: corefile)
+        var checked = false
+        for _ in 0..<4 where !checked {
+            let cookie = try #require(try Self.emptyQuery(a, option: Self.clientCookie).edns?.option(.cookie)?.data)
+            let epoch = Self.stamp(cookie) / interval
+            // The same epoch at b: echoed unchanged (b derived the same secret).
+            let same = try Self.emptyQuery(b, option: cookie)
+            guard let echoed = same.edns?.option(.cookie)?.data, Self.stamp(echoed) / interval == epoch else { continue }
+            #expect(same.rcode == .noError)
+            #expect(echoed == cookie)
+            // The next epoch at b: accepted, renewed with the next secret, which a accepts too.
+            Self.sleep(until: (epoch + 1) * interval)
+            let next = try Self.emptyQuery(b, option: cookie)
+            let renewed = try #require(next.edns?.option(.cookie)?.data)
+            guard Self.stamp(renewed) / interval == epoch + 1 else { continue }
+            #expect(next.rcode == .noError)
+            #expect(renewed != cookie)
+            let atA = try Self.emptyQuery(a, option: renewed)
+            #expect(atA.rcode == .noError)
+            checked = true
+        }
+        #expect(checked, "never queried both replicas within one epoch")
+    }
+
     @Test("cookie off: the option is ignored, malformed or not")
     func off() throws {
         let server = try ServerProcess(corefile: ".:{PORT} {\n    cookie off\n    whoami\n}\n")

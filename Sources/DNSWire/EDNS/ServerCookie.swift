@@ -4,7 +4,8 @@
 // seconds (serial arithmetic, RFC 1982) and the first 8 octets of SipHash-2-4 over
 // client cookie | version | reserved | timestamp | client address, keyed with a 128-bit secret.
 // Every replica configured with the same secret makes and accepts the same cookies, which is
-// the point of RFC 9018 behind an anycast or Service address.
+// the point of RFC 9018 behind an anycast or Service address. Which secret that is at a given
+// moment (rotated every epoch, or fixed) is `CookieKeyring`'s business.
 //
 // Everything here runs on the query path: inputs are raw bytes in the packet, scratch space is
 // a tuple on the stack, and nothing allocates.
@@ -131,14 +132,29 @@ public enum ServerCookie {
     public static func isWellFormed(length: Int) -> Bool { length == 8 || (16...40).contains(length) }
 
     /// Checks the COOKIE option data `option` (already known to be well-formed) of a query
-    /// from `address` at wall-clock second `now`, and builds the option to send back.
-    ///
-    /// A valid cookie no older than `renewAfter` made with `current` is echoed as it came, so
-    /// the client sees a stable cookie; otherwise a fresh one with `current` is made. A cookie
-    /// made with `previous` (the secret before a rotation) is accepted but always renewed.
+    /// from `address` at wall-clock second `now` against one fixed secret (and a previous one
+    /// still accepted), and builds the option to send back. The fixed-secret form of
+    /// `check(option:address:now:keyring:)`, for tests and benchmarks.
     /// - Complexity: at most three SipHash runs over ≤ 32 octets. Allocation-free.
     public static func check(option: UnsafeRawBufferPointer, address: IPAddress, now: UInt32,
                              current: CookieSecret, previous: CookieSecret?) -> (status: CookieStatus, reply: CookieReply) {
+        var keyring = CookieKeyring(fixed: current, previous: previous)
+        return check(option: option, address: address, now: now, keyring: &keyring)
+    }
+
+    /// Checks the COOKIE option data `option` (already known to be well-formed) of a query
+    /// from `address` at wall-clock second `now`, and builds the option to send back.
+    ///
+    /// `keyring` is first moved to `now`'s epoch (a rotation). A valid cookie no older than
+    /// `renewAfter` made with the signing secret is echoed as it came, so the client sees a
+    /// stable cookie; otherwise a fresh one with the signing secret is made. A cookie made with a
+    /// secret that is only still accepted (before the last rotation, or a previous master) is
+    /// valid but always renewed.
+    /// - Complexity: at most three SipHash runs over ≤ 32 octets (six more once per epoch).
+    ///   Allocation-free.
+    public static func check(option: UnsafeRawBufferPointer, address: IPAddress, now: UInt32,
+                             keyring: inout CookieKeyring) -> (status: CookieStatus, reply: CookieReply) {
+        keyring.advance(to: now)
         var reply = CookieReply()
         var status = CookieStatus.clientOnly
         var echo = false
@@ -147,22 +163,19 @@ public enum ServerCookie {
             if option.count == 8 + length, option[8] == version {
                 let stamp = bigEndian32(option, at: 12)
                 let age = Int32(bitPattern: now &- stamp)
-                if age >= -maxSkew && age <= maxAge {
-                    if matches(option, address: address, secret: current) {
-                        status = .valid
-                        echo = age >= 0 && age <= renewAfter
-                    } else if let previous, matches(option, address: address, secret: previous) {
-                        status = .valid
-                    }
+                if age >= -maxSkew && age <= maxAge, let signed = keyring.verify(option, address: address, stamp: stamp) {
+                    status = .valid
+                    echo = signed && age >= 0 && age <= renewAfter
                 }
             }
         }
+        let secret = keyring.signing
         withUnsafeMutableBytes(of: &reply.words) { out in
             out.copyMemory(from: UnsafeRawBufferPointer(rebasing: option[0..<(echo ? 24 : 8)]))
             if !echo {
                 let server = UnsafeMutableRawBufferPointer(rebasing: out[8..<24])
                 write(client: UnsafeRawBufferPointer(rebasing: option[0..<8]), address: address, timestamp: now,
-                      secret: current, into: server)
+                      secret: secret, into: server)
             }
         }
         return (status, reply)

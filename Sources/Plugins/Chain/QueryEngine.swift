@@ -39,7 +39,12 @@ public final class QueryEngine {
     public var maxOutstanding = 65_536
     /// The DNS cookie secrets (shared, immutable); nil when cookies are off. Set on the
     /// worker's thread, at start and by a reload.
-    public var cookies: CookieSecrets? = CookieSecrets.processDefault
+    public var cookies: CookieSecrets? = CookieSecrets.processDefault {
+        didSet { cookieKeyring = (cookies ?? .processDefault).keyring(now: wallClockSeconds()) }
+    }
+    /// This worker's secrets for the current epoch, derived from `cookies`; it rotates itself
+    /// as the clock moves (`CookieKeyring.advance(to:)`), so no lock and no shared state.
+    var cookieKeyring = CookieSecrets.processDefault.keyring(now: wallClockSeconds())
 
     /// Requests keep up to this much of the query; longer TCP queries are refused.
     static let requestStorage = 4096
@@ -155,14 +160,14 @@ public final class QueryEngine {
         // DNS cookies (RFC 7873 §5.2), before the question is judged: a query with no question
         // and a COOKIE option is how a client asks for a server cookie (§5.4).
         var cookie: CookieReply? = nil
-        if let edns = query.edns, let cookies, let found = QueryParser.option(.cookie, in: packet, edns: edns) {
+        if let edns = query.edns, cookies != nil, let found = QueryParser.option(.cookie, in: packet, edns: edns) {
             guard ServerCookie.isWellFormed(length: found.length) else {
                 counters.bump(.cookieMalformed)
                 return Outcome(QueryEngine.simpleResponse(query: query, packet: packet, rcode: .formatError, output: output, limit: limit))
             }
             let option = UnsafeRawBufferPointer(rebasing: packet[found.offset..<(found.offset + found.length)])
             let check = ServerCookie.check(option: option, address: route.peerAddress, now: wallClockSeconds(),
-                                           current: cookies.current, previous: cookies.previous)
+                                           keyring: &cookieKeyring)
             switch check.status {
             case .clientOnly: counters.bump(.cookieClientOnly)
             case .valid: counters.bump(.cookieValid)

@@ -2,17 +2,28 @@ import Corefile
 import DNSWire
 import ZoneFile
 
-/// `cookie [off] { secret HEX [PREVIOUS_HEX]; secret-file FILE }`: DNS cookies (RFC 7873) with
-/// RFC 9018 server cookies. ClusterDNS's own directive (CoreDNS has no cookie plugin); shaped
-/// after Knot's `mod-cookies`.
+/// `cookie [off] { secret HEX [PREVIOUS_HEX]; secret-file FILE; rotate DURATION|off }`: DNS
+/// cookies (RFC 7873) with RFC 9018 server cookies. ClusterDNS's own directive (CoreDNS has no
+/// cookie plugin); shaped after Knot's `mod-cookies`.
 ///
-/// Cookies are on without the directive, with a random secret made at start and shared by every
-/// worker. Replicas behind one Service address need the same secret, or a client that moves
-/// between them gets a new cookie on every switch: `secret-file` reads it from a file (a
-/// Kubernetes Secret mounted in each pod). Rotation: put the new secret on the file's first
-/// line and the old one on the second, and reload; cookies made with the old one are still
-/// accepted (and renewed with the new one) until it is removed.
+/// Cookies are on without the directive, with a random master key made at start and shared by
+/// every worker; the secret cookies are made with is derived from it and rotates every
+/// `defaultRotation` (`CookieKeyring`). Replicas behind one Service address need the same key,
+/// or a client that moves between them gets a new cookie on every switch: `secret-file` reads it
+/// from a file (a Kubernetes Secret mounted in each pod), and every replica derives the same
+/// secret for the same epoch, so they rotate together without talking to each other. Changing
+/// the key itself: put the new one on the file's first line and the old one on the second, and
+/// reload; cookies made under the old one are still accepted (and renewed) until it is removed.
+/// `rotate off` uses the configured secret as it is (for a fleet shared with other RFC 9018
+/// servers, which do not know the derivation).
 public struct CookieConfig: Sendable, Equatable {
+    /// How often the secret rotates by default: a day, as Knot's `secret-lifetime` (26 hours by
+    /// default); anything of an hour or more keeps every cookie valid for its whole age
+    /// (`ServerCookie.maxAge`) across a rotation.
+    public static let defaultRotation: UInt32 = 86_400
+    /// The longest interval `rotate` takes: 36 days, as Knot allows (RFC 7873 §7.1).
+    public static let maxRotation: UInt32 = 36 * 86_400
+
     /// False with `cookie off`: COOKIE options are ignored, as by a server without cookies.
     public var enabled = true
     /// The secret cookies are made with; nil means the process's random one.
@@ -21,6 +32,8 @@ public struct CookieConfig: Sendable, Equatable {
     public var previous: CookieSecret?
     /// `secret-file` as given, for `clusterdns check`.
     public var secretFile: String?
+    /// Seconds between rotations of the secret; nil with `rotate off`.
+    public var rotation: UInt32? = CookieConfig.defaultRotation
 
     public init() {}
 
@@ -69,6 +82,18 @@ public struct CookieConfig: Sendable, Equatable {
                 config.secret = secrets.current
                 config.previous = secrets.previous
                 config.secretFile = file.text
+            case "rotate":
+                let value = try property.requiredArgument(0, "a duration or 'off'")
+                _ = try property.requireArguments(exactly: 1)
+                if value.text == "off" {
+                    config.rotation = nil
+                } else {
+                    let interval = try property.duration(value, in: .seconds(1) ... .seconds(Int64(maxRotation)))
+                    guard interval.components.attoseconds == 0 else {
+                        throw property.error("the rotation interval is whole seconds", at: value)
+                    }
+                    config.rotation = UInt32(interval.components.seconds)
+                }
             default:
                 throw property.unknownProperty()
             }
