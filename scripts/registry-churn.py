@@ -12,8 +12,9 @@ headless), starts `clusterdns serve` on it (manifest source, no cache, loopback 
    (UDP queries from this process every millisecond), and checks that nothing else moved.
 3. RSS after the changes, against RSS after the initial load.
 4. Peak RSS (VmHWM, reset through /proc/PID/clear_refs) while every file is read again unchanged
-   (a full relist of an unchanged cluster) and while every document of every file changes (a
-   fully changed cluster), against the steady RSS before each.
+   (a full relist of an unchanged cluster), while every document's bytes change but not its
+   objects (a rewritten cluster), and while every object changes (a fully changed cluster),
+   against the steady RSS before each.
 5. The server's own view: `clusterdns_registry_update_seconds` from /metrics.
 
     scripts/registry-churn.py [--binary .build/release/clusterdns] [--services 100000] [--changes 1000]
@@ -270,8 +271,12 @@ def main():
             print(f"(no update metric: {error})")
 
         if not args.skip_relist:
+            # Unchanged: every file rewritten as it is. Rewritten: every document's bytes change
+            # (a comment), the objects do not (a tool re-exporting the cluster). Fully changed:
+            # every object changes (the grpc port of every Service and EndpointSlice).
             for label, edit in [("unchanged", lambda t: t),
-                                ("fully changed", lambda t: t.replace("\nkind: ", "\n# relisted\nkind: "))]:
+                                ("rewritten", lambda t: t.replace("\nkind: ", "\n# relisted\nkind: ")),
+                                ("fully changed", lambda t: t.replace("port: 9090", "port: 9091"))]:
                 steady = status(server.pid, "VmRSS")
                 with open(f"/proc/{server.pid}/clear_refs", "w") as f:
                     f.write("5")
@@ -292,7 +297,7 @@ def main():
                     cpu0 = cpu1
                 assert resolver.query(probe) == expected, "the relist changed an answer"
                 peak = status(server.pid, "VmHWM")
-                print(f"relist of an {label} cluster: {time.monotonic() - t0:.1f} s, peak RSS {peak / 1e6:.0f} MB = "
+                print(f"relist of a {label} cluster: {time.monotonic() - t0:.1f} s, peak RSS {peak / 1e6:.0f} MB = "
                       f"{peak / steady:.2f}x steady ({steady / 1e6:.0f} MB), after {status(server.pid, 'VmRSS') / 1e6:.0f} MB")
     finally:
         server.send_signal(signal.SIGTERM)

@@ -64,6 +64,25 @@ struct ShardedRegistryTests {
         #expect(snap.service(namespace: "prod", name: "svc-50") != nil)
     }
 
+    @Test("a file rewritten with every document changed but the same objects touches no shard")
+    func rewrittenFileWithSameObjectsTouchesNoShard() throws {
+        let store = ManifestStore()
+        let base = Self.services(50)
+        store.update(path: "a.yaml", text: base)
+        let first = store.state(previous: nil)
+        // Every document's bytes change (a comment in each), so each is decoded again...
+        store.update(path: "a.yaml", text: base.replacingOccurrences(of: "\nkind: ", with: "\n# rewritten\nkind: "))
+        #expect(store.documentsDecoded == 100)
+        // ...to the same objects: no shard is rebuilt, every shard snapshot is the previous one.
+        #expect(store.takeChangedShards() == [])
+        let second = store.state(previous: first)
+        #expect(second.rebuiltShards.isEmpty)
+        for s in 0..<RegistryShard.count { #expect(second.shards[s] === first.shards[s]) }
+        // A real change among them still rebuilds its shard.
+        store.update(path: "a.yaml", text: base.replacingOccurrences(of: "port: 80", with: "port: 81"))
+        #expect(store.takeChangedShards()?.isEmpty == false)
+    }
+
     @Test("issues keep their file line and document number when documents before them change")
     func issueLinesFollowEdits() throws {
         let store = ManifestStore()

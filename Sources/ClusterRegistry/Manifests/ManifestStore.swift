@@ -346,6 +346,18 @@ public final class ManifestStore {
             documentNumber += Int(document.documents)
             next.documents.append(document)
         }
+        // A touched shard whose objects were decoded again to exactly what the file held before
+        // (a file rewritten or reformatted, a tool touching every document) keeps the previous
+        // array: the fresh copies are dropped here rather than held beside the old ones by the
+        // published snapshots, and the shard is neither rebuilt nor re-indexed. Equal arrays
+        // put every object at the same position, so the locations stay valid.
+        if let previous {
+            for s in touched.sorted() where next.parts[s] == previous.parts[s] {
+                next.parts[s] = previous.parts[s]
+                next.partDigests[s] = previous.partDigests[s]
+                touched.remove(s)
+            }
+        }
         for s in touched { next.partDigests[s] = next.parts[s].dnsDigest() }
         if previous == nil {
             for s in 0..<RegistryShard.count { next.partDigests[s] = next.parts[s].dnsDigest() }

@@ -147,6 +147,18 @@ extension KubernetesIndexSet {
             self.localAddresses = localAddresses
         }
 
+        /// Takes `state`'s shards as the ones the current indexes stand for, when its DNS content
+        /// equals the last built state's (the caller keeps the published set). Without this the
+        /// builder would hold the replaced shard snapshots — and through them every object they
+        /// were built from — until the next real change.
+        func adopt(_ state: ClusterState) {
+            guard lastShards.count == state.shards.count else { return }
+            for s in state.shards.indices where lastShards[s] !== state.shards[s] {
+                guard lastShards[s].hasSameDNSContent(as: state.shards[s]) else { return }
+            }
+            lastShards = state.shards
+        }
+
         func build(_ state: ClusterState, loaded: Bool, localAddresses: [IPAddress]) -> KubernetesIndexSet {
             let addressesChanged = localAddresses != self.localAddresses
             self.localAddresses = localAddresses
@@ -171,7 +183,10 @@ extension KubernetesIndexSet {
             var next = raw
             var rebuiltMask: UInt64 = 0
             for s in state.shards.indices {
-                if s < lastShards.count, lastShards[s] === state.shards[s], s < raw.count { continue }
+                // A shard rebuilt with the same DNS content (re-decoded objects, a node name
+                // changed) keeps its index: it would answer every question the same way.
+                if s < lastShards.count, s < raw.count,
+                   lastShards[s] === state.shards[s] || lastShards[s].hasSameDNSContent(as: state.shards[s]) { continue }
                 let index = KubernetesIndex.build(snapshot: state.shards[s], config: config, loaded: loaded,
                                                   localAddresses: localAddresses, directory: directory)
                 if s < raw.count { next[s] = index } else { next.append(index) }

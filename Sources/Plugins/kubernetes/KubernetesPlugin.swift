@@ -161,7 +161,10 @@ public final class KubernetesPlugin: PluginFactory, MetricsReporting, AutoPathPr
         if let last = statistics.withLock({ $0.lastSnapshot }), state.generation < last.generation { return }
         if loaded, let current = indexes.load(), current.loaded,
            let last = statistics.withLock({ $0.lastSnapshot }), state.hasSameDNSContent(as: last) {
-            statistics.withLock { $0.lastSnapshot = state }
+            statistics.withLock {
+                $0.lastSnapshot = state
+                $0.builder?.adopt(state)
+            }
             return
         }
         let started = monotonicNanoseconds()

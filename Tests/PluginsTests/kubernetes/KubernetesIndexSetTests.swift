@@ -113,6 +113,44 @@ import Testing
         #expect(f.harness.plugin.searchPath(forClient: .v4(IPv4Address(10, 244, 0, 9)))?.first?.description == "prod.svc.cluster.local.")
     }
 
+    @Test("shards rebuilt with the same DNS content keep their indexes and let go of the replaced snapshots")
+    func sameContentShardsKeepIndexes() throws {
+        let f = try Fixture(options: "")
+        f.apply(["a.yaml": Self.services(100, ns: "prod")])
+        weak var replaced = f.state?.shards.first { $0.counts.services > 0 }
+        #expect(replaced != nil)
+        // Every shard is rebuilt from new snapshots (the file is read afresh into a new store)
+        // whose DNS content is the old one's: no index is rebuilt, and the builder no longer
+        // holds the old snapshots (and the objects they were built from).
+        let next = Self.freshState(Self.services(100, ns: "prod"))
+        let set = f.builder.build(next, loaded: true, localAddresses: [])
+        #expect(f.rebuilt == 0)
+        f.harness.plugin.indexes.publish(set)
+        f.state = next
+        #expect(replaced == nil)
+        #expect(try f.addresses("svc-7.prod.svc.cluster.local.") == ["10.96.0.8"])
+
+        // The plugin's shortcut for a whole state with the same content adopts it the same way.
+        let plugin = f.harness.plugin
+        weak var adopted: ClusterSnapshot?
+        do {
+            let first = Self.freshState(Self.services(100, ns: "prod"))
+            plugin.rebuild(first, loaded: true)
+            adopted = first.shards.first { $0.counts.services > 0 }
+        }
+        #expect(adopted != nil)
+        plugin.rebuild(Self.freshState(Self.services(100, ns: "prod")), loaded: true)
+        #expect(adopted == nil)
+        #expect(try f.addresses("svc-7.prod.svc.cluster.local.") == ["10.96.0.8"])
+    }
+
+    /// `text` read into a store of its own: new snapshots of the same content.
+    static func freshState(_ text: String) -> ClusterState {
+        let store = ManifestStore()
+        store.update(path: "a.yaml", text: text)
+        return store.state(previous: nil)
+    }
+
     @Test("an idle worker lets go of a replaced index at its refresh, without a query")
     func idleWorkerReleasesReplacedIndex() throws {
         let f = try Fixture(options: "pods verified")
