@@ -15,8 +15,13 @@ extension ManifestDecoder {
             throw typeNode.fail(.invalidValue, "unknown addressType \"\(typeText)\" (expected IPv4, IPv6 or FQDN)")
         }
         let ports = try endpointPorts(try node.optionalList("ports"))
+        let endpointNodes = try node.optionalList("endpoints")
+        // Exactly one address per endpoint in practice (the API says consumers may assume so):
+        // reserving that many keeps the array at its size instead of the next power of two, 72
+        // bytes per slice of three endpoints, for as long as the slice is held.
         var addresses: [EndpointAddress] = []
-        for endpoint in try node.optionalList("endpoints") {
+        addresses.reserveCapacity(endpointNodes.count)
+        for endpoint in endpointNodes {
             let addressNodes = try endpoint.required("addresses").list()
             guard !addressNodes.isEmpty else { throw endpoint.fail(.missingField, "addresses: at least one address is required") }
             var conditions = EndpointConditions()
@@ -50,9 +55,11 @@ extension ManifestDecoder {
         var subsets: [EndpointGroup] = []
         for subset in try node.optionalList("subsets") {
             let ports = try endpointPorts(try subset.optionalList("ports"))
+            let lists = [(try subset.optionalList("addresses"), true), (try subset.optionalList("notReadyAddresses"), false)]
             var addresses: [EndpointAddress] = []
-            for (key, ready) in [("addresses", true), ("notReadyAddresses", false)] {
-                for entry in try subset.optionalList(key) {
+            addresses.reserveCapacity(lists[0].0.count + lists[1].0.count)
+            for (entries, ready) in lists {
+                for entry in entries {
                     let ipNode = try entry.required("ip")
                     let text = try ipNode.string()
                     guard let ip = IPAddress(text) else { throw ipNode.fail(.invalidAddress, "\"\(text)\" is not an IP address") }

@@ -315,6 +315,7 @@ public final class ManifestStore {
         }
         line = 1
         next.locations.reserveCapacity(previous?.locations.count ?? 0)
+        next.documents.reserveCapacity(steps.count)
         for step in steps {
             var document: Document
             let start = next.locations.count
@@ -358,11 +359,12 @@ public final class ManifestStore {
                 touched.remove(s)
             }
         }
-        for s in touched { next.partDigests[s] = next.parts[s].dnsDigest() }
-        if previous == nil {
-            for s in 0..<RegistryShard.count { next.partDigests[s] = next.parts[s].dnsDigest() }
-        }
+        // A new file touches every shard it has objects in (the empty ones keep the empty digest).
         if previous == nil { for s in 0..<RegistryShard.count where !next.parts[s].isEmpty { touched.insert(s) } }
+        for s in touched {
+            next.parts[s].trimCapacity()
+            next.partDigests[s] = next.parts[s].dnsDigest()
+        }
         return Prepared(path: path, state: next, syntax: nil, touched: touched, decoded: decodedCount, reused: reusedCount)
     }
 

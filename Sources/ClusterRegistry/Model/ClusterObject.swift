@@ -47,6 +47,25 @@ public struct ClusterObjects: Sendable, Hashable {
         }
     }
 
+    /// Gives back what appending left unused (an array doubles its capacity as it grows), for
+    /// arrays a store keeps for as long as their file is unchanged: up to half of each would
+    /// otherwise be empty slots.
+    mutating func trimCapacity() {
+        Self.trim(&namespaces)
+        Self.trim(&services)
+        Self.trim(&endpointSlices)
+        Self.trim(&endpoints)
+        Self.trim(&pods)
+    }
+
+    private static func trim<Element>(_ array: inout [Element]) {
+        guard array.capacity - array.count > max(1, array.count / 16) else { return }
+        let exact = [Element](unsafeUninitializedCapacity: array.count) { buffer, count in
+            count = buffer.initialize(fromContentsOf: array)
+        }
+        array = exact
+    }
+
     public var count: Int {
         namespaces.count + services.count + endpointSlices.count + endpoints.count + pods.count
     }
