@@ -1,4 +1,6 @@
 import Foundation
+import DNSWire
+import Synchronization
 import Testing
 @testable import ClusterRegistry
 
@@ -168,6 +170,62 @@ struct ManifestDirectorySourceTests {
         try dir.write("api.yaml", Self.api)
         usleep(200_000)
         #expect(names(source) == ["web"], "nothing is watched after stop")
+    }
+
+    @Test("a change to the whole cluster is published in waves of shards, each service old or new, never half")
+    func wholeClusterChangeInWaves() throws {
+        let dir = try TemporaryDirectory()
+        func cluster(_ third: Int) -> String {
+            (0..<300).map { i in serviceYAML(name: "svc-\(i)", clusterIP: "10.96.\(third).\(i % 250 + 1)") }
+                .joined(separator: "\n---\n")
+        }
+        try dir.write("all.yaml", cluster(1))
+        var options = ManifestDirectorySource.Options()
+        options.rescanInterval = .seconds(60)
+        options.partGap = .zero
+        let source = ManifestDirectorySource(path: dir.path, options: options)
+        try source.start()
+        defer { source.stop() }
+        let published = Mutex<[ClusterState]>([])
+        let token = source.snapshots.subscribe { state in published.withLock { $0.append(state) } }
+        defer { source.snapshots.unsubscribe(token) }
+
+        try dir.write("all.yaml", cluster(2))
+        #expect(eventually { source.snapshots.load()?.service(namespace: "prod", name: "svc-299")?.clusterIPs.first?.description == "10.96.2.50" })
+        let states = published.withLock { $0 }
+        #expect(states.count >= RegistryShard.count / ManifestDirectoryWatcher.shardsPerWave - 1)
+        for state in states {
+            // Per shard: every service of it old, or every one new.
+            var seen: [Int: Set<String>] = [:]
+            for i in 0..<300 {
+                guard let ip = state.service(namespace: "prod", name: "svc-\(i)")?.clusterIPs.first?.description else {
+                    Issue.record("svc-\(i) missing from a wave"); continue
+                }
+                seen[RegistryShard.of(namespace: "prod", service: "svc-\(i)"), default: []].insert(String(ip.split(separator: ".")[2]))
+            }
+            #expect(seen.values.allSatisfy { $0.count == 1 })
+        }
+        for i in 0..<300 {
+            #expect(source.snapshots.load()?.service(namespace: "prod", name: "svc-\(i)")?.clusterIPs.first?.description == "10.96.2.\(i % 250 + 1)")
+        }
+    }
+
+    @Test("a relist of most of the directory's bytes is read in parts; the first load and small changes in one")
+    func largeChangesAreReadInParts() {
+        var sizes: [String: FileFingerprint] = [:]
+        var st = stat()
+        for k in 0..<8 {
+            st.st_size = 4 << 20
+            st.st_ino = ino_t(k)
+            sizes["f\(k).yaml"] = FileFingerprint(st)
+        }
+        let paths = sizes.keys.sorted()
+        #expect(ManifestDirectoryWatcher.batches(paths, sizes: sizes, afterFirstLoad: false) == [paths])
+        #expect(ManifestDirectoryWatcher.batches(["f0.yaml"], sizes: sizes, afterFirstLoad: true) == [["f0.yaml"]])
+        // 32 MiB in all: parts of 8 MiB (two files).
+        let parts = ManifestDirectoryWatcher.batches(paths, sizes: sizes, afterFirstLoad: true)
+        #expect(parts.count == 4)
+        #expect(parts.flatMap { $0 } == paths)
     }
 
     @Test("a burst of writes is published as few snapshots, ending in the final state")

@@ -462,8 +462,14 @@ public final class ManifestStore {
     /// The next registry state: the shards changed since the last call rebuilt, the others
     /// shared with `previous`.
     public func state(previous: ClusterState?, now: Date = Date()) -> ClusterState {
+        state(previous: previous, changed: takeChangedShards(), now: now)
+    }
+
+    /// The next registry state with only `changed` rebuilt (nil: every shard); the caller has
+    /// taken the changed shards and publishes them in parts.
+    func state(previous: ClusterState?, changed: Set<Int>?, now: Date = Date()) -> ClusterState {
         ClusterState.build(
-            shardSources: shardSources, namespaceSources: namespaceSources, changed: takeChangedShards(),
+            shardSources: shardSources, namespaceSources: namespaceSources, changed: changed,
             issues: issues, unknownKinds: unknownKinds, previous: previous, now: now)
     }
 

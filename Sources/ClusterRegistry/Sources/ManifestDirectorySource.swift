@@ -25,6 +25,9 @@ public final class ManifestDirectorySource: Sendable {
         public var trimDelay: Duration = .seconds(1)
         /// Longest time between trims while changes keep coming.
         public var trimInterval: Duration = .seconds(5)
+        /// Pause between the waves of a change to most of the cluster (a relist): the workers'
+        /// refresh interval, so one wave's replaced shards are freed before the next is built.
+        public var partGap: Duration = .seconds(1)
 
         public init() {}
     }
@@ -69,6 +72,7 @@ public final class ManifestDirectorySource: Sendable {
             if running != nil, let current = snapshots.load() { return current }
             _ = try ManifestDirectoryScanner.scan(root: path)  // a missing DIR is a startup error
             let watcher = try ManifestDirectoryWatcher(root: path, cell: snapshots)
+            watcher.partGap = options.partGap
             watcher.reconcile(everything: true, publishAlways: true)
             watcher.trimIfPending()  // the decoders' garbage of the first load
             guard let first = snapshots.load() else { throw .system(call: "publish", errno: EINVAL) }

@@ -16,6 +16,11 @@ final class ManifestDirectoryWatcher {
     /// Paths that could not be examined at the last scan, with the reason.
     private var problems: [String: String] = [:]
     private var rootFailure: String?
+    /// Pause between the parts of a large change (see `publish()`): the workers' refresh
+    /// interval, so each part's replaced indexes are let go before the next part is built.
+    var partGap: Duration = .seconds(1)
+    /// A change to more shards than this is published in waves of this many shards.
+    static let shardsPerWave = 16
 
     init(root: String, cell: SnapshotCell<ClusterState>) throws(ManifestSourceError) {
         self.root = root
@@ -74,16 +79,23 @@ final class ManifestDirectoryWatcher {
         let toLoad = scan.files.sorted(by: { $0.key < $1.key }).filter { path, fingerprint in
             everything || known[path] != fingerprint || previousProblems[path] != nil
         }.map(\.key)
-        if !toLoad.isEmpty {
-            let deferred = store.update(paths: toLoad, read: Self.readText)
+        let batches = Self.batches(toLoad, sizes: scan.files, afterFirstLoad: cell.load() != nil)
+        var publishedPart = false
+        for (k, batch) in batches.enumerated() {
+            let deferred = store.update(paths: batch, read: Self.readText)
             // Still being written: keep the last good objects and look again at the next
             // rescan (the writer's close brings one, IN_CLOSE_WRITE).
             for path in deferred { next[path] = known[path] }
-            if deferred.count < toLoad.count { changed = true }
+            if deferred.count < batch.count { changed = true }
+            if changed && k < batches.count - 1 {
+                publish()
+                publishedPart = true
+                changed = false
+            }
         }
         known = next
         if changed || publishAlways { publish() }
-        return changed || publishAlways
+        return changed || publishAlways || publishedPart
     }
 
     /// A file's bytes, checked to be UTF-8, or why it cannot be read.
@@ -109,10 +121,54 @@ final class ManifestDirectoryWatcher {
     /// with every change even though the live heap does not.
     private(set) var trimPending = false
 
+    /// Publishes what the store holds. A change that touches most of the cluster (a relist,
+    /// a restore, every file rewritten) is published in waves of `shardsPerWave` shards, a
+    /// `partGap` apart: each wave's new shard snapshots and indexes are built while only that
+    /// wave's old ones are still alive, instead of two whole clusters at once. Every wave is a
+    /// consistent state: a service, its slices and its pods share a shard, so a query sees each
+    /// service old or new, never half of one.
     private func publish() {
-        let state = store.state(previous: cell.load())
-        cell.publish(state)
+        let changed = store.takeChangedShards()
+        if cell.load() != nil, let changed, changed.count > Self.shardsPerWave {
+            let shards = changed.sorted()
+            for start in stride(from: 0, to: shards.count, by: Self.shardsPerWave) {
+                if start > 0 { Self.pause(partGap) }
+                let wave = Set(shards[start..<min(start + Self.shardsPerWave, shards.count)])
+                cell.publish(store.state(previous: cell.load(), changed: wave))
+            }
+        } else {
+            cell.publish(store.state(previous: cell.load(), changed: changed))
+        }
         trimPending = true
+    }
+
+    /// The files to re-read, in parts: after the first load, a change to more than a quarter of
+    /// the directory's bytes (at least 8 MiB a part) is decoded and published part by part, so
+    /// the old and the new objects of the whole cluster are never held at once.
+    static func batches(_ paths: [String], sizes: [String: FileFingerprint], afterFirstLoad: Bool) -> [[String]] {
+        guard afterFirstLoad, paths.count > 1 else { return paths.isEmpty ? [] : [paths] }
+        let total = sizes.values.reduce(Int64(0)) { $0 + $1.size }
+        let limit = max(Int64(8 << 20), total / 4)
+        var result: [[String]] = []
+        var current: [String] = []
+        var bytes: Int64 = 0
+        for path in paths {
+            current.append(path)
+            bytes += sizes[path]?.size ?? 0
+            if bytes >= limit {
+                result.append(current)
+                current = []
+                bytes = 0
+            }
+        }
+        if !current.isEmpty { result.append(current) }
+        return result
+    }
+
+    private static func pause(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        let microseconds = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+        if microseconds > 0 { usleep(UInt32(clamping: microseconds)) }
     }
 
     /// Returns free heap memory to the system after a large publication (glibc keeps freed
