@@ -11,6 +11,7 @@ Meanwhile it checks that the headless name under slice replacement never answers
 Loopback only. Prints p50/p90/p99/max per mutation kind and overall, in milliseconds.
 
     scripts/api-convergence.py [--binary .build/release/clusterdns] [--replicas 3] [--mutations 200]
+        [--services N]   # also seed N services: first sync, bytes per object and a forced relist at that size
 """
 import argparse
 import json
@@ -70,6 +71,42 @@ def slice_(name, service_name, addresses):
             "endpoints": [{"addresses": [a], "conditions": {"ready": True}} for a in addresses]}
 
 
+# RSS of a replica watching the API with an empty cluster (`--services 1 --replicas 1` prints
+# 40 MB: 6 MB more than a manifest-fed server, for TLS and the HTTP client), for bytes per object.
+EMPTY_RSS = 40e6
+
+
+def status(pid, field):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def scale_objects(count):
+    """`count` services, 20 per namespace n0, n1, ..., each with one EndpointSlice of three endpoints."""
+    items = []
+    for i in range(count):
+        ns = f"n{i // 20}"
+        if i % 20 == 0:
+            items.append({"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": ns}})
+        ip = f"10.{96 + i // 65536}.{i // 256 % 256}.{i % 256}"
+        items.append({"kind": "Service", "apiVersion": "v1", "metadata": {"name": f"s{i}", "namespace": ns},
+                      "spec": {"clusterIP": ip, "clusterIPs": [ip],
+                               "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}})
+        items.append({"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
+                      "metadata": {"name": f"s{i}-x", "namespace": ns, "labels": {"kubernetes.io/service-name": f"s{i}"}},
+                      "addressType": "IPv4", "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+                      "endpoints": [{"addresses": [f"10.{128 + (3 * i + k) // 65536}.{(3 * i + k) // 256 % 256}.{(3 * i + k) % 256}"],
+                                     "conditions": {"ready": True}} for k in range(3)]})
+    return items
+
+
 def wait_port_file(path, process, timeout=20):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -86,6 +123,9 @@ def main():
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "clusterdns"))
     parser.add_argument("--replicas", type=int, default=3)
     parser.add_argument("--mutations", type=int, default=200)
+    parser.add_argument("--services", type=int, default=0,
+                        help="also seed this many services (20 per namespace, each with an EndpointSlice of three "
+                             "endpoints), report the first sync, memory and a forced relist at that size")
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="api-convergence-")
@@ -99,13 +139,14 @@ def main():
                        check=True, capture_output=True)
         seed = {"items": [{"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": "bench"}},
                           headless("db"), slice_("db-0", "db", ["10.244.0.1", "10.244.0.2"])]}
+        seed["items"] += scale_objects(args.services)
         json.dump(seed, open(f"{work}/seed.json", "w"))
         fake = subprocess.Popen([sys.executable, FAKE, "--port", "0", "--port-file", f"{work}/port",
                                  "--control-port-file", f"{work}/cport", "--tls-cert", f"{work}/server.crt",
                                  "--tls-key", f"{work}/server.key", "--token", "bench", "--seed", f"{work}/seed.json"],
                                 stdout=open(f"{work}/port.log", "w"), stderr=subprocess.STDOUT)
         processes.append(fake)
-        port = wait_port_file(f"{work}/port", fake)
+        port = wait_port_file(f"{work}/port", fake, timeout=20 + args.services / 500)
         cport = wait_port_file(f"{work}/cport", fake)
         with open(f"{work}/kubeconfig", "w") as f:
             f.write(f"""apiVersion: v1
@@ -129,12 +170,49 @@ contexts: [{{name: b, context: {{cluster: c, user: u}}}}]
             processes.append(subprocess.Popen([args.binary, "serve", "--conf", corefile, "--workers", "1"],
                                               stdout=open(f"{work}/replica{i}.log", "w"), stderr=subprocess.STDOUT, env=env))
             dns_ports.append(dns_port)
+        started_at = time.monotonic()
         for p in dns_ports:
-            deadline = time.time() + 30
+            deadline = time.time() + 30 + args.services / 500
             while query(p, "db.bench.svc.cluster.local")[0] != "NOERROR":
                 if time.time() > deadline:
                     raise SystemExit(f"replica on port {p} did not sync; logs in {work}")
                 time.sleep(0.05)
+        if args.services:
+            replicas = processes[1:]
+            last = args.services - 1
+            probe = f"s{last}.n{last // 20}.svc.cluster.local"
+            for p in dns_ports:
+                if query(p, probe)[0] != "NOERROR":
+                    raise SystemExit(f"replica on port {p}: {probe} missing after the first sync")
+            sync = time.monotonic() - started_at
+            time.sleep(3)
+            objects = args.services * 5
+            rss = [status(r.pid, "VmRSS") for r in replicas]
+            print(f"{args.services} services ({objects} objects incl. {args.services * 3} endpoint addresses) "
+                  f"listed and answered by {len(replicas)} replica(s) in {sync:.1f} s; CPU {cpu_seconds(replicas[0].pid):.1f} s "
+                  f"per replica; RSS {max(rss) / 1e6:.0f} MB ({(max(rss) - EMPTY_RSS) / objects:.0f} bytes per object over "
+                  f"an empty server's {EMPTY_RSS / 1e6:.0f} MB)")
+            # A forced relist: the API compacts its history and drops every watch, so each
+            # replica's watch resumes from a resourceVersion that is gone (410) and lists again.
+            for r in replicas:
+                with open(f"/proc/{r.pid}/clear_refs", "w") as f:
+                    f.write("5")
+            steady = max(rss)
+            cpu0 = [cpu_seconds(r.pid) for r in replicas]
+            control(cport, "POST", "/fake/compact", {"dropWatches": True})
+            t0 = time.monotonic()
+            time.sleep(2)
+            while True:
+                before = [cpu_seconds(r.pid) for r in replicas]
+                time.sleep(2)
+                if all(cpu_seconds(r.pid) - b < 0.05 for r, b in zip(replicas, before)):
+                    break
+            peak = max(status(r.pid, "VmHWM") for r in replicas)
+            cpu = max(cpu_seconds(r.pid) - c for r, c in zip(replicas, cpu0))
+            for p in dns_ports:
+                assert query(p, probe)[0] == "NOERROR", "the relist lost a service"
+            print(f"relist after a compaction (410) of the unchanged cluster: settled in {time.monotonic() - t0 - 2:.1f} s, "
+                  f"{cpu:.1f} s CPU, peak RSS {peak / 1e6:.0f} MB = {peak / steady:.2f}x steady")
 
         results = {}
         nxdomain_during_replacement = 0

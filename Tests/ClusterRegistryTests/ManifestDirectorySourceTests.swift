@@ -191,7 +191,12 @@ struct ManifestDirectorySourceTests {
         defer { source.snapshots.unsubscribe(token) }
 
         try dir.write("all.yaml", cluster(2))
-        #expect(eventually { source.snapshots.load()?.service(namespace: "prod", name: "svc-299")?.clusterIPs.first?.description == "10.96.2.50" })
+        #expect(eventually {
+            guard let state = source.snapshots.load() else { return false }
+            return (0..<300).allSatisfy { i in
+                state.service(namespace: "prod", name: "svc-\(i)")?.clusterIPs.first?.description == "10.96.2.\(i % 250 + 1)"
+            }
+        })
         let states = published.withLock { $0 }
         #expect(states.count >= RegistryShard.count / ManifestDirectoryWatcher.shardsPerWave - 1)
         for state in states {
@@ -214,17 +219,18 @@ struct ManifestDirectorySourceTests {
     func largeChangesAreReadInParts() {
         var sizes: [String: FileFingerprint] = [:]
         var st = stat()
-        for k in 0..<8 {
-            st.st_size = 4 << 20
+        for k in 0..<16 {
+            st.st_size = 2 << 20
             st.st_ino = ino_t(k)
             sizes["f\(k).yaml"] = FileFingerprint(st)
         }
         let paths = sizes.keys.sorted()
         #expect(ManifestDirectoryWatcher.batches(paths, sizes: sizes, afterFirstLoad: false) == [paths])
         #expect(ManifestDirectoryWatcher.batches(["f0.yaml"], sizes: sizes, afterFirstLoad: true) == [["f0.yaml"]])
-        // 32 MiB in all: parts of 8 MiB (two files).
+        // 32 MiB in all: parts of an eighth, 4 MiB (two files).
         let parts = ManifestDirectoryWatcher.batches(paths, sizes: sizes, afterFirstLoad: true)
-        #expect(parts.count == 4)
+        #expect(parts.count == 8)
+        #expect(parts.allSatisfy { $0.count == 2 })
         #expect(parts.flatMap { $0 } == paths)
     }
 

@@ -142,13 +142,13 @@ final class ManifestDirectoryWatcher {
         trimPending = true
     }
 
-    /// The files to re-read, in parts: after the first load, a change to more than a quarter of
-    /// the directory's bytes (at least 8 MiB a part) is decoded and published part by part, so
+    /// The files to re-read, in parts: after the first load, a change to more than an eighth of
+    /// the directory's bytes (at least 4 MiB a part) is decoded and published part by part, so
     /// the old and the new objects of the whole cluster are never held at once.
     static func batches(_ paths: [String], sizes: [String: FileFingerprint], afterFirstLoad: Bool) -> [[String]] {
         guard afterFirstLoad, paths.count > 1 else { return paths.isEmpty ? [] : [paths] }
         let total = sizes.values.reduce(Int64(0)) { $0 + $1.size }
-        let limit = max(Int64(8 << 20), total / 4)
+        let limit = max(Int64(4 << 20), total / 8)
         var result: [[String]] = []
         var current: [String] = []
         var bytes: Int64 = 0
