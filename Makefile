@@ -86,9 +86,10 @@ bench-peers: build
 	@scripts/deps.sh $(PEER_PACKAGES)
 	$(PYTHON) scripts/bench-peers.py --binary $(RELEASE_BIN) $(BENCH_PEERS_ARGS)
 
-## bench-api: convergence of three replicas watching the fake Kubernetes API (Docs/kubernetes-api.md)
+## bench-api: convergence of three replicas watching the fake Kubernetes API (Docs/kubernetes-api.md);
+## BENCH_API_ARGS="--services 100000 --replicas 1" adds the first sync, memory and a 410 relist at that size
 bench-api: build
-	$(PYTHON) scripts/api-convergence.py --binary $(RELEASE_BIN)
+	$(PYTHON) scripts/api-convergence.py --binary $(RELEASE_BIN) $(BENCH_API_ARGS)
 
 ## bench-registry: a change answered how fast, and memory across 1 000 changes and relists, at SERVICES (Docs/registry.md)
 SERVICES ?= 100000
