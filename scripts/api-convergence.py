@@ -187,7 +187,7 @@ contexts: [{{name: b, context: {{cluster: c, user: u}}}}]
             dns_ports.append(dns_port)
         started_at = time.monotonic()
         for p in dns_ports:
-            deadline = time.time() + 30 + args.services / 500
+            deadline = time.time() + 30 + args.services / 100
             while query(p, "db.bench.svc.cluster.local")[0] != "NOERROR":
                 if time.time() > deadline:
                     raise SystemExit(f"replica on port {p} did not sync; logs in {work}")
