@@ -186,6 +186,35 @@ struct TCPConnectionTests {
         #expect(client.waitForServerClose())
     }
 
+    @Test("one query and a half-close sent at once: answered, then closed without an error")
+    func queryThenHalfCloseAtOnce() throws {
+        let (running, bound, _) = try Self.serve()
+        defer { running.shutdown() }
+        let client = try TCPClient(connectingTo: bound)
+        try client.sendFrame([UInt8](text: "only"))
+        try Syscall.shutdown(fd: client.fd, how: Int32(SHUT_WR))
+        #expect(try client.readFrame() == [UInt8](text: "re:only"))
+        #expect(client.waitForServerClose())
+        #expect(waitUntil { running.group.counters.tcpClosed == 1 })
+        #expect(running.group.counters.tcpErrors == 0)
+    }
+
+    @Test("one query per connection, many times over (descriptors reused): every one answered and closed")
+    func oneQueryPerConnectionRepeatedly() throws {
+        let (running, bound, _) = try Self.serve()
+        defer { running.shutdown() }
+        for i in 0..<200 {
+            let client = try TCPClient(connectingTo: bound)
+            try client.sendFrame([UInt8](text: "q\(i)"))
+            #expect(try client.readFrame() == [UInt8](text: "re:q\(i)"))
+            if i % 2 == 0 { try Syscall.shutdown(fd: client.fd, how: Int32(SHUT_WR)) }
+            client.close()
+        }
+        #expect(waitUntil { running.group.counters.tcpClosed == 200 })
+        #expect(running.group.counters.tcpAccepted == 200)
+        #expect(running.group.counters.tcpErrors == 0)
+    }
+
     @Test("a reset by the client closes the connection and is counted")
     func resetClosesConnection() throws {
         let (running, bound, _) = try Self.serve()

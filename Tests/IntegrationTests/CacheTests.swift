@@ -7,8 +7,8 @@ import Glibc
 #endif
 
 /// `cache` in the real binary, with `whoami` behind it: its answer carries the client's source
-/// port, so a reply showing an earlier client's port came from the cache. One worker, so every
-/// query meets the same (per-worker) cache. TTL decay of upstream answers, negative caching,
+/// port, so a reply showing an earlier client's port came from the cache. The workers share one
+/// store; most tests run one worker, and `sharedAcrossWorkers` checks the sharing. TTL decay of upstream answers, negative caching,
 /// prefetch and serve_stale against real upstreams are in CacheForwardTests.
 @Suite(.serialized) struct CacheIntegrationTests {
     /// The source port whoami reported (SRV in the additional section).
@@ -38,6 +38,24 @@ import Glibc
         // Over TCP too: the same entry answers.
         let tcp = try server.client.queryTCP("cached.example.", .a)
         #expect(Self.reportedPort(tcp) == firstPort)
+    }
+
+    @Test("with several workers, every worker answers from the entry one of them fetched (one shared store)")
+    func sharedAcrossWorkers() throws {
+        let server = try ServerProcess(corefile: ".:{PORT} {\n    cache 30\n    whoami\n}\n", workers: 4)
+        let first = try server.client.query("shared.example.", .a, id: 1)
+        let firstPort = try #require(Self.reportedPort(first))
+        // Each query comes from a new socket, so a new source port: SO_REUSEPORT spreads them
+        // over the 4 workers by their 4-tuple hash. With a store per worker, each of the other
+        // workers would ask whoami itself (its port in the answer); the chance that 31 queries
+        // all land on the first one is 4^-31. Over TCP as well: new connections spread the same way.
+        for id in 2...32 {
+            let reply = try server.client.query("shared.example.", .a, id: UInt16(id))
+            #expect(Self.reportedPort(reply) == firstPort)
+        }
+        for _ in 0..<8 {
+            #expect(Self.reportedPort(try server.client.queryTCP("shared.example.", .a)) == firstPort)
+        }
     }
 
     @Test("DO-bit queries are cached apart from plain ones")

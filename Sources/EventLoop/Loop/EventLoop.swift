@@ -132,6 +132,17 @@ package final class EventLoop: @unchecked Sendable {
         registeredCount -= 1
     }
 
+    /// Forgets a registered descriptor that the caller closes next, without `epoll_ctl(EPOLL_CTL_DEL)`:
+    /// closing the last descriptor of an open file removes it from every epoll set, so the call would only
+    /// cost a system call. Only for descriptors this process alone holds (accepted with `SOCK_CLOEXEC`,
+    /// never duplicated); an event already fetched for it is discarded by its generation.
+    package func forgetBeforeClose(fd: Int32) {
+        let index = Int(fd)
+        guard index < registrations.count, registrations[index] != nil else { return }
+        registrations[index] = nil
+        registeredCount -= 1
+    }
+
     private static func data(_ fd: Int32, _ generation: UInt32) -> UInt64 {
         UInt64(UInt32(bitPattern: fd)) | UInt64(generation) << 32
     }

@@ -23,6 +23,9 @@ enum TCPCloseReason {
 /// | --- | --- | --- |
 /// | recv | EAGAIN | wait for readiness |
 /// | recv | 0 bytes | peer half-closed: answer what was received, then close |
+/// | recv | fewer bytes than asked | the socket is drained: stop reading until epoll reports more; if epoll also
+///   reported `EPOLLRDHUP`, the peer's FIN came before this read, so the input is complete: answer, then close
+///   without another `recv` |
 /// | recv, send | ECONNRESET, EPIPE, ETIMEDOUT, other | close, count `tcpErrors` |
 /// | send | EAGAIN | keep the rest, watch `EPOLLOUT` |
 /// | epoll | EPOLLERR, EPOLLHUP | close, count `tcpErrors` (replies can no longer be delivered) |
@@ -43,7 +46,9 @@ final class TCPConnection: IOHandler {
     var newer = -1
     var older = -1
 
-    private var watching: IOEvents = .readable
+    /// What the connection is registered for; `EPOLLRDHUP` with `EPOLLIN`, so a read can tell that the
+    /// peer has already half-closed.
+    private var watching: IOEvents = TCPConnection.readEvents
     private var inputClosed = false
     private var draining = false
     private(set) var closed = false
@@ -53,6 +58,8 @@ final class TCPConnection: IOHandler {
     /// True during `handler.handleFrame`; replies delivered then are for a frame not yet counted in flight.
     private var handlingFrame = false
     private var repliesDeliveredWhileHandling = 0
+
+    static let readEvents: IOEvents = [.readable, .readHangup]
 
     /// Buffers above this are freed once empty.
     private static let keptBufferCapacity = 16 * 1024
@@ -80,12 +87,14 @@ final class TCPConnection: IOHandler {
             return
         }
         inService = true
-        if events.contains(.readable), readAllowed { readInput() }
+        if events.contains(.readable), readAllowed { readInput(peerHalfClosed: events.contains(.readHangup)) }
         runService()
     }
 
-    /// Reads until EAGAIN, EOF, backpressure or the per-wake-up read budget, processing frames as they complete.
-    private func readInput() {
+    /// Reads until the socket is drained (a short read or EAGAIN), EOF, backpressure or the per-wake-up read
+    /// budget, processing frames as they complete.
+    /// - Parameter peerHalfClosed: epoll reported `EPOLLRDHUP`: the peer's FIN arrived before these reads.
+    private func readInput(peerHalfClosed: Bool) {
         var reads = 0
         while reads < limits.maxReadsPerWakeup, readAllowed {
             reads += 1
@@ -96,6 +105,7 @@ final class TCPConnection: IOHandler {
                 wanted = max(wanted, 2 + length - input.readableBytes)
             }
             input.reserveWritable(wanted)
+            let offered = input.writableRegion.count
             let result: IOResult<Int>
             do {
                 result = try Syscall.recv(fd: fd, buffer: input.writableRegion, flags: 0)
@@ -114,6 +124,13 @@ final class TCPConnection: IOHandler {
                 worker.connections.touch(self, now: worker.loop.now.nanoseconds)
                 processFrames()
                 if closed { return }
+                if count < offered {
+                    // Drained: level-triggered epoll reports anything that arrives later, so the read that would
+                    // return EAGAIN is skipped. With the FIN already in (one query, then shutdown or close, as
+                    // glibc's TCP fallback can do), the input is complete: no read for the EOF either.
+                    if peerHalfClosed { inputClosed = true }
+                    return
+                }
             }
         }
     }
@@ -235,7 +252,7 @@ final class TCPConnection: IOHandler {
         }
         readPaused = !canRead
         var wanted: IOEvents = []
-        if canRead { wanted.insert(.readable) }
+        if canRead { wanted.formUnion(Self.readEvents) }
         if output.readableBytes > 0 { wanted.insert(.writable) }
         guard wanted != watching else { return }
         do {
@@ -251,7 +268,9 @@ final class TCPConnection: IOHandler {
     func close(_ reason: TCPCloseReason) {
         guard !closed else { return }
         closed = true
-        worker.loop.unregister(fd: fd)
+        // The connection's descriptor is this process's alone (accept4 with SOCK_CLOEXEC): closing it leaves the
+        // epoll set by itself, so no EPOLL_CTL_DEL.
+        worker.loop.forgetBeforeClose(fd: fd)
         Syscall.close(fd: fd)
         worker.connections.remove(self)
         worker.counters.tcpClosed &+= 1

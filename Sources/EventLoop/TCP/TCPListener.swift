@@ -67,10 +67,10 @@ final class TCPListener: IOHandler {
         if table.count >= table.capacity, let victim = table.oldestConnection {
             victim.close(.evicted)
         }
-        // TCP_NODELAY: several replies written back to back must not wait for the peer's ACK (Nagle).
-        // Failing to set it (or SO_SNDBUF) only costs latency, so the connection is served either way.
+        // TCP_NODELAY is set on the listening socket, and Linux copies it to every accepted one (one system
+        // call fewer per connection). Failing to set SO_SNDBUF only costs throughput, so the connection is served
+        // either way.
         do {
-            try Syscall.setsockopt(fd: connectionFD, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: Int32(1))
             if let bytes = worker.configuration.tcp.socketSendBufferBytes {
                 try Syscall.setsockopt(fd: connectionFD, level: SOL_SOCKET, name: SO_SNDBUF, value: bytes)
             }
@@ -81,7 +81,7 @@ final class TCPListener: IOHandler {
         let target = TCPReplyTarget(peer: peer, workerIndex: worker.index, slot: slot, generation: generation)
         let connection = TCPConnection(fd: connectionFD, target: target, handler: handler, worker: worker, now: worker.loop.now.nanoseconds)
         do {
-            try worker.loop.register(fd: connectionFD, events: .readable, handler: connection)
+            try worker.loop.register(fd: connectionFD, events: TCPConnection.readEvents, handler: connection)
         } catch {
             table.releaseReservedSlot(slot)
             Syscall.close(fd: connectionFD)

@@ -37,7 +37,8 @@ enum ListeningSocket {
     }
 
     /// A non-blocking listening TCP socket with SO_REUSEADDR and SO_REUSEPORT (one per worker; the kernel
-    /// spreads connections across them) and IPV6_V6ONLY on IPv6.
+    /// spreads connections across them), IPV6_V6ONLY on IPv6, and TCP_NODELAY, which accepted sockets inherit
+    /// (several replies written back to back must not wait for the peer's ACK).
     static func makeTCP(address: SocketAddress, backlog: Int32) throws(SystemError) -> (fd: Int32, bound: SocketAddress) {
         let subject = "\(address)/tcp"
         let fd = try describe(subject) { () throws(SystemError) in
@@ -47,6 +48,7 @@ enum ListeningSocket {
             try setFlag(fd, SOL_SOCKET, SO_REUSEADDR, subject)
             try setFlag(fd, SOL_SOCKET, SO_REUSEPORT, subject)
             if address.family == .ipv6 { try setFlag(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, subject) }
+            try setFlag(fd, Int32(IPPROTO_TCP), TCP_NODELAY, subject)
             try bind(fd, address, subject)
             try describe(subject) { () throws(SystemError) in try Syscall.listen(fd: fd, backlog: backlog) }
             let bound = try describe(subject) { () throws(SystemError) in try Syscall.getsockname(fd: fd) }

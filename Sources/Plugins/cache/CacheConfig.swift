@@ -142,6 +142,15 @@ public struct CacheConfig: Sendable, Equatable {
         return min(share, max(CacheStore.entries(fittingIn: memoryBudget / 2), minimumPerWorkerCapacity))
     }
 
+    /// How many entries the store of `tier` shared by `workers` workers holds: the tier's
+    /// capacity, or, when a default capacity gives way to a memory limit, the workers' shares of
+    /// `perWorkerCapacity` added up (so the cache takes what the per-worker budgets allow).
+    /// - Parameter memoryBudget: bytes one worker's share of the plugin may take, nil for no limit.
+    public static func serverCapacity(_ tier: Tier, workers: Int, memoryBudget: Int?) -> Int {
+        guard memoryBudget != nil, !tier.capacityIsExplicit else { return tier.capacity }
+        return min(tier.capacity, perWorkerCapacity(tier, workers: workers, memoryBudget: memoryBudget) * max(workers, 1))
+    }
+
     static let largestTTL = Int(Int32.max)
 
     /// Builds the `cache` plugin of a server block.

@@ -11,34 +11,39 @@ extension CacheHandler {
     /// does for cached answers); AD kept only for clients that set DO or AD; the client's own
     /// question bytes (same length, so its 0x20 case comes back, also in every owner that points
     /// to the question); every record's TTL set to `ttl`; the OPT record when the query had EDNS.
+    ///
+    /// `e` is a reader's copy of a shared entry: its bytes may change while they are copied, so
+    /// the caller checks `e.isCurrent` afterwards and discards the output if not. Every offset
+    /// read from the stored bytes (cut points, TTL offsets) is checked against what was copied
+    /// before it is used, so a torn copy writes garbage inside `output`, never outside it.
     /// - Complexity: O(message length). Allocation-free.
-    func write(_ e: UnsafeMutablePointer<CacheEntry>, from store: CacheStore, answering request: Request, ttl: UInt32,
+    func write(_ e: CacheRead, answering request: Request, ttl: UInt32,
                into output: UnsafeMutableRawBufferPointer, limit: Int) -> Int? {
-        let message = store.message(of: e)
+        let message = e.message
         let edns = request.query.edns
         let optSize = edns == nil ? 0 : ResponseBuilder.plainOPTSize
         let budget = min(limit, output.count) - optSize
-        let questionEnd = Int(e.pointee.questionEnd)
+        let questionEnd = Int(e.entry.questionEnd)
         let nameLength = request.query.nameLength
         guard budget >= questionEnd, questionEnd >= Header.size + nameLength + 4, message.count >= questionEnd,
               let destination = output.baseAddress, let source = message.baseAddress else { return nil }
         var length = message.count
-        var records = Int(e.pointee.recordCount)
+        var records = Int(e.entry.recordCount)
         var truncated = false
         if length > budget {
-            var i = Int(e.pointee.boundaryCount) - 1
+            var i = Int(e.entry.boundaryCount) - 1
             var cut = CutPoint(offset: UInt16(questionEnd), recordsBefore: 0)
             while i >= 0 {
-                let candidate = store.cutPoint(i, of: e)
-                if Int(candidate.offset) <= budget {
+                let candidate = e.cutPoint(i)
+                if Int(candidate.offset) <= budget, Int(candidate.offset) >= questionEnd {
                     cut = candidate
                     break
                 }
                 i -= 1
             }
             length = Int(cut.offset)
-            records = Int(cut.recordsBefore)
-            truncated = records < Int(e.pointee.answerCount) + Int(e.pointee.authorityCount)
+            records = min(Int(cut.recordsBefore), Int(e.entry.recordCount))
+            truncated = records < Int(e.entry.answerCount) + Int(e.entry.authorityCount)
         }
         destination.copyMemory(from: source, byteCount: length)
 
@@ -60,16 +65,17 @@ extension CacheHandler {
         }
 
         // TTLs of the records kept.
-        let offsets = store.ttlOffsets(of: e)
+        let offsets = e.ttlOffsets
         let bigEndianTTL = ttl.bigEndian
         for r in 0..<records {
             let at = Int(offsets.loadUnaligned(fromByteOffset: 2 * r, as: UInt16.self))
+            guard at + 4 <= length else { continue }    // only a torn copy has such an offset
             (destination + at).storeBytes(of: bigEndianTTL, as: UInt32.self)
         }
 
         // Counts.
-        let answers = min(records, Int(e.pointee.answerCount))
-        let authorities = min(records - answers, Int(e.pointee.authorityCount))
+        let answers = min(records, Int(e.entry.answerCount))
+        let authorities = min(records - answers, Int(e.entry.authorityCount))
         var additionals = records - answers - authorities
         if let edns {
             let p = destination + length

@@ -31,13 +31,15 @@ extension CacheHandler {
 
         // The entry this response refreshes: a stale one waiting under serve_stale, or the
         // entry a prefetch was started for (its popularity carries over to the new entry).
-        if let (e, entryKind) = lookup(key, now: now), e.pointee.remainingTTL(at: now) <= 0 {
+        if let (e, entryKind) = lookup(key, now: now), e.entry.remainingTTL(at: now) <= 0 {
             // Only a real refresh (RFC 8767 §4: NOERROR or NXDOMAIN) replaces a stale entry.
             let refreshed = !scanned.truncated && matches && kind != .otherError && kind != .meta && kind != .update
                 && (scanned.rcode == .noError || scanned.rcode == .nameError) && request.answeredBy >= 0
             if !refreshed {
-                e.pointee.refreshStartedAt = 0
-                e.pointee.retryAfter = now &+ recheck
+                if e.isCurrent {
+                    e.state.refreshStartedAt = 0
+                    e.state.retryAfter = now &+ recheck
+                }
                 if !request.isRefresh, config.serveStale?.refresh == .verify {
                     replaceWithStale(e, kind: entryKind, request: request, response: &response)
                 }
@@ -45,9 +47,9 @@ extension CacheHandler {
             }
         }
         var previous: (hits: UInt32, lastHit: UInt64)? = nil
-        if let e = denial.find(key) ?? success.find(key) {
-            if request.isRefresh { previous = (e.pointee.hits, e.pointee.lastHit) }
-            e.pointee.refreshStartedAt = 0
+        if let e = denial.read(key) ?? success.read(key), e.isCurrent {
+            if request.isRefresh { previous = (e.state.hits, e.state.lastHit) }
+            e.state.refreshStartedAt = 0
         }
         if !request.isRefresh { setTTLs(duration, in: response) }
         // A failure a plugin made up itself (forward with no upstream left, say) is not an
@@ -118,7 +120,7 @@ extension CacheHandler {
     /// Copies the scanned response into the store of its class, unless its zone is disabled.
     func store(_ kind: ResponseType, _ scanned: ScannedResponse, key: CacheKey, bytes: UnsafeRawBufferPointer,
                duration: UInt32, now: UInt64, hits: (hits: UInt32, lastHit: UInt64)?) {
-        let target: CacheStore
+        let target: CacheShards
         let question = key.name
         switch kind {
         case .noError, .delegation:
@@ -139,24 +141,26 @@ extension CacheHandler {
             record.lastHit = hits.lastHit
         }
         let message = UnsafeRawBufferPointer(rebasing: bytes[0..<scanned.storedLength])
-        let evictionsBefore = target.evictions
-        target.insert(key, message: message, ttlOffsets: scanner.recordTTLOffsets, cuts: scanner.cutPoints,
-                      record: record, now: now)
+        let evicted = target.insert(key, message: message, ttlOffsets: scanner.recordTTLOffsets, cuts: scanner.cutPoints,
+                                    record: record, now: now)
         if target === success {
             // A fresh positive answer supersedes a denial (or SERVFAIL) stored for the same key.
             denial.remove(key)
-            counters.bump(.evictionsSuccess, by: target.evictions &- evictionsBefore)
+            counters.bump(.evictionsSuccess, by: evicted)
         } else {
-            counters.bump(.evictionsDenial, by: target.evictions &- evictionsBefore)
+            counters.bump(.evictionsDenial, by: evicted)
         }
-        updateGauges()
     }
 
     /// Rewrites a failed response (`serve_stale … verify`) as the stale entry's answer.
-    func replaceWithStale(_ e: UnsafeMutablePointer<CacheEntry>, kind: Kind, request: Request, response: inout ResponseView) {
-        let store = kind == .success ? success : denial
-        guard let length = write(e, from: store, answering: request, ttl: config.serveStale?.responseTTL ?? 0,
-                                 into: response.buffer, limit: response.limit) else { return }
+    /// The stale entry is written into the handler's scratch buffer first and copied over the
+    /// response only when it stayed current during the copy; otherwise the failure goes out.
+    func replaceWithStale(_ e: CacheRead, kind: Kind, request: Request, response: inout ResponseView) {
+        guard let scratch = staleScratch, let destination = response.buffer.baseAddress,
+              let length = write(e, answering: request, ttl: config.serveStale?.responseTTL ?? 0,
+                                 into: scratch, limit: min(response.limit, response.buffer.count)),
+              e.isCurrent, let source = scratch.baseAddress else { return }
+        destination.copyMemory(from: source, byteCount: length)
         response.length = length
         counters.bump(.servedStale)
     }

@@ -12,12 +12,12 @@ enum CacheMetricNames {
     static let evictions = "coredns_cache_evictions_total"
 }
 
-/// One worker's cache counters, words of a `WorkerCounterBlock`. The two `entries` words are
-/// gauges the worker overwrites.
+/// One worker's cache counters, words of a `WorkerCounterBlock`. (The `entries` gauges are read
+/// from the shared stores at scrape time.)
 public final class CacheCounters: WorkerCounterBlock, @unchecked Sendable {
     enum Word: Int, CaseIterable {
         case requests, misses, hitsSuccess, hitsDenial, prefetches, drops, servedStale,
-             evictionsSuccess, evictionsDenial, entriesSuccess, entriesDenial
+             evictionsSuccess, evictionsDenial
     }
 
     init() { super.init(words: Word.allCases.count) }

@@ -1,7 +1,9 @@
+import Atomics
 import DNSWire
 
-// One worker's store for one kind of answer (success or denial): a table of `CacheEntry` values,
-// an open-addressed hash index over them, and a byte ring (the arena) holding each entry's blob.
+// One shard of a cache of one kind of answer (success or denial), shared by every worker: a table
+// of `CacheEntry` values, an open-addressed hash index over them, and a byte ring (the arena)
+// holding each entry's blob. `CacheShards` splits a cache into such stores by key hash.
 //
 // Blob layout, at a physical offset that is a multiple of 8:
 //
@@ -21,10 +23,34 @@ import DNSWire
 // age out in insertion order. A blob whose entry was replaced or removed is dead and is skipped.
 //
 // Everything is allocated when the store is made; storing, finding and evicting allocate nothing.
-// Not thread-safe: one worker owns each store.
+//
+// Concurrency: one writer at a time, any number of readers, readers never wait and never write
+// the entry table, the index or the arena.
+//
+// - Writers (`insert`, `remove`, and `reclaimTail` through them) run under the shard's lock
+//   (`CacheShards`); `find` is for writers and single-threaded use.
+// - Readers use `read`: it probes the index with acquire loads, copies the entry out, and
+//   returns it with the entry's sequence number; the caller copies what it needs from the arena
+//   and then asks `CacheRead.isCurrent`. Every change to an entry or to the arena bytes its blob
+//   covers is bracketed by its sequence number going odd (relaxed store, release fence) and even
+//   again (release store): a seqlock. A region of the arena only changes owner after its old
+//   owner's blob was moved or removed, which bumped the old owner's sequence, so a reader whose
+//   sequence is unchanged after its copies read bytes that were the entry's the whole time. A
+//   torn read can only produce garbage that the sequence check throws away; every offset and
+//   length taken from racy memory is bounds-checked before it is used to address anything.
+// - Per entry, a cache line of atomic words (`CacheEntryState`) holds the sequence and what hits
+//   update: CLOCK's reference bit (stored only when not already set, so a popular entry's line
+//   is written once per second chance, not once per hit), prefetch's popularity count, the
+//   running refresh and the failure recheck time.
+// - The index holds atomic words; a backward-shift deletion can make a concurrent reader miss a
+//   key that is present (the query then goes on as a miss and stores the answer again), never
+//   find a wrong one: every candidate's full key is compared in the copied entry.
 
-/// One worker's cache of one kind (success or denial). See the file comment for the layout.
-final class CacheStore {
+/// One shard of a shared cache of one kind (success or denial). See the file comment for the
+/// layout and the concurrency rules.
+final class CacheStore: @unchecked Sendable {
+    // @unchecked: writers are serialised by the shard's lock (`CacheShards`); readers touch shared memory only through
+    // `read`, whose results are validated by the entries' sequence numbers (file comment).
     static let paddingMarker = UInt32.max
     static let blobHeader = 16
     /// Average octets a stored answer may take before the byte budget, not the entry count,
@@ -46,8 +72,11 @@ final class CacheStore {
     let freeList: UnsafeMutablePointer<Int32>
     private(set) var freeCount: Int
     /// Slot value: the key hash's upper 32 bits, then entry index + 1 in the lower 32; 0 is
-    /// empty. The tag lets a probe skip other keys without touching their entries.
-    let index: UnsafeMutablePointer<UInt64>
+    /// empty. The tag lets a probe skip other keys without touching their entries. Atomic words:
+    /// readers probe while a writer inserts and deletes.
+    let index: UnsafeMutablePointer<UInt64.AtomicRepresentation>
+    /// `CacheEntryState.words` atomic words per entry, 64-byte aligned (one cache line each).
+    let states: UnsafeMutableRawPointer
     let indexMask: Int
     let arena: UnsafeMutableRawPointer
     private(set) var head: UInt64 = 0
@@ -70,9 +99,12 @@ final class CacheStore {
         var slots = 16
         while slots < capacity * 2 { slots <<= 1 }
         index = .allocate(capacity: slots)
-        index.initialize(repeating: 0, count: slots)
+        index.initialize(repeating: UInt64.AtomicRepresentation(0), count: slots)
         indexMask = slots - 1
         arena = .allocate(byteCount: self.arenaSize, alignment: 8)
+        states = .allocate(byteCount: capacity * CacheEntryState.stride, alignment: CacheEntryState.stride)
+        states.bindMemory(to: UInt64.AtomicRepresentation.self, capacity: capacity * CacheEntryState.words)
+            .initialize(repeating: UInt64.AtomicRepresentation(0), count: capacity * CacheEntryState.words)
     }
 
     /// Bytes a store made for `entryCapacity` entries allocates (with the default arena): the
@@ -83,7 +115,7 @@ final class CacheStore {
         let arena = max((max(capacity * averageBlobBudget, minimumArena) + 7) & ~7, 1024)
         var slots = 16
         while slots < capacity * 2 { slots <<= 1 }
-        return arena + capacity * (MemoryLayout<CacheEntry>.stride + MemoryLayout<Int32>.stride)
+        return arena + capacity * (MemoryLayout<CacheEntry>.stride + MemoryLayout<Int32>.stride + CacheEntryState.stride)
             + slots * MemoryLayout<UInt64>.stride
     }
 
@@ -106,7 +138,34 @@ final class CacheStore {
         freeList.deallocate()
         index.deallocate()
         arena.deallocate()
+        states.deallocate()
     }
+
+    // MARK: Per-entry atomic state
+
+    /// The atomic words of entry number `entryIndex`.
+    @inline(__always) func state(_ entryIndex: Int) -> CacheEntryState {
+        CacheEntryState(base: (states + entryIndex * CacheEntryState.stride)
+            .assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
+    }
+
+    @inline(__always) func state(of e: UnsafeMutablePointer<CacheEntry>) -> CacheEntryState { state(e - entries) }
+
+    /// Starts a change of entry `entryIndex` or its blob (writer, under the shard's lock): its sequence goes
+    /// odd, and the release fence keeps the changes after it.
+    @inline(__always) func beginWrite(_ entryIndex: Int) {
+        let sequence = state(entryIndex).sequence
+        sequence.store(sequence.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        atomicMemoryFence(ordering: .releasing)
+    }
+
+    /// Ends a change begun by `beginWrite`: the sequence goes even, after the changes.
+    @inline(__always) func endWrite(_ entryIndex: Int) {
+        let sequence = state(entryIndex).sequence
+        sequence.store(sequence.load(ordering: .relaxed) &+ 1, ordering: .releasing)
+    }
+
+    @inline(__always) func slot(_ i: Int) -> UnsafeAtomic<UInt64> { UnsafeAtomic(at: index + i) }
 
     var usedBytes: Int { Int(head &- tail) }
 
@@ -145,7 +204,7 @@ final class CacheStore {
     func find(_ key: CacheKey) -> UnsafeMutablePointer<CacheEntry>? {
         var slot = Int(truncatingIfNeeded: key.hash) & indexMask
         while true {
-            let value = index[slot]
+            let value = self.slot(slot).load(ordering: .relaxed)
             if value == 0 { return nil }
             if UInt32(truncatingIfNeeded: value >> 32) != UInt32(truncatingIfNeeded: key.hash >> 32) {
                 slot = (slot + 1) & indexMask
@@ -159,6 +218,47 @@ final class CacheStore {
             }
             slot = (slot + 1) & indexMask
         }
+    }
+
+    /// The entry stored under `key`, for a reader on any thread, with its sequence number: the
+    /// caller copies what it needs (`CacheRead.message` and the rest), then checks
+    /// `CacheRead.isCurrent` before using the copy. nil when the key is absent, or when its
+    /// entry is being changed at this moment (the caller treats both as a miss).
+    /// - Complexity: O(1) expected, at most one pass over the index. Lock-free, writes nothing,
+    ///   allocation-free.
+    @inline(__always)
+    func read(_ key: CacheKey) -> CacheRead? {
+        var slot = Int(truncatingIfNeeded: key.hash) & indexMask
+        let tag = UInt32(truncatingIfNeeded: key.hash >> 32)
+        for _ in 0...indexMask {
+            let value = self.slot(slot).load(ordering: .acquiring)
+            if value == 0 { return nil }
+            slot = (slot + 1) & indexMask
+            let entryIndex = Int(UInt32(truncatingIfNeeded: value)) - 1
+            guard UInt32(truncatingIfNeeded: value >> 32) == tag, entryIndex >= 0, entryIndex < entryCapacity else { continue }
+            let state = self.state(entryIndex)
+            let sequence = state.sequence.load(ordering: .acquiring)
+            guard sequence & 1 == 0 else { continue }
+            let e = entries[entryIndex]
+            guard e.hash == key.hash, e.questionType == key.type, e.questionClass == key.queryClass,
+                  e.flags == key.flags.rawValue, Int(e.nameLength) == key.name.count, fits(e) else { continue }
+            let name = UnsafeRawBufferPointer(start: arena + Int(e.blob) + CacheStore.blobHeader, count: Int(e.nameLength))
+            guard WireName.equalIgnoringCase(name, key.name) else { continue }
+            return CacheRead(entry: e, sequence: sequence, state: state, arena: UnsafeRawPointer(arena))
+        }
+        return nil
+    }
+
+    /// True when the (possibly torn) copy `e` describes a blob inside the arena whose parts fit
+    /// in it, so addresses computed from it stay in bounds.
+    @inline(__always)
+    func fits(_ e: CacheEntry) -> Bool {
+        let blob = Int(e.blob)
+        let length = Int(e.blobLength)
+        let parts = CacheStore.blobHeader + Int(e.nameLength) + Int(e.messageLength) + 2 * Int(e.recordCount)
+            + 4 * Int(e.boundaryCount)
+        return blob >= 0 && length >= 0 && e.messageLength >= 0 && blob <= arenaSize - length && parts <= length
+            && Int(e.questionEnd) <= Int(e.messageLength)
     }
 
     // MARK: Storing
@@ -194,11 +294,12 @@ final class CacheStore {
         freeCount -= 1
         let entryIndex = Int(freeList[freeCount])
         let e = entries + entryIndex
+        beginWrite(entryIndex)
         e.pointee = CacheEntry()
         e.pointee.hash = key.hash
         e.pointee.storedAt = record.storedAt
-        e.pointee.lastHit = record.lastHit
-        e.pointee.hits = record.hits
+        let state = self.state(entryIndex)
+        state.reset(hits: record.hits, lastHit: record.lastHit)
         e.pointee.blob = Int32(phys)
         e.pointee.blobLength = Int32(size)
         e.pointee.messageLength = Int32(message.count)
@@ -228,6 +329,7 @@ final class CacheStore {
             p.storeBytes(of: cut.offset, toByteOffset: 4 * i, as: UInt16.self)
             p.storeBytes(of: cut.recordsBefore, toByteOffset: 4 * i + 2, as: UInt16.self)
         }
+        endWrite(entryIndex)
         indexInsert(entryIndex)
         count += 1
         return e
@@ -238,7 +340,9 @@ final class CacheStore {
         let entryIndex = e - entries
         guard e.pointee.blob >= 0 else { return }
         indexRemove(entryIndex)
+        beginWrite(entryIndex)
         e.pointee.blob = -1
+        endWrite(entryIndex)
         freeList[freeCount] = Int32(entryIndex)
         freeCount += 1
         count -= 1
@@ -283,13 +387,17 @@ final class CacheStore {
             let e = entries + Int(owner)
             if Int(e.pointee.blob) == phys {
                 let headPhys = Int(head % UInt64(arenaSize))
-                if e.pointee.referenced, now < e.pointee.usefulUntil(staleWindow: staleWindow),
+                let state = self.state(Int(owner))
+                if state.referenced, now < e.pointee.usefulUntil(staleWindow: staleWindow),
                    arenaSize - headPhys >= length, arenaSize - usedBytes >= length {
                     // Second chance: move the blob to the head. The free region [head, tail + size)
-                    // holds `length` octets, so source and destination do not overlap.
+                    // holds `length` octets, so source and destination do not overlap. The source
+                    // stays intact until a later write reuses it, after this entry's sequence moved.
+                    beginWrite(Int(owner))
                     (arena + headPhys).copyMemory(from: base, byteCount: length)
                     e.pointee.blob = Int32(headPhys)
-                    e.pointee.referenced = false
+                    endWrite(Int(owner))
+                    state.clearReferenced()
                     head &+= UInt64(length)
                 } else {
                     remove(e)
@@ -308,32 +416,32 @@ final class CacheStore {
 
     func indexInsert(_ entryIndex: Int) {
         var slot = Int(truncatingIfNeeded: entries[entryIndex].hash) & indexMask
-        while index[slot] != 0 { slot = (slot + 1) & indexMask }
-        index[slot] = slotValue(entryIndex)
+        while self.slot(slot).load(ordering: .relaxed) != 0 { slot = (slot + 1) & indexMask }
+        self.slot(slot).store(slotValue(entryIndex), ordering: .releasing)
     }
 
     func indexRemove(_ entryIndex: Int) {
         var slot = Int(truncatingIfNeeded: entries[entryIndex].hash) & indexMask
         let wanted = slotValue(entryIndex)
-        while index[slot] != wanted {
+        while self.slot(slot).load(ordering: .relaxed) != wanted {
             // The entry is in the index whenever its blob is live; an empty slot here is a bug.
-            guard index[slot] != 0 else { return }
+            guard self.slot(slot).load(ordering: .relaxed) != 0 else { return }
             slot = (slot + 1) & indexMask
         }
         var hole = slot
         var next = slot
         while true {
             next = (next + 1) & indexMask
-            let value = index[next]
+            let value = self.slot(next).load(ordering: .relaxed)
             if value == 0 { break }
             let home = Int(truncatingIfNeeded: entries[Int(UInt32(truncatingIfNeeded: value) - 1)].hash) & indexMask
             // The element at `next` may move into the hole unless its home lies cyclically in (hole, next].
             let staysPut = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next)
             if staysPut { continue }
-            index[hole] = value
+            self.slot(hole).store(value, ordering: .releasing)
             hole = next
         }
-        index[hole] = 0
+        self.slot(hole).store(0, ordering: .releasing)
     }
 
     /// Every live entry, for tests and diagnostics (allocates).

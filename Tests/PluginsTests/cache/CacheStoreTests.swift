@@ -72,11 +72,11 @@ import Testing
     func secondChance() throws {
         let store = CacheStore(entryCapacity: 4)
         for i in 0..<4 { try Self.put(store, "c\(i).example.", now: 1) }
-        try #require(try Self.find(store, "c0.example.")).pointee.referenced = true
+        store.state(of: try #require(try Self.find(store, "c0.example."))).markReferenced()
         try Self.put(store, "c4.example.", now: 2)
         #expect(try Self.find(store, "c0.example.") != nil)    // survived, moved to the head
         #expect(try Self.find(store, "c1.example.") == nil)    // the next oldest went instead
-        #expect(try Self.find(store, "c0.example.")?.pointee.referenced == false)
+        #expect(store.state(of: try #require(try Self.find(store, "c0.example."))).referenced == false)
         try Self.put(store, "c5.example.", now: 3)
         try Self.put(store, "c6.example.", now: 3)
         try Self.put(store, "c7.example.", now: 3)
@@ -88,7 +88,7 @@ import Testing
         let store = CacheStore(entryCapacity: 2)
         try Self.put(store, "e0.example.", ttl: 1, now: 1)
         try Self.put(store, "e1.example.", ttl: 300, now: 1)
-        try #require(try Self.find(store, "e0.example.")).pointee.referenced = true
+        store.state(of: try #require(try Self.find(store, "e0.example."))).markReferenced()
         try Self.put(store, "e2.example.", now: 5_000_000_000)
         #expect(try Self.find(store, "e0.example.") == nil)
         #expect(try Self.find(store, "e1.example.") != nil)

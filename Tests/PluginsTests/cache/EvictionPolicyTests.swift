@@ -50,7 +50,7 @@ import Testing
                 let key = CacheKey(name: nameBytes, type: .a, queryClass: .in, flags: [])
                 if let e = store.find(key) {
                     hits += 1
-                    if referencing { e.pointee.referenced = true }
+                    if referencing { store.state(of: e).markReferenced() }
                     return
                 }
                 message.withUnsafeBytes { messageBytes in
