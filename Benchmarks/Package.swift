@@ -34,5 +34,18 @@ let package = Package(
                 .enableUpcomingFeature("MemberImportVisibility"),
             ]
         ),
+        .executableTarget(
+            name: "ClusterDNSScaleProfile",
+            dependencies: [
+                .product(name: "DNSWire", package: root),
+                .product(name: "ClusterRegistry", package: root),
+                .product(name: "ClusterRegistryTestSupport", package: root),
+                .product(name: "Plugins", package: root),
+            ],
+            swiftSettings: [
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("MemberImportVisibility"),
+            ]
+        ),
     ]
 )

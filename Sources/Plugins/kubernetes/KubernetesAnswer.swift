@@ -151,9 +151,33 @@ enum KubernetesAnswer {
     /// (0 here; SRV targets and additional records point there).
     static func service(_ q: Asked, _ index: KubernetesIndex, _ response: inout ResponseBuilder, service s: Int32,
                         suffix: Int) -> Outcome {
-        let entry = index.serviceEntries[Int(s)]
         let type = q.type
         let ttl = index.config.ttl
+        // A ClusterIP service's A, NODATA and empty-service answers come from its card alone
+        // (the line the lookup already read); its entry is read for SRV and an IPv6 address.
+        let card = index.cards[s]
+        if card.kind == .clusterIP {
+            if index.config.ignoreEmptyService && !card.flags.contains(.readyEndpoints) { return .nxdomain }
+            switch type {
+            case .a:
+                guard card.flags.contains(.clusterIPv4) else { return .nodata }
+                response.beginRRset()
+                response.append(owner: .question, type: .a, ttl: ttl, rdata: .a(IPv4Address(rawValue: card.clusterIPv4)))
+                response.endRRset()
+                return .answered
+            case .aaaa:
+                guard card.flags.contains(.clusterIPv6), let ip = index.serviceEntries[Int(s)].clusterIPv6 else { return .nodata }
+                response.beginRRset()
+                response.append(owner: .question, type: .aaaa, ttl: ttl, rdata: .aaaa(ip))
+                response.endRRset()
+                return .answered
+            case .srv:
+                return writeSRV(index, &response, service: s, suffix: suffix, port: .any, proto: .any, chain: nil) ? .answered : .nodata
+            default:
+                return .nodata
+            }
+        }
+        let entry = index.serviceEntries[Int(s)]
         switch entry.kind {
         case .externalName:
             switch type {
@@ -165,25 +189,7 @@ enum KubernetesAnswer {
                 return .nodata   // SRV included: CoreDNS leaves ExternalName out of SRV answers.
             }
         case .clusterIP:
-            if index.config.ignoreEmptyService && !entry.hasReadyEndpoints { return .nxdomain }
-            switch type {
-            case .a:
-                guard let ip = entry.clusterIPv4 else { return .nodata }
-                response.beginRRset()
-                response.append(owner: .question, type: .a, ttl: ttl, rdata: .a(ip))
-                response.endRRset()
-                return .answered
-            case .aaaa:
-                guard let ip = entry.clusterIPv6 else { return .nodata }
-                response.beginRRset()
-                response.append(owner: .question, type: .aaaa, ttl: ttl, rdata: .aaaa(ip))
-                response.endRRset()
-                return .answered
-            case .srv:
-                return writeSRV(index, &response, service: s, suffix: suffix, port: .any, proto: .any, chain: nil) ? .answered : .nodata
-            default:
-                return .nodata
-            }
+            return .nodata   // answered from the card above
         case .headless:
             // No ready endpoint: the name does not exist (spec §2.4.1).
             guard entry.readyV4 + entry.readyV6 > 0 else { return .nxdomain }

@@ -30,7 +30,7 @@ extension KubernetesIndex {
         return KubernetesIndex(
             config: config, generation: snapshot.generation, serial: snapshot.serial, loaded: loaded,
             arena: builder.arena, namespaces: directory.table, services: builder.services,
-            serviceEntries: builder.serviceEntries, endpoints: builder.endpoints, endpointNames: builder.endpointNames,
+            serviceEntries: builder.serviceEntries, cards: builder.cards(), endpoints: builder.endpoints, endpointNames: builder.endpointNames,
             ports: builder.ports, ptr: builder.ptr, ptrEntries: builder.ptrEntries, verifiedPods: builder.verifiedPods,
             clientNamespaces: builder.clientNamespaces, searchPaths: directory.searchPaths, nameServers: nameServers)
     }
@@ -243,6 +243,13 @@ extension KubernetesIndex {
                 other += 1
             }
             return false
+        }
+
+        /// The services' cards, from their entries and keys.
+        func cards() -> ServiceCards {
+            arena.withUnsafeBytes { arena in
+                ServiceCards(serviceEntries.map { ServiceCard(entry: $0, arena: arena) })
+            }
         }
 
         func labelHash(_ e: Int32, service: Int32) -> UInt64 {

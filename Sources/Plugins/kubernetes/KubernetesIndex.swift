@@ -96,6 +96,9 @@ public final class KubernetesIndex: Sendable {
     /// own bytes in the arena, so the table holds no copy of them.
     let services: ProbeTable
     let serviceEntries: [ServiceEntry]
+    /// The lookup's and the ClusterIP answer's part of each service, one cache line each, in
+    /// `serviceEntries` order.
+    let cards: ServiceCards
     let endpoints: [EndpointEntry]
     /// (service, endpoint label) → the first endpoint with that label.
     let endpointNames: ProbeTable
@@ -125,7 +128,7 @@ public final class KubernetesIndex: Sendable {
 
     /// Octets the index holds, for memory accounting.
     public var footprint: Int {
-        arena.capacity + namespaces.footprint + services.footprint + endpointNames.footprint + ptr.footprint
+        arena.capacity + namespaces.footprint + services.footprint + cards.footprint + endpointNames.footprint + ptr.footprint
             + serviceEntries.capacity * MemoryLayout<ServiceEntry>.stride
             + endpoints.capacity * MemoryLayout<EndpointEntry>.stride
             + ports.capacity * MemoryLayout<PortEntry>.stride
@@ -137,7 +140,7 @@ public final class KubernetesIndex: Sendable {
     public var endpointCount: Int { endpoints.count }
 
     init(config: KubernetesConfig, generation: UInt64, serial: UInt32, loaded: Bool, arena: [UInt8],
-         namespaces: WireNameTable<Int32>, services: ProbeTable, serviceEntries: [ServiceEntry],
+         namespaces: WireNameTable<Int32>, services: ProbeTable, serviceEntries: [ServiceEntry], cards: ServiceCards,
          endpoints: [EndpointEntry], endpointNames: ProbeTable, ports: [PortEntry], ptr: ProbeTable,
          ptrEntries: [PTREntry], verifiedPods: Set<PodKey>, clientNamespaces: [IPAddress: Int32],
          searchPaths: [[DomainName]], nameServers: [NameServer]) {
@@ -149,6 +152,7 @@ public final class KubernetesIndex: Sendable {
         self.namespaces = namespaces
         self.services = services
         self.serviceEntries = serviceEntries
+        self.cards = cards
         self.endpoints = endpoints
         self.endpointNames = endpointNames
         self.ports = ports
@@ -172,7 +176,7 @@ public final class KubernetesIndex: Sendable {
                    pods: PodTables?) -> KubernetesIndex {
         KubernetesIndex(
             config: config, generation: generation, serial: serial, loaded: loaded, arena: arena, namespaces: namespaces,
-            services: services, serviceEntries: serviceEntries, endpoints: endpoints, endpointNames: endpointNames,
+            services: services, serviceEntries: serviceEntries, cards: cards, endpoints: endpoints, endpointNames: endpointNames,
             ports: ports, ptr: ptr, ptrEntries: ptrEntries, verifiedPods: pods?.verified ?? verifiedPods,
             clientNamespaces: pods?.clientNamespaces ?? clientNamespaces, searchPaths: pods?.searchPaths ?? searchPaths,
             nameServers: nameServers)
@@ -224,15 +228,9 @@ public final class KubernetesIndex: Sendable {
     /// the set computed it to choose the shard.
     @inline(__always)
     func service(key: UnsafeRawBufferPointer, hash: UInt64) -> Int32? {
+        // The slot, then the service's card (the key is compared there): two cache lines.
         arena.withUnsafeBytes { arena in
-            serviceEntries.withUnsafeBufferPointer { entries in
-                services.find(hash: hash) { s in
-                    let entry = entries[Int(s)]
-                    guard Int(entry.keyLength) == key.count else { return false }
-                    let start = Int(entry.keyOffset)
-                    return WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: arena[start..<(start + key.count)]), key)
-                }
-            }
+            services.find(hash: hash) { s in cards.keyMatches(s, key, arena: arena) }
         }
     }
 
@@ -280,10 +278,11 @@ public final class KubernetesIndex: Sendable {
         ptr.find(hash: address.probeHash) { head in
             let entry = ptrEntries[Int(head)]
             if entry.endpoint >= 0 { return endpoints[Int(entry.endpoint)].address == address }
-            let service = serviceEntries[Int(entry.service)]
             switch address {
-            case .v4(let a): return service.clusterIPv4 == a
-            case .v6(let a): return service.clusterIPv6 == a
+            case .v4(let a):
+                let card = cards[entry.service]
+                return card.flags.contains(.clusterIPv4) && card.clusterIPv4 == a.rawValue
+            case .v6(let a): return serviceEntries[Int(entry.service)].clusterIPv6 == a
             }
         }
     }

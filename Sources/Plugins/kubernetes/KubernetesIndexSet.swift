@@ -69,6 +69,12 @@ public final class KubernetesIndexSet: Sendable {
         }
     }
 
+    /// The set a server publishes for `state`: one index per registry shard and the PTR routes,
+    /// built as the plugin builds it (for benchmarks and tools that start from a `ClusterState`).
+    public static func build(_ state: ClusterState, config: KubernetesConfig, localAddresses: [IPAddress] = []) -> KubernetesIndexSet {
+        Builder(config: config, localAddresses: localAddresses).build(state, loaded: true, localAddresses: localAddresses)
+    }
+
     public var serviceCount: Int { shards.reduce(0) { $0 + $1.serviceCount } }
     public var endpointCount: Int { shards.reduce(0) { $0 + $1.endpointCount } }
     /// Octets the indexes hold.

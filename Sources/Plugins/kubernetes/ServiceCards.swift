@@ -1,0 +1,104 @@
+import DNSWire
+
+// One cache line per service for what a service-name lookup reads.
+//
+// At 100 000 services the index is far larger than the CPU's caches, so a lookup costs the
+// cache lines it touches, not its instructions. Before the cards, finding `<svc>.<ns>.svc` and
+// answering its A record touched the `services` table slot, the service's `ServiceEntry` (72
+// octets, so usually two lines) and its key in the arena: four lines from three arrays. A card
+// holds the key itself (up to `ServiceCard.inlineKey` octets: nearly every real key), the kind,
+// the flags and the IPv4 cluster IP, aligned to a line: the lookup compares the key in the card
+// and a ClusterIP service's A, AAAA-NODATA and `ignore empty_service` decisions read nothing
+// else. The slot and the card: two lines.
+
+/// What a lookup and a ClusterIP address answer read of a service: exactly 64 octets.
+///
+/// Invariants: `key` holds the service's key `[len]svc[len]ns` (lowercase) when it fits, else
+/// zeros (the key is then compared in the arena at `keyOffset`); the octets after the key are
+/// zero.
+struct ServiceCard: Sendable {
+    /// Keys up to this many octets live in the card.
+    static let inlineKey = 48
+
+    var key: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+    var keyLength: UInt8
+    var kind: KubernetesIndex.ServiceKind
+    var flags: Flags
+    var reserved: UInt8 = 0
+    /// The IPv4 cluster IP when `flags` has `.clusterIPv4`.
+    var clusterIPv4: UInt32
+    /// The key in the arena (always there: SRV and PTR targets are written from it).
+    var keyOffset: UInt32
+    var reserved2: UInt32 = 0
+
+    struct Flags: OptionSet, Sendable {
+        let rawValue: UInt8
+        static let readyEndpoints = Flags(rawValue: 1)
+        static let clusterIPv4 = Flags(rawValue: 2)
+        static let clusterIPv6 = Flags(rawValue: 4)
+    }
+
+    init(entry: KubernetesIndex.ServiceEntry, arena: UnsafeRawBufferPointer) {
+        keyLength = entry.keyLength
+        kind = entry.kind
+        var flags: Flags = []
+        if entry.hasReadyEndpoints { flags.insert(.readyEndpoints) }
+        if entry.clusterIPv4 != nil { flags.insert(.clusterIPv4) }
+        if entry.clusterIPv6 != nil { flags.insert(.clusterIPv6) }
+        self.flags = flags
+        clusterIPv4 = entry.clusterIPv4?.rawValue ?? 0
+        keyOffset = entry.keyOffset
+        let length = Int(entry.keyLength)
+        if length <= Self.inlineKey {
+            let start = Int(entry.keyOffset)
+            withUnsafeMutableBytes(of: &key) { key in
+                key.copyMemory(from: UnsafeRawBufferPointer(rebasing: arena[start..<(start + length)]))
+            }
+        }
+    }
+}
+
+/// The cards of one index, in service order, in memory aligned to a cache line (a Swift array's
+/// elements start 32 octets into its allocation, so each card would straddle two lines).
+/// Immutable once built.
+final class ServiceCards: @unchecked Sendable {
+    private let base: UnsafeMutablePointer<ServiceCard>
+    let count: Int
+
+    init(_ cards: [ServiceCard]) {
+        let capacity = max(cards.count, 1)
+        let base = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<ServiceCard>.stride, alignment: 64)
+            .bindMemory(to: ServiceCard.self, capacity: capacity)
+        cards.withUnsafeBufferPointer { cards in
+            if let source = cards.baseAddress { base.initialize(from: source, count: cards.count) }
+        }
+        self.base = base
+        count = cards.count
+    }
+
+    deinit { base.deallocate() }
+
+    /// True when the first card starts a cache line (so every card is one line).
+    var isLineAligned: Bool { Int(bitPattern: base) & 63 == 0 }
+
+    /// Octets the cards hold.
+    var footprint: Int { max(count, 1) * MemoryLayout<ServiceCard>.stride }
+
+    @inline(__always)
+    subscript(_ s: Int32) -> ServiceCard { base[Int(s)] }
+
+    /// True when service `s`'s key is `key` (any case).
+    /// - Complexity: O(key length). Allocation-free.
+    @inline(__always)
+    func keyMatches(_ s: Int32, _ key: UnsafeRawBufferPointer, arena: UnsafeRawBufferPointer) -> Bool {
+        let card = base + Int(s)
+        let length = Int(card.pointee.keyLength)
+        guard length == key.count else { return false }
+        if length <= ServiceCard.inlineKey {
+            // `key` is the card's first stored property (a test checks its offset is 0).
+            return WireName.equalIgnoringCase(UnsafeRawBufferPointer(start: UnsafeRawPointer(card), count: length), key)
+        }
+        let start = Int(card.pointee.keyOffset)
+        return WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: arena[start..<(start + length)]), key)
+    }
+}

@@ -1,0 +1,53 @@
+import ClusterRegistry
+import DNSWire
+import Testing
+@testable import Plugins
+
+/// The services' cache-line cards: their layout, and lookups of keys that fit in a card and of
+/// keys that do not (compared in the arena instead).
+@Suite struct ServiceCardsTests {
+    @Test("a card is one 64-octet line with the key first, and the cards start on a line")
+    func layout() throws {
+        #expect(MemoryLayout<ServiceCard>.size == 64)
+        #expect(MemoryLayout<ServiceCard>.stride == 64)
+        #expect(MemoryLayout<ServiceCard>.offset(of: \.key) == 0)
+        let index = try KubernetesIndexTests.index(KubernetesIndexTests.service("web", ip: "10.96.0.10"))
+        #expect(index.cards.count == index.serviceEntries.count)
+        #expect(index.cards.isLineAligned)
+    }
+
+    @Test("keys of 47, 48 and 49 octets and longer: found in any case, not found one octet short or with another namespace",
+          arguments: [45, 46, 47, 60, 63])
+    func keyLengths(serviceLength: Int) throws {
+        // key = [len]svc[len]ns with ns "prod": serviceLength + 6 octets (51…69: inline and arena).
+        let name = String(repeating: "a", count: serviceLength - 1) + "z"
+        let yaml = KubernetesIndexTests.service(name, ip: "10.96.0.10") + KubernetesIndexTests.service("b" + name.dropFirst(), ip: "10.96.0.11")
+        let index = try KubernetesIndexTests.index(yaml)
+        let s = try #require(KubernetesIndexTests.lookup(index, service: name))
+        #expect(index.cards[s].clusterIPv4 == IPv4Address(10, 96, 0, 10).rawValue)
+        #expect(KubernetesIndexTests.lookup(index, service: name.uppercased()) == s)
+        let other = try #require(KubernetesIndexTests.lookup(index, service: "b" + name.dropFirst()))
+        #expect(other != s)
+        #expect(KubernetesIndexTests.lookup(index, service: String(name.dropLast())) == nil)
+        #expect(KubernetesIndexTests.lookup(index, service: name, ns: "prox") == nil)
+    }
+
+    @Test("keys up to 48 octets are in the card, longer ones only in the arena; flags follow the entry")
+    func contents() throws {
+        let short = String(repeating: "s", count: 42)   // 1 + 42 + 1 + 4 = 48 octets
+        let long = String(repeating: "l", count: 43)    // 49 octets
+        let yaml = KubernetesIndexTests.service(short, ip: "10.96.0.10")
+            + KubernetesIndexTests.service(long, ip: "None", extra: "  ipFamilies: [IPv4]")
+        let index = try KubernetesIndexTests.index(yaml)
+        let s = try #require(KubernetesIndexTests.lookup(index, service: short))
+        let l = try #require(KubernetesIndexTests.lookup(index, service: long))
+        let shortCard = index.cards[s]
+        let longCard = index.cards[l]
+        #expect(shortCard.keyLength == 48 && longCard.keyLength == 49)
+        let inline = withUnsafeBytes(of: shortCard.key) { Array($0) }
+        #expect(inline == [42] + Array(short.utf8) + [4] + Array("prod".utf8))
+        #expect(withUnsafeBytes(of: longCard.key) { $0.allSatisfy { $0 == 0 } })
+        #expect(shortCard.kind == .clusterIP && shortCard.flags.contains(.clusterIPv4) && !shortCard.flags.contains(.clusterIPv6))
+        #expect(longCard.kind == .headless && !longCard.flags.contains(.clusterIPv4))
+    }
+}
