@@ -6,7 +6,7 @@
 # (the YAML/JSON manifest decoder) or apistream (the Kubernetes API's JSON stream framer and
 # parser, fed in random chunks); all four when omitted. SECONDS=0 means no time limit (pass
 # -runs=N then). Exits non-zero when libFuzzer finds a crash, a leak, a timeout or an
-# out-of-memory; the input that did it is left in .fuzz/artifacts/.
+# out-of-memory; the input that did it is left in .fuzz/artifacts/ (FUZZ_DIR=DIR: DIR instead of .fuzz).
 #
 # Targets are compiled with swiftc directly (SwiftPM has no switch for -sanitize=fuzzer): the
 # module under test and its Fuzz/<Name>Fuzzer.swift as one module, so the entry point sees the
@@ -26,7 +26,9 @@ shift
 targets=(message corefile manifest apistream)
 if [ $# -gt 0 ] && [[ "$1" != -* ]]; then targets=("$1"); shift; fi
 
-out=.fuzz
+# Binaries, corpora, logs and artifacts go to FUZZ_DIR (.fuzz by default); a second directory
+# lets a short pass run while a long run uses .fuzz.
+out=${FUZZ_DIR:-.fuzz}
 flags=(-sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -swift-version 6
        -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility)
 # Third-party modules: AddressSanitizer without coverage.
@@ -134,7 +136,7 @@ for target in "${targets[@]}"; do
   [ "$seconds" != 0 ] && limit=(-max_total_time="$seconds")
   log=$out/$target-last-run.log
   set +e
-  # New inputs go to .fuzz/<target>-corpus (first directory); the committed seeds are read only.
+  # New inputs go to $out/<target>-corpus (first directory); the committed seeds are read only.
   "$bin" -timeout=20 -print_final_stats=1 -artifact_prefix="$out/artifacts/$target-" "${extra[@]}" \
     "${limit[@]}" "$@" "$work" "$seeds" >"$log" 2>&1
   rc=$?
