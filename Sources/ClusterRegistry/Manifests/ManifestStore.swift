@@ -29,9 +29,11 @@ public final class ManifestStore {
         var index: UInt32
     }
 
-    /// One YAML document of a file as last decoded. A file has one per Service or slice in
-    /// the usual layout, so it is kept small: its objects are a range of the file's
-    /// `locations`, not an array of their own (a heap block per document).
+    /// One YAML document of a file as last decoded. A file has one per Service, slice or pod
+    /// in the usual layout (240 000 at 100 000 services), so it is kept to 32 bytes: its
+    /// objects are a range of the file's `locations`, not an array of their own (a heap block
+    /// per document), and its rare issues and unknown kinds are in the file's `notes` (they
+    /// made it 48 bytes, 7 bytes per object at that size, nearly always empty).
     struct Document: Sendable {
         var hash: UInt64
         var byteCount: Int32
@@ -42,9 +44,18 @@ public final class ManifestStore {
         /// `locations[objectStart ..< objectStart + objectCount]` of its file.
         var objectStart: Int32 = 0
         var objectCount: Int32 = 0
-        /// Issues with lines and document numbers relative to this document.
+    }
+
+    /// What a document reported besides its objects, with lines and document numbers relative
+    /// to the document.
+    struct DocumentNotes: Sendable {
         var issues: [ManifestIssue]
         var unknownKinds: [String: Int]
+
+        /// Nil when there is nothing to note.
+        static func of(issues: [ManifestIssue], unknownKinds: [String: Int]) -> DocumentNotes? {
+            issues.isEmpty && unknownKinds.isEmpty ? nil : DocumentNotes(issues: issues, unknownKinds: unknownKinds)
+        }
     }
 
     struct FileState: Sendable {
@@ -56,6 +67,8 @@ public final class ManifestStore {
         var unknownKinds: [String: Int]
         /// The decoded documents, in file order; empty when the file never parsed.
         var documents: [Document]
+        /// The notes of the documents that have any, by index in `documents`.
+        var notes: [Int32: DocumentNotes]
         /// Every document's objects, document after document.
         var locations: [Location]
 
@@ -63,7 +76,7 @@ public final class ManifestStore {
             FileState(
                 parts: [ClusterObjects](repeating: ClusterObjects(), count: RegistryShard.count),
                 partDigests: [UInt64](repeating: ClusterObjects().dnsDigest(), count: RegistryShard.count),
-                namespaces: [], issues: [], unknownKinds: [:], documents: [], locations: [])
+                namespaces: [], issues: [], unknownKinds: [:], documents: [], notes: [:], locations: [])
         }
 
         var isEmpty: Bool { namespaces.isEmpty && parts.allSatisfy { $0.isEmpty } }
@@ -246,8 +259,8 @@ public final class ManifestStore {
 
         // Pass 1: which documents are reused, which are decoded, and which shards that touches.
         enum Step {
-            case reused(Document)
-            case decoded(Document, [ClusterObject])
+            case reused(Document, DocumentNotes?)
+            case decoded(Document, DocumentNotes?, [ClusterObject])
         }
         var steps: [Step] = []
         steps.reserveCapacity(chunks.count)
@@ -267,7 +280,7 @@ public final class ManifestStore {
                 }
                 lastReused = max(lastReused, k)
                 reusedCount += 1
-                steps.append(.reused(old))
+                steps.append(.reused(old, previous.notes[Int32(k)]))
                 line += chunk.lines
                 continue
             }
@@ -278,9 +291,10 @@ public final class ManifestStore {
                 return Prepared(path: path, state: nil, syntax: syntax, touched: [], decoded: decodedCount, reused: reusedCount)
             case .success(let decoded):
                 decodedCount += 1
-                var document = Document(
+                let document = Document(
                     hash: chunk.hash, byteCount: Int32(chunk.range.count), lines: Int32(chunk.lines),
-                    documents: Int32(decoded.documentCount), issues: decoded.issues, unknownKinds: decoded.unknownKinds)
+                    documents: Int32(decoded.documentCount))
+                var issues = decoded.issues
                 var objects = decoded.objects
                 // An invalid object keeps its previous version, if the file had one.
                 if !decoded.rejected.isEmpty, let previous {
@@ -289,11 +303,11 @@ public final class ManifestStore {
                     for (identity, issueIndex) in decoded.rejected where !taken.contains(identity) {
                         guard let old = previousByIdentity?[identity] else { continue }
                         objects.append(previous.object(at: old))
-                        document.issues[issueIndex].keptPreviousVersion = true
+                        issues[issueIndex].keptPreviousVersion = true
                     }
                 }
                 for object in objects { if let shard = RegistryShard.of(object) { touched.insert(shard) } }
-                steps.append(.decoded(document, objects))
+                steps.append(.decoded(document, .of(issues: issues, unknownKinds: decoded.unknownKinds), objects))
             }
             line += chunk.lines
         }
@@ -318,10 +332,12 @@ public final class ManifestStore {
         next.documents.reserveCapacity(steps.count)
         for step in steps {
             var document: Document
+            let notes: DocumentNotes?
             let start = next.locations.count
             switch step {
-            case .reused(let old):
+            case .reused(let old, let oldNotes):
                 document = old
+                notes = oldNotes
                 if let previous {
                     for location in previous.objects(of: old) {
                         if location.kind != .namespace && !touched.contains(Int(location.shard)) {
@@ -331,18 +347,22 @@ public final class ManifestStore {
                         }
                     }
                 }
-            case .decoded(let fresh, let objects):
+            case .decoded(let fresh, let freshNotes, let objects):
                 document = fresh
+                notes = freshNotes
                 for object in objects { next.locations.append(next.append(object)) }
             }
             document.objectStart = Int32(start)
             document.objectCount = Int32(next.locations.count - start)
-            for var issue in document.issues {
-                issue.line = issue.line.map { $0 + line - 1 }
-                issue.document = issue.document.map { $0 + documentNumber }
-                next.issues.append(issue)
+            if let notes {
+                next.notes[Int32(next.documents.count)] = notes
+                for var issue in notes.issues {
+                    issue.line = issue.line.map { $0 + line - 1 }
+                    issue.document = issue.document.map { $0 + documentNumber }
+                    next.issues.append(issue)
+                }
+                for (kind, n) in notes.unknownKinds { next.unknownKinds[kind, default: 0] += n }
             }
-            for (kind, n) in document.unknownKinds { next.unknownKinds[kind, default: 0] += n }
             line += Int(document.lines)
             documentNumber += Int(document.documents)
             next.documents.append(document)
