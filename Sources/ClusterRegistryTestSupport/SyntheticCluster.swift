@@ -150,8 +150,7 @@ public struct SyntheticCluster: Sendable {
                     slices.append(EndpointSlice(
                         namespace: namespace, name: "\(name)\(suffix)-\(String(part, radix: 36))\(hash.prefix(4))",
                         serviceName: name, addressType: family, ports: slicePorts,
-                        endpoints: Array(addresses[start..<end]),
-                        labels: Labels([EndpointSlice.serviceNameLabel: name, "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"])))
+                        endpoints: Array(addresses[start..<end])))
                     start = end
                     part += 1
                 }

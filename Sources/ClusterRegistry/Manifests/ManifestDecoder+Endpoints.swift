@@ -3,7 +3,9 @@ import DNSWire
 extension ManifestDecoder {
     func decodeEndpointSlice(_ node: ManifestNode, _ header: ObjectHeader) throws(ObjectDecodingError) -> EndpointSlice {
         try header.requireName(KubernetesNames.isRFC1123Subdomain, "RFC 1123 subdomain")
-        guard let serviceName = header.labels[EndpointSlice.serviceNameLabel], !serviceName.isEmpty else {
+        // The one label a slice keeps, as its service name (the header holds no labels for it).
+        let labels = try node.optional("metadata")?.optional("labels")
+        guard let serviceName = try labels?.optionalString(EndpointSlice.serviceNameLabel), !serviceName.isEmpty else {
             throw ObjectDecodingError(
                 code: .missingServiceName,
                 message: "metadata.labels: no \(EndpointSlice.serviceNameLabel) label, so the slice belongs to no service; skipped",
@@ -47,7 +49,7 @@ extension ManifestDecoder {
         }
         return EndpointSlice(
             namespace: header.namespace, name: header.name, serviceName: interner.intern(serviceName),
-            addressType: addressType, ports: interner.intern(ports), endpoints: addresses, labels: header.labels)
+            addressType: addressType, ports: interner.intern(ports), endpoints: addresses)
     }
 
     func decodeEndpoints(_ node: ManifestNode, _ header: ObjectHeader) throws(ObjectDecodingError) -> Endpoints {
@@ -72,7 +74,7 @@ extension ManifestDecoder {
             }
             subsets.append(EndpointGroup(ports: interner.intern(ports), addresses: addresses))
         }
-        return Endpoints(namespace: header.namespace, name: header.name, subsets: subsets, labels: header.labels)
+        return Endpoints(namespace: header.namespace, name: header.name, subsets: subsets)
     }
 
     private func endpointPorts(_ nodes: [ManifestNode]) throws(ObjectDecodingError) -> [EndpointPort] {

@@ -156,7 +156,8 @@ struct ManifestDecoder {
         }
         let common = ObjectHeader(
             namespace: interner.intern(namespace), name: name, nameNode: nameNode,
-            labels: interner.intern(try labels(try metadata.optional("labels"))),
+            // Slices and Endpoints keep no labels (EndpointSlice); their service name is read apart.
+            labels: kind == .endpointSlice || kind == .endpoints ? .empty : interner.intern(try labels(try metadata.optional("labels"))),
             annotations: try metadata.optional("annotations")?.stringMap() ?? [:],
             isTerminating: try metadata.optional("deletionTimestamp") != nil)
         switch kind {

@@ -96,7 +96,6 @@ extension EndpointSlice {
         hasher.combineText(serviceName)
         hasher.combine(addressType)
         group.hashDNSContent(into: &hasher)
-        hasher.combineLabels(labels)
     }
 }
 
@@ -107,7 +106,6 @@ extension Endpoints {
         hasher.combineText(name)
         hasher.combine(subsets.count)
         for subset in subsets { subset.hashDNSContent(into: &hasher) }
-        hasher.combineLabels(labels)
     }
 }
 
