@@ -91,6 +91,7 @@ final class ManifestDirectoryWatcher {
                 publish()
                 publishedPart = true
                 changed = false
+                settleAfterWave()
             }
         }
         known = next
@@ -132,7 +133,7 @@ final class ManifestDirectoryWatcher {
         if cell.load() != nil, let changed, changed.count > Self.shardsPerWave {
             let shards = changed.sorted()
             for start in stride(from: 0, to: shards.count, by: Self.shardsPerWave) {
-                if start > 0 { Self.pause(partGap) }
+                if start > 0 { settleAfterWave() }
                 let wave = Set(shards[start..<min(start + Self.shardsPerWave, shards.count)])
                 cell.publish(store.state(previous: cell.load(), changed: wave))
             }
@@ -140,6 +141,16 @@ final class ManifestDirectoryWatcher {
             cell.publish(store.state(previous: cell.load(), changed: changed))
         }
         trimPending = true
+    }
+
+    /// Between the waves and parts of a large change: waits until every worker has left the
+    /// state the last wave replaced (one refresh interval), then gives what it freed back to
+    /// the system before the next wave is built. Without the trim, glibc kept the freed blocks
+    /// in its arenas and the next wave allocated beside them: a fully changed relist at
+    /// 100 000 services peaked at 1.41x the steady RSS.
+    private func settleAfterWave() {
+        Self.pause(partGap)
+        HeapTrim.trim()
     }
 
     /// The files to re-read, in parts: after the first load, a change to more than an eighth of
