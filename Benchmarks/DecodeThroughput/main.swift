@@ -6,11 +6,14 @@
 //                                                of one file: cut, hash, decode, shard), plus the
 //                                                floors: libyaml's events and tokens of the same
 //                                                documents, and Yams' composition of them
+//   decode-throughput load DIR                   the first load of a manifest directory as the server
+//                                                does it (every file decoded on every core, then the
+//                                                snapshot built), once: CPU-seconds of all threads
 //   decode-throughput api FILE [SECONDS]         the same documents as API JSON objects (metadata as
 //                                                an API server writes it, managedFields included):
 //                                                JSONNodeParser.parse, then decodeAPIObject, per object
 //
-// Figures are CPU time (getrusage user+sys of this single-threaded process), never wall time: the
+// Figures are CPU time (getrusage user+sys of this process; single-threaded but for `load`), never wall time: the
 // machines these run on are shared.
 
 import CYaml
@@ -82,8 +85,27 @@ func libyamlTokens(_ chunk: UnsafeBufferPointer<UInt8>) -> Int {
 }
 
 let arguments = CommandLine.arguments
+if arguments.count >= 3, arguments[1] == "load" {
+    let directory = arguments[2]
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+        .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json") }.sorted()
+    let paths = names.map { directory + "/" + $0 }
+    let bytes = paths.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
+    let start = cpuSeconds()
+    let clock = ContinuousClock.now
+    let store = ManifestStore()
+    store.update(paths: paths, read: ManifestDirectoryWatcher.readText)
+    let decoded = cpuSeconds()
+    let snapshot = store.snapshot(previous: nil)
+    let end = cpuSeconds()
+    print(String(format: "load: %d files, %.1f MB: decode %.2f CPU-s (%.2f MB/CPU-s), snapshot %.2f CPU-s, total %.2f CPU-s, %@ wall; %d issues",
+                 paths.count, Double(bytes) / 1e6, decoded - start, Double(bytes) / 1e6 / (decoded - start), end - decoded,
+                 end - start, "\(ContinuousClock.now - clock)" as NSString, store.issues.count))
+    withExtendedLifetime(snapshot) {}
+    exit(0)
+}
 guard arguments.count >= 3, let data = FileManager.default.contents(atPath: arguments[2]) else {
-    print("usage: decode-throughput manifest|api FILE [SECONDS]")
+    print("usage: decode-throughput manifest|api FILE [SECONDS] | load DIR")
     exit(2)
 }
 let seconds = arguments.count > 3 ? Double(arguments[3]) ?? 3 : 3
