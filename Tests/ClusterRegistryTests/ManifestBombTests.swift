@@ -60,7 +60,14 @@ import Testing
         "a: &a x\n? [*a]\n: 1\n", "a: &a x\nb: {*a : 1}\n", "a: &a x\nb: {? {k: *a} : 1}\n",
     ])
     func nestedKeys(text: String) {
-        #expect(AliasKeyCheck.firstAliasInKey(text) != nil)
+        var text = text
+        let composed = text.withUTF8 { YAMLComposer.compose($0) }
+        guard case .failure(let error) = composed else {
+            Issue.record("an alias in a key was composed")
+            return
+        }
+        #expect(error.message == YAMLComposer.aliasInKeyMessage)
+        #expect(error.line == 2)
     }
 
     @Test("a file over the size limit is not read past it and is reported as unreadable")

@@ -162,7 +162,7 @@ final class APIObjectStore {
 
     /// The shard an object of `kind` named by `node` belongs in (`RegistryShard`), read from the
     /// node without decoding it; -1 for a Namespace.
-    private static func shard(of node: Node, kind: ObjectKind, namespace: String, name: String) -> Int {
+    private static func shard(of node: ManifestValue, kind: ObjectKind, namespace: String, name: String) -> Int {
         switch kind {
         case .namespace:
             return -1
@@ -243,7 +243,7 @@ final class APIObjectStore {
     }
 
     /// Stores the object `node` (an item of a list of `kind`, or a watch event's object).
-    func upsert(_ node: Node, kind: ObjectKind) -> Change {
+    func upsert(_ node: ManifestValue, kind: ObjectKind) -> Change {
         let generation = generations[kind, default: 0]
         let metadata = node.member("metadata")
         let versionKey = VersionKey.of(metadata?.member("resourceVersion")?.text.map { Substring($0) } ?? "")
@@ -299,7 +299,7 @@ final class APIObjectStore {
 
     /// Removes the object `node` names. Returns false when it was not stored.
     @discardableResult
-    func delete(_ node: Node, kind: ObjectKind) -> Bool {
+    func delete(_ node: ManifestValue, kind: ObjectKind) -> Bool {
         guard let metadata = node.member("metadata"), let name = metadata.member("name")?.text else { return false }
         let namespace = kind.isNamespaced ? (metadata.member("namespace")?.text ?? "default") : ""
         let identity = ObjectIdentity(kind: kind, namespace: namespace, name: name)

@@ -212,7 +212,7 @@ struct ResourceWatcher: Sendable {
                     }
                     guard !items.isEmpty else { continue }
                     // Parse outside the lock; apply the chunk's items in one critical section.
-                    var nodes: [Node] = []
+                    var nodes: [ManifestValue] = []
                     nodes.reserveCapacity(items.count)
                     for item in items {
                         do { nodes.append(try JSONNodeParser.parse(item)) } catch {
@@ -299,7 +299,7 @@ struct ResourceWatcher: Sendable {
 
     /// Applies one watch event to the store.
     private func handle(_ bytes: [UInt8], session: WatchSession) throws {
-        let event: Node
+        let event: ManifestValue
         do { event = try JSONNodeParser.parse(bytes) } catch {
             throw Failure.malformed("\(resource) watch event: \(error)")
         }
@@ -345,7 +345,7 @@ struct ResourceWatcher: Sendable {
     /// `endpoints.kubernetes.io/last-change-trigger-time`: when the change that produced this
     /// slice happened (set by the EndpointSlice controller), the start of CoreDNS's
     /// programming-duration SLI.
-    static func triggerTime(_ object: Node) -> Date? {
+    static func triggerTime(_ object: ManifestValue) -> Date? {
         guard let text = object.member("metadata")?.member("annotations")?.member("endpoints.kubernetes.io/last-change-trigger-time")?.text else { return nil }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -355,7 +355,7 @@ struct ResourceWatcher: Sendable {
     }
 
     /// CoreDNS's `service_kind` label for the service a slice belongs to.
-    static func serviceKind(of slice: Node, in store: APIObjectStore) -> String {
+    static func serviceKind(of slice: ManifestValue, in store: APIObjectStore) -> String {
         guard let namespace = slice.member("metadata")?.member("namespace")?.text,
               let name = slice.member("metadata")?.member("labels")?.member(EndpointSlice.serviceNameLabel)?.text,
               case .service(let service)? = store.object(ObjectIdentity(kind: .service, namespace: namespace, name: name)),

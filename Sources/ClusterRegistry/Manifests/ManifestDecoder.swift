@@ -1,5 +1,4 @@
 import DNSWire
-import Yams
 
 /// What one manifest file decoded to, when it parsed.
 struct DecodedManifest {
@@ -25,41 +24,31 @@ struct ManifestDecoder {
     /// Decodes `text` read from `file`.
     /// - Returns: the objects and issues, or the syntax error (`.syntax` issue) that stopped it.
     func decode(_ text: String, file: String) -> Result<DecodedManifest, ManifestSyntaxError> {
+        var text = text
+        return text.withUTF8 { decode($0, file: file) }
+    }
+
+    /// Decodes the UTF-8 `text` read from `file`: libyaml's events composed into one
+    /// `ManifestTree` (one pass, see `YAMLComposer`), then each document read from it.
+    func decode(_ text: UnsafeBufferPointer<UInt8>, file: String) -> Result<DecodedManifest, ManifestSyntaxError> {
+        let tree: ManifestTree
+        let roots: [Int32]
+        switch YAMLComposer.compose(text) {
+        case .success(let composed): (tree, roots) = composed
+        case .failure(let error): return .failure(error)
+        }
         var result = DecodedManifest()
-        if let (line, column) = AliasKeyCheck.firstAliasInKey(text) {
-            return .failure(ManifestSyntaxError(
-                line: line, column: column,
-                message: "an alias inside a mapping key (not a Kubernetes manifest, and a YAML bomb: refused unread)"))
+        for (index, root) in roots.enumerated() {
+            decodeDocument(ManifestValue(tree: tree, id: root), file: file, document: index + 1, into: &result)
         }
-        let parser: Parser
-        do {
-            // The basic resolver (no implicit tags): the decoder reads scalars by itself, and the
-            // default resolver's regular expressions ran for every mapping key (Yams hashes
-            // keys, tags included, to find duplicates) and took 70 % of the load time.
-            parser = try Parser(yaml: text, resolver: .basic)
-        } catch {
-            return .failure(ManifestSyntaxError(error: error, file: file))
-        }
-        var documentIndex = 0
-        while true {
-            let root: Node?
-            do {
-                root = try parser.nextRoot()
-            } catch {
-                return .failure(ManifestSyntaxError(error: error, file: file))
-            }
-            guard let root else { break }
-            documentIndex += 1
-            decodeDocument(root, file: file, document: documentIndex, into: &result)
-        }
-        result.documentCount = documentIndex
+        result.documentCount = roots.count
         return .success(result)
     }
 
-    private func decodeDocument(_ root: Node, file: String, document: Int, into result: inout DecodedManifest) {
+    private func decodeDocument(_ root: ManifestValue, file: String, document: Int, into result: inout DecodedManifest) {
         let node = ManifestNode(root, path: "")
         if node.isNull { return }  // an empty document (a trailing `---`) is allowed
-        guard case .mapping = root else {
+        guard root.kind == .mapping else {
             result.issues.append(ManifestIssue(
                 code: .notAnObject, file: file, document: document, line: node.line,
                 message: "a manifest document must be a mapping with apiVersion and kind"))
@@ -90,7 +79,7 @@ struct ManifestDecoder {
                 return
             }
             for (index, item) in items.enumerated() {
-                let itemNode = ManifestNode(item.node, path: "")
+                let itemNode = ManifestNode(item.value, path: "")
                 decodeObject(itemNode, defaultKind: itemKind, file: file, document: document, item: index, into: &result)
             }
             return
@@ -225,32 +214,5 @@ struct ManifestSyntaxError: Error {
         self.line = line
         self.column = column
         self.message = message
-    }
-
-    init(error: any Error, file: String) {
-        guard let yamlError = error as? YamlError else {
-            message = "cannot parse: \(error)"
-            return
-        }
-        switch yamlError {
-        case .scanner(let context, let problem, let mark, _),
-             .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
-            line = mark.line
-            column = mark.column
-            if let context {
-                message = "\(problem) (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
-            } else {
-                message = problem
-            }
-        case .reader(let problem, let offset, _, _):
-            message = "\(problem)\(offset.map { " at byte \($0)" } ?? "")"
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            line = context.mark.line
-            column = context.mark.column
-            message = "duplicate key(s) \(duplicates.joined(separator: ", ")) in a mapping"
-        default:
-            message = "\(yamlError)"
-        }
     }
 }

@@ -1,5 +1,3 @@
-import Yams
-
 /// Why one object could not be decoded: the field path, the reason, and the line.
 struct ObjectDecodingError: Error {
     var code: ManifestIssue.Code
@@ -7,42 +5,52 @@ struct ObjectDecodingError: Error {
     var line: Int?
 }
 
-/// A YAML node together with its path from the object root (`spec.ports[1].port`), so every
+/// A YAML/JSON node together with its path from the object root (`spec.ports[1].port`), so every
 /// error can name the field and the line it came from.
 ///
 /// All accessors treat an explicit YAML null (`~`, `null`, an empty value) as absent, as the
 /// Kubernetes decoder does.
 struct ManifestNode {
-    let node: Node
-    let path: String
+    let value: ManifestValue
+    /// The path of the parent; this node's own path adds `component` to it only when asked
+    /// (an error message, or a child's path): most nodes read are leaves that never fail, and
+    /// formatting every field's path was a tenth of decoding.
+    private let parentPath: String
+    private let component: Component
 
-    init(_ node: Node, path: String) {
-        self.node = node
-        self.path = path
+    private enum Component {
+        case none
+        case key(String)
+        case index(Int)
     }
 
-    var line: Int? { node.mark?.line }
+    init(_ value: ManifestValue, path: String) {
+        self.value = value
+        self.parentPath = path
+        self.component = .none
+    }
 
-    var isNull: Bool { Self.isNull(node) }
+    private init(_ value: ManifestValue, parentPath: String, component: Component) {
+        self.value = value
+        self.parentPath = parentPath
+        self.component = component
+    }
 
-    /// YAML's null: a plain (unquoted) empty scalar, `~` or `null`. Checked by hand because
-    /// Yams resolves tags with regular expressions, which dominated decoding time.
-    static func isNull(_ node: Node) -> Bool {
-        guard case .scalar(let scalar) = node, scalar.style == .plain || scalar.style == .any else { return false }
-        switch scalar.string {
-        case "", "~", "null", "Null", "NULL": return true
-        default: return false
+    /// `spec.ports[1].port`; empty at the object's root.
+    var path: String {
+        switch component {
+        case .none: parentPath
+        case .key(let key): parentPath.isEmpty ? key : "\(parentPath).\(key)"
+        case .index(let index): "\(parentPath)[\(index)]"
         }
     }
 
-    /// The value of `key` in `mapping`, comparing key text directly (Yams' own subscript
-    /// compares whole nodes, tags included, which resolves tags by regular expression).
-    static func value(_ mapping: Node.Mapping, _ key: String) -> Node? {
-        for (k, v) in mapping {
-            if case .scalar(let scalar) = k, scalar.string == key { return v }
-        }
-        return nil
-    }
+    var line: Int? { value.line }
+
+    var isNull: Bool { value.isNull }
+
+    /// YAML's null: a plain (unquoted, untagged) empty scalar, `~` or `null`.
+    static func isNull(_ value: ManifestValue) -> Bool { value.isNull }
 
     func fail(_ code: ManifestIssue.Code, _ reason: String) -> ObjectDecodingError {
         ObjectDecodingError(code: code, message: path.isEmpty ? reason : "\(path): \(reason)", line: line)
@@ -53,21 +61,20 @@ struct ManifestNode {
     }
 
     private var shape: String {
-        switch node {
+        switch value.kind {
         case .scalar: "a scalar"
         case .mapping: "a mapping"
         case .sequence: "a list"
-        case .alias: "an alias"
         }
     }
 
-    private func childPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    private func childPath(_ key: String) -> String { ManifestNode(value, parentPath: path, component: .key(key)).path }
 
     /// The value under `key` when this node is a mapping and the value is not null.
     func optional(_ key: String) throws(ObjectDecodingError) -> ManifestNode? {
-        guard case .mapping(let mapping) = node else { throw wrongType("a mapping") }
-        guard let value = Self.value(mapping, key), !Self.isNull(value) else { return nil }
-        return ManifestNode(value, path: childPath(key))
+        guard value.kind == .mapping else { throw wrongType("a mapping") }
+        guard let member = value.member(key), !member.isNull else { return nil }
+        return ManifestNode(member, parentPath: path, component: .key(key))
     }
 
     func required(_ key: String) throws(ObjectDecodingError) -> ManifestNode {
@@ -78,19 +85,24 @@ struct ManifestNode {
     }
 
     func string() throws(ObjectDecodingError) -> String {
-        guard case .scalar(let scalar) = node else { throw wrongType("a string") }
-        return scalar.string
+        guard let text = value.string else { throw wrongType("a string") }
+        return text
     }
 
     func optionalString(_ key: String) throws(ObjectDecodingError) -> String? {
-        try optional(key)?.string()
+        // The common case without forming the child's path.
+        if value.kind == .mapping, let member = value.member(key) {
+            if member.isNull { return nil }
+            if let text = member.string { return text }
+        }
+        return try optional(key)?.string()
     }
 
     /// A non-negative decimal integer (YAML ints; quoted digits are accepted too).
     func integer() throws(ObjectDecodingError) -> Int {
-        guard case .scalar(let scalar) = node else { throw wrongType("a number") }
-        guard let value = Int(scalar.string) else { throw fail(.wrongType, "expected a number, found \"\(scalar.string)\"") }
-        return value
+        guard let text = value.string else { throw wrongType("a number") }
+        guard let number = Int(text) else { throw fail(.wrongType, "expected a number, found \"\(text)\"") }
+        return number
     }
 
     /// A port number in 1…65535.
@@ -102,22 +114,29 @@ struct ManifestNode {
 
     /// `true`/`false` as Kubernetes' YAML (1.1) reads them, `yes`/`no`/`on`/`off` included.
     func bool() throws(ObjectDecodingError) -> Bool {
-        guard case .scalar(let scalar) = node else { throw wrongType("true or false") }
-        switch scalar.string.lowercased() {
+        guard let text = value.string else { throw wrongType("true or false") }
+        switch text.lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
-        default: throw fail(.wrongType, "expected true or false, found \"\(scalar.string)\"")
+        default: throw fail(.wrongType, "expected true or false, found \"\(text)\"")
         }
     }
 
     func optionalBool(_ key: String) throws(ObjectDecodingError) -> Bool? {
-        try optional(key)?.bool()
+        // `true` and `false` as written, without forming a path or a lowercased copy.
+        if value.kind == .mapping, let member = value.member(key) {
+            if member.isNull { return nil }
+            if member.isScalar("true") { return true }
+            if member.isScalar("false") { return false }
+        }
+        return try optional(key)?.bool()
     }
 
     /// The items of a list; a null or absent list reads as empty through `optional`.
     func list() throws(ObjectDecodingError) -> [ManifestNode] {
-        guard case .sequence(let sequence) = node else { throw wrongType("a list") }
-        return sequence.enumerated().map { ManifestNode($0.element, path: "\(path)[\($0.offset)]") }
+        guard value.kind == .sequence else { throw wrongType("a list") }
+        let path = self.path
+        return value.items.enumerated().map { ManifestNode($0.element, parentPath: path, component: .index($0.offset)) }
     }
 
     func optionalList(_ key: String) throws(ObjectDecodingError) -> [ManifestNode] {
@@ -127,18 +146,18 @@ struct ManifestNode {
     /// A mapping of strings to strings (labels, annotations, selectors); scalar values of any
     /// YAML type are read as their text, as `kubectl` would reject them anyway.
     func stringMap() throws(ObjectDecodingError) -> [String: String] {
-        guard case .mapping(let mapping) = node else { throw wrongType("a mapping of strings") }
+        guard value.kind == .mapping else { throw wrongType("a mapping of strings") }
         var result: [String: String] = [:]
-        for (key, value) in mapping {
-            guard case .scalar(let k) = key else { throw wrongType("a mapping of strings") }
-            if Self.isNull(value) {
-                result[k.string] = ""
+        for (key, item) in value.pairs {
+            guard let k = key.string else { throw wrongType("a mapping of strings") }
+            if item.isNull {
+                result[k] = ""
                 continue
             }
-            guard case .scalar(let v) = value else {
-                throw ManifestNode(value, path: childPath(k.string)).wrongType("a string")
+            guard let v = item.string else {
+                throw ManifestNode(item, path: childPath(k)).wrongType("a string")
             }
-            result[k.string] = v.string
+            result[k] = v
         }
         return result
     }

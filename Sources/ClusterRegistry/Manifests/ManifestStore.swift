@@ -284,8 +284,8 @@ public final class ManifestStore {
                 line += chunk.lines
                 continue
             }
-            let slice = String(decoding: bytes[chunk.range], as: UTF8.self)
-            switch decoder.decode(slice, file: path) {
+            let decodedChunk = bytes.withUnsafeBufferPointer { decoder.decode(UnsafeBufferPointer(rebasing: $0[chunk.range]), file: path) }
+            switch decodedChunk {
             case .failure(var syntax):
                 syntax.line = syntax.line.map { $0 + line - 1 }
                 return Prepared(path: path, state: nil, syntax: syntax, touched: [], decoded: decodedCount, reused: reusedCount)

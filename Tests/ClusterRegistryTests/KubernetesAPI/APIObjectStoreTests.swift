@@ -5,11 +5,11 @@ import Yams
 /// The API source's store: unchanged objects are not decoded again, relists sweep what the API no
 /// longer has, a rejected object keeps its last good version, and only changed shards rebuild.
 @Suite struct APIObjectStoreTests {
-    static func node(_ json: String) throws -> Node {
+    static func node(_ json: String) throws -> ManifestValue {
         try JSONNodeParser.parse(Array(json.utf8))
     }
 
-    static func service(_ name: String, ip: String, version: String) throws -> Node {
+    static func service(_ name: String, ip: String, version: String) throws -> ManifestValue {
         try node(#"{"metadata":{"name":"\#(name)","namespace":"prod","resourceVersion":"\#(version)"},"spec":{"clusterIP":"\#(ip)","ports":[{"port":80}]}}"#)
     }
 
