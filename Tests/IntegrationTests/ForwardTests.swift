@@ -244,8 +244,8 @@ import Glibc
         #expect(reply.header.id == 0x2B2B)
         #expect(reply.rcode == .serverFailure)
         // Two attempts (max_connect_attempts defaults to 2 per upstream) of 300 ms each: the bound
-        // is 0.6 s; waiting for the slow answer would take 2 s. 0.8 s of slack for a loaded machine.
-        #expect(took >= .milliseconds(550) && took < .milliseconds(1_400), "SERVFAIL after \(took), expected about 0.6 s")
+        // is 0.6 s; waiting for the slow answer would take 2 s. 1.2 s of slack for a loaded machine.
+        #expect(took >= .milliseconds(550) && took < .milliseconds(1_800), "SERVFAIL after \(took), expected about 0.6 s")
         #expect(slow.received(named: "slow.example.").count == 2)
         // The upstream answers both attempts at about 2.0 and 2.3 s; nothing more reaches the client.
         #expect(receive(until: start + .milliseconds(2_700)) == nil, "a late upstream answer was relayed")
