@@ -105,6 +105,24 @@ import Testing
         #expect(try Self.client(server, "127.0.0.1").query("example.net.", .a).rcode == .noError)
     }
 
+    @Test("IPv6 clients: a v6 network matches a query over ::1, and not one over 127.0.0.1")
+    func ipv6Client() throws {
+        let server = try ServerProcess(corefile: """
+            .:{PORT} {
+                acl {
+                    block net ::1
+                    filter net ::/0
+                }
+                whoami
+            }
+            """)
+        let v6 = DNSTestClient(host: "::1", port: server.port)
+        #expect(try v6.query("example.org.", .a).rcode == .refused)
+        #expect(try v6.queryTCP("example.org.", .a).rcode == .refused)
+        let v4 = try Self.client(server, "127.0.0.1").query("example.org.", .a)
+        #expect(v4.rcode == .noError && !v4.additionals.isEmpty)
+    }
+
     @Test("bad acl lines stop the server with file:line", arguments: [
         ("permit net 10.0.0.0/8", "unknown action"),
         ("allow net 10.0.0.0/33", "invalid network"),

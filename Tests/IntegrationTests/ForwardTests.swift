@@ -203,7 +203,53 @@ import Glibc
         let took = ContinuousClock.now - start
         print("all upstreams dropping: SERVFAIL after \(took)")
         #expect(reply.rcode == .serverFailure)
+        // Four attempts of read_timeout (2 s) would take 8 s: the 5 s query deadline cuts the
+        // last one short (Docs/plugins/forward.md). 1.5 s of slack for a loaded machine.
+        #expect(took < .milliseconds(6_500), "SERVFAIL after \(took), the deadline is 5 s")
         #expect(a.received(named: "down.example.").count + b.received(named: "down.example.").count >= 2)
+    }
+
+    @Test("an upstream slower than read_timeout: SERVFAIL after max_connect_attempts attempts, its late answers never reach the client")
+    func slowUpstreamServfail() throws {
+        let slow = try ScriptedUpstream(marker: Self.markerA, mode: .delay(milliseconds: 2_000))
+        let server = try ServerProcess(corefile: ".:{PORT} {\n    forward . \(slow.address) {\n        read_timeout 300ms\n    }\n}\n")
+        // One socket for the query and whatever follows it, so a late answer relayed would be seen.
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var peer = sockaddr_in()
+        peer.sin_family = sa_family_t(AF_INET)
+        peer.sin_port = server.port.bigEndian
+        peer.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let connected = withUnsafePointer(to: &peer) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0)
+        let query = try #require(Message.query(id: 0x2B2B, name: try DomainName("slow.example."), type: .a, edns: EDNS()).encoded())
+        let start = ContinuousClock.now
+        try #require(send(fd, query, query.count, 0) == query.count)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        func receive(until end: ContinuousClock.Instant) -> [UInt8]? {
+            while ContinuousClock.now < end {
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n > 0 { return Array(buffer[0..<n]) }
+            }
+            return nil
+        }
+        let first = try #require(receive(until: start + .seconds(5)), "no answer within the 5 s deadline")
+        let took = ContinuousClock.now - start
+        let reply = try Message(parsing: first)
+        #expect(reply.header.id == 0x2B2B)
+        #expect(reply.rcode == .serverFailure)
+        // Two attempts (max_connect_attempts defaults to 2 per upstream) of 300 ms each: the bound
+        // is 0.6 s; waiting for the slow answer would take 2 s. 1.2 s of slack for a loaded machine.
+        #expect(took >= .milliseconds(550) && took < .milliseconds(1_800), "SERVFAIL after \(took), expected about 0.6 s")
+        #expect(slow.received(named: "slow.example.").count == 2)
+        // The upstream answers both attempts at about 2.0 and 2.3 s; nothing more reaches the client.
+        #expect(receive(until: start + .milliseconds(2_700)) == nil, "a late upstream answer was relayed")
+        #expect(server.process.isRunning)
     }
 
     @Test("failfast_all_unhealthy_upstreams answers SERVFAIL without asking anyone once all are down")

@@ -123,6 +123,50 @@ import Glibc
         #expect(server.process.isRunning)
     }
 
+    /// The server's own bound IPv4 and IPv6 endpoints, as "tcp-listen ADDRESS:PORT" or
+    /// "udp ADDRESS:PORT" (the address in /proc's hex form): its /proc/PID/fd socket inodes looked
+    /// up in its /proc/PID/net tables. Connected TCP sockets (an accepted HTTP client, closing
+    /// at its own pace) are not endpoints and are left out.
+    static func sockets(of pid: Int32) throws -> [String] {
+        var inodes: Set<String> = []
+        for fd in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
+                  target.hasPrefix("socket:[") else { continue }
+            inodes.insert(String(target.dropFirst(8).dropLast()))
+        }
+        var found: [String] = []
+        for table in ["tcp", "tcp6", "udp", "udp6"] {
+            let text = try String(contentsOfFile: "/proc/\(pid)/net/\(table)", encoding: .utf8)
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                guard fields.count > 9, inodes.contains(String(fields[9])) else { continue }
+                if table.hasPrefix("tcp") && fields[3] != "0A" { continue }
+                found.append("\(table.hasPrefix("udp") ? "udp" : "tcp-listen") \(fields[1])")
+            }
+        }
+        return found
+    }
+
+    /// A port in /proc's form (four hex digits) for matching `sockets(of:)`.
+    static func hexPort(_ port: UInt16) -> String { String(format: ":%04X", port) }
+
+    @Test("without health, ready or prometheus the server opens no socket but its DNS port; with one, exactly that address more")
+    func noEndpointUnlessConfigured() throws {
+        let plain = try ServerProcess(corefile: ".:{PORT} {\n    whoami\n}\n")
+        let dns = Self.hexPort(plain.port)
+        let opened = try Self.sockets(of: plain.process.processIdentifier)
+        #expect(!opened.isEmpty)
+        #expect(opened.allSatisfy { $0.hasSuffix(dns) }, "\(opened)")
+
+        let http = ControlPorts.make(1)[0]
+        let withHealth = try ServerProcess(corefile: ".:{PORT} {\n    health 127.0.0.2:\(http)\n    whoami\n}\n")
+        #expect(try Curl.get("http://127.0.0.2:\(http)/health").status == 200)
+        let sockets = try Self.sockets(of: withHealth.process.processIdentifier)
+        let others = sockets.filter { !$0.hasSuffix(Self.hexPort(withHealth.port)) }
+        // 127.0.0.2 in /proc/net/tcp's little-endian hex.
+        #expect(others == ["tcp-listen 0200007F\(Self.hexPort(http))"], "\(sockets)")
+    }
+
     @Test("an endpoint bound to 127.0.0.1 is not reachable on 127.0.0.2, and one on 127.0.0.2 not on 127.0.0.1")
     func bindsOnlyWhereTold() throws {
         let ports = ControlPorts.make(2)

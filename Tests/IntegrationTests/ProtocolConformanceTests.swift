@@ -2,7 +2,7 @@ import DNSWire
 import Foundation
 import Testing
 
-/// RFC 8482 ANY without the `any` plugin, and opcodes, in the real server.
+/// RFC 8482 ANY without the `any` plugin, opcodes and classes, in the real server.
 @Suite(.serialized) struct ProtocolConformanceTests {
     static let hinfo8482: RData = .unknown([7] + Array("RFC8482".utf8) + [0])
 
@@ -71,5 +71,35 @@ import Testing
                 #expect(reply[3] & 0x0F == (opcode == 0 ? 0 : 4), "opcode \(opcode): rcode \(reply[3] & 0x0F)")
             }
         }
+    }
+
+    @Test("every class but IN (HS, CH, NONE, ANY, unassigned) gets REFUSED with the ID and question echoed, over UDP and TCP")
+    func classes() throws {
+        let server = try ServerProcess(corefile: ".:{PORT} {\n    whoami\n}\n")
+        let name = try DomainName("Mixed.Example.ORG.")
+        let classes: [RecordClass] = [.hesiod, .chaos, .none, .any, RecordClass(rawValue: 0), RecordClass(rawValue: 2),
+                                      RecordClass(rawValue: 42), RecordClass(rawValue: 65_535)]
+        for recordClass in classes {
+            let query = try #require(Message.query(id: 0x5151, name: name, type: .a, recordClass: recordClass).encoded())
+            let udp = try #require(try server.client.exchangeRawUDP(query))
+            let connection = try server.client.connectTCP()
+            defer { connection.close() }
+            try connection.sendFrame(query)
+            let tcp = try connection.readFrame()
+            for (transport, wire) in [("udp", udp), ("tcp", tcp)] {
+                let reply = try Message(parsing: wire)
+                let what = "class \(recordClass.rawValue) over \(transport)"
+                #expect(reply.header.id == 0x5151 && reply.header.isResponse, "\(what)")
+                #expect(reply.rcode == .refused, "\(what): \(reply.rcode)")
+                #expect(reply.answers.isEmpty && reply.additionals.isEmpty, "\(what)")
+                #expect(reply.questions.count == 1, "\(what)")
+                #expect(reply.questions.first?.questionClass == recordClass, "\(what)")
+                #expect(reply.questions.first?.name.exactlyEquals(name) == true, "\(what)")
+            }
+        }
+        // The same question in class IN is answered: the refusals were the class's.
+        let inQuery = try #require(Message.query(id: 0x5152, name: name, type: .a, recordClass: .in).encoded())
+        let answered = try #require(try server.client.exchangeRawUDP(inQuery))
+        #expect(try Message(parsing: answered).rcode == .noError)
     }
 }
