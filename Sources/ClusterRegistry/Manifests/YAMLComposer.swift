@@ -28,6 +28,10 @@ enum YAMLComposer {
         guard let base = text.baseAddress, !text.isEmpty else {
             return .success((ManifestTree(entries: [], bytes: [], children: []), []))
         }
+        // Node numbers and byte offsets are 32-bit (a node takes at least a byte of text).
+        guard text.count < Int(Int32.max) else {
+            return .failure(ManifestSyntaxError(line: nil, column: nil, message: "cannot parse: larger than 2 GiB"))
+        }
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else {
             return .failure(ManifestSyntaxError(line: nil, column: nil, message: "cannot parse: out of memory"))
