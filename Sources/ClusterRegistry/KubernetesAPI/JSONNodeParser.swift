@@ -24,6 +24,8 @@ public struct JSONNodeParser {
     private var builder: ManifestTreeBuilder
 
     public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> ManifestValue {
+        // The tree's node numbers and byte offsets are 32-bit.
+        guard bytes.count < Int(Int32.max) else { throw JSONParseError(message: "larger than 2 GiB", offset: 0) }
         var parser = JSONNodeParser(bytes: bytes)
         parser.skipSpace()
         let root = try parser.value(depth: 0)

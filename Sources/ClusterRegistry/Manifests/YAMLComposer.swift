@@ -24,14 +24,20 @@ enum YAMLComposer {
 
     /// Every document root of `text`, in order, in one tree.
     static func compose(_ text: UnsafeBufferPointer<UInt8>) -> Result<(tree: ManifestTree, roots: [Int32]), ManifestSyntaxError> {
+        // No bytes, no documents (libyaml wants a pointer even for no input).
+        guard let base = text.baseAddress, !text.isEmpty else {
+            return .success((ManifestTree(entries: [], bytes: [], children: []), []))
+        }
+        // Node numbers and byte offsets are 32-bit (a node takes at least a byte of text).
+        guard text.count < Int(Int32.max) else {
+            return .failure(ManifestSyntaxError(line: nil, column: nil, message: "cannot parse: larger than 2 GiB"))
+        }
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else {
             return .failure(ManifestSyntaxError(line: nil, column: nil, message: "cannot parse: out of memory"))
         }
         defer { yaml_parser_delete(&parser) }
-        // libyaml wants a pointer even for no input.
-        var empty: UInt8 = 0
-        yaml_parser_set_input_string(&parser, text.baseAddress ?? withUnsafeMutablePointer(to: &empty) { UnsafePointer($0) }, text.count)
+        yaml_parser_set_input_string(&parser, base, text.count)
 
         var builder = ManifestTreeBuilder(capacityHint: text.count)
         var anchors: [String: Int32] = [:]
