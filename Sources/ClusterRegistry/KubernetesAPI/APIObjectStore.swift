@@ -421,5 +421,13 @@ extension ClusterObjects {
 
 extension ObjectKind {
     /// The kind in 3 bits, for keys that carry it.
-    var bits: UInt8 { UInt8(sortOrder) }
+    var bits: UInt8 {
+        switch self {
+        case .namespace: 0
+        case .service: 1
+        case .endpointSlice: 2
+        case .endpoints: 3
+        case .pod: 4
+        }
+    }
 }

@@ -27,9 +27,7 @@ public enum ObjectKind: String, Sendable, Hashable, CaseIterable, Comparable, Cu
         lhs.sortOrder < rhs.sortOrder
     }
 
-    /// The kinds in the order manifests list them: namespaces first, then what refers to them.
-    /// Also the kind's 3-bit code where a key carries it (the API store's entries).
-    var sortOrder: Int {
+    private var sortOrder: Int {
         switch self {
         case .namespace: 0
         case .service: 1
