@@ -3,13 +3,13 @@ public struct EDNSOptionCode: RawRepresentable, Hashable, Sendable, CustomString
     public var rawValue: UInt16
     @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
 
-    public static let nsid = EDNSOptionCode(rawValue: 3)
-    public static let clientSubnet = EDNSOptionCode(rawValue: 8)
-    public static let expire = EDNSOptionCode(rawValue: 9)
-    public static let cookie = EDNSOptionCode(rawValue: 10)
-    public static let tcpKeepalive = EDNSOptionCode(rawValue: 11)
-    public static let padding = EDNSOptionCode(rawValue: 12)
-    public static let extendedError = EDNSOptionCode(rawValue: 15)
+    @inlinable public static var nsid: EDNSOptionCode { EDNSOptionCode(rawValue: 3) }
+    @inlinable public static var clientSubnet: EDNSOptionCode { EDNSOptionCode(rawValue: 8) }
+    @inlinable public static var expire: EDNSOptionCode { EDNSOptionCode(rawValue: 9) }
+    @inlinable public static var cookie: EDNSOptionCode { EDNSOptionCode(rawValue: 10) }
+    @inlinable public static var tcpKeepalive: EDNSOptionCode { EDNSOptionCode(rawValue: 11) }
+    @inlinable public static var padding: EDNSOptionCode { EDNSOptionCode(rawValue: 12) }
+    @inlinable public static var extendedError: EDNSOptionCode { EDNSOptionCode(rawValue: 15) }
 
     public var description: String {
         switch self {
@@ -110,7 +110,7 @@ public struct EDNS: Hashable, Sendable {
         self.options = options
     }
 
-    public static let doMask: UInt16 = 0x8000
+    @inlinable public static var doMask: UInt16 { 0x8000 }
 
     /// DO: the sender wants DNSSEC records (RFC 3225).
     public var dnssecOK: Bool {

@@ -3,11 +3,11 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public var rawValue: UInt8
     @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue & 0x0F }
 
-    public static let query = Opcode(rawValue: 0)
-    public static let iquery = Opcode(rawValue: 1)
-    public static let status = Opcode(rawValue: 2)
-    public static let notify = Opcode(rawValue: 4)
-    public static let update = Opcode(rawValue: 5)
+    @inlinable public static var query: Opcode { Opcode(rawValue: 0) }
+    @inlinable public static var iquery: Opcode { Opcode(rawValue: 1) }
+    @inlinable public static var status: Opcode { Opcode(rawValue: 2) }
+    @inlinable public static var notify: Opcode { Opcode(rawValue: 4) }
+    @inlinable public static var update: Opcode { Opcode(rawValue: 5) }
 
     public var description: String {
         switch self {
@@ -26,19 +26,19 @@ public struct ResponseCode: RawRepresentable, Hashable, Sendable, CustomStringCo
     public var rawValue: UInt16
     @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue & 0x0FFF }
 
-    public static let noError = ResponseCode(rawValue: 0)
-    public static let formatError = ResponseCode(rawValue: 1)
-    public static let serverFailure = ResponseCode(rawValue: 2)
-    public static let nameError = ResponseCode(rawValue: 3)
-    public static let notImplemented = ResponseCode(rawValue: 4)
-    public static let refused = ResponseCode(rawValue: 5)
-    public static let yxDomain = ResponseCode(rawValue: 6)
-    public static let yxRRSet = ResponseCode(rawValue: 7)
-    public static let nxRRSet = ResponseCode(rawValue: 8)
-    public static let notAuth = ResponseCode(rawValue: 9)
-    public static let notZone = ResponseCode(rawValue: 10)
-    public static let badVersion = ResponseCode(rawValue: 16)
-    public static let badCookie = ResponseCode(rawValue: 23)
+    @inlinable public static var noError: ResponseCode { ResponseCode(rawValue: 0) }
+    @inlinable public static var formatError: ResponseCode { ResponseCode(rawValue: 1) }
+    @inlinable public static var serverFailure: ResponseCode { ResponseCode(rawValue: 2) }
+    @inlinable public static var nameError: ResponseCode { ResponseCode(rawValue: 3) }
+    @inlinable public static var notImplemented: ResponseCode { ResponseCode(rawValue: 4) }
+    @inlinable public static var refused: ResponseCode { ResponseCode(rawValue: 5) }
+    @inlinable public static var yxDomain: ResponseCode { ResponseCode(rawValue: 6) }
+    @inlinable public static var yxRRSet: ResponseCode { ResponseCode(rawValue: 7) }
+    @inlinable public static var nxRRSet: ResponseCode { ResponseCode(rawValue: 8) }
+    @inlinable public static var notAuth: ResponseCode { ResponseCode(rawValue: 9) }
+    @inlinable public static var notZone: ResponseCode { ResponseCode(rawValue: 10) }
+    @inlinable public static var badVersion: ResponseCode { ResponseCode(rawValue: 16) }
+    @inlinable public static var badCookie: ResponseCode { ResponseCode(rawValue: 23) }
 
     /// The name `dig` prints in `status:`.
     public var description: String {
@@ -102,14 +102,16 @@ public struct Header: Hashable, Sendable {
     @inlinable func bit(_ mask: UInt16) -> Bool { flags & mask != 0 }
     @inlinable mutating func set(_ mask: UInt16, _ on: Bool) { flags = on ? flags | mask : flags & ~mask }
 
-    public static let qrMask: UInt16 = 0x8000
-    public static let aaMask: UInt16 = 0x0400
-    public static let tcMask: UInt16 = 0x0200
-    public static let rdMask: UInt16 = 0x0100
-    public static let raMask: UInt16 = 0x0080
-    public static let zMask: UInt16 = 0x0040
-    public static let adMask: UInt16 = 0x0020
-    public static let cdMask: UInt16 = 0x0010
+    @inlinable public static var qrMask: UInt16 { 0x8000 }
+    /// The four opcode bits.
+    @inlinable public static var opcodeMask: UInt16 { 0x7800 }
+    @inlinable public static var aaMask: UInt16 { 0x0400 }
+    @inlinable public static var tcMask: UInt16 { 0x0200 }
+    @inlinable public static var rdMask: UInt16 { 0x0100 }
+    @inlinable public static var raMask: UInt16 { 0x0080 }
+    @inlinable public static var zMask: UInt16 { 0x0040 }
+    @inlinable public static var adMask: UInt16 { 0x0020 }
+    @inlinable public static var cdMask: UInt16 { 0x0010 }
 
     /// QR: this message is a response.
     @inlinable public var isResponse: Bool { get { bit(Header.qrMask) } set { set(Header.qrMask, newValue) } }
@@ -145,5 +147,5 @@ public struct Header: Hashable, Sendable {
     }
 
     /// Octets a header takes on the wire.
-    public static let size = 12
+    @inlinable public static var size: Int { 12 }
 }

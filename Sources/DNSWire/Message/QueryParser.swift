@@ -81,7 +81,8 @@ public enum QueryParser {
         var edns: QueryEDNS? = nil
         for _ in 0..<header.additionalCount {
             let start = reader.offset
-            try reader.skipName()
+            // The OPT's owner is the root, one zero octet: skip it without walking a name.
+            if start < packet.count, packet[start] == 0 { reader.offset = start &+ 1 } else { try reader.skipName() }
             let rrType = try reader.readUInt16()
             if rrType == RecordType.opt.rawValue {
                 guard reader.offset - start == 3, packet[start] == 0 else { throw .misplacedOPT(offset: start) }

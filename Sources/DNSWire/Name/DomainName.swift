@@ -14,9 +14,9 @@ public struct DomainName: Sendable, Hashable, Comparable, CustomStringConvertibl
     public static let root = DomainName(uncheckedWire: [0])
 
     /// The most octets a name may take on the wire (RFC 1035 §2.3.4).
-    public static let maxWireLength = 255
+    @inlinable public static var maxWireLength: Int { 255 }
     /// The most octets one label may hold (RFC 1035 §2.3.4).
-    public static let maxLabelLength = 63
+    @inlinable public static var maxLabelLength: Int { 63 }
 
     /// Wraps bytes already known to be a valid, uncompressed wire name.
     @usableFromInline init(uncheckedWire: [UInt8]) { wire = uncheckedWire }

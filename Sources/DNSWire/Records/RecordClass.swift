@@ -3,11 +3,11 @@ public struct RecordClass: RawRepresentable, Hashable, Sendable, CustomStringCon
     public var rawValue: UInt16
     @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
 
-    public static let `in` = RecordClass(rawValue: 1)
-    public static let chaos = RecordClass(rawValue: 3)
-    public static let hesiod = RecordClass(rawValue: 4)
-    public static let none = RecordClass(rawValue: 254)
-    public static let any = RecordClass(rawValue: 255)
+    @inlinable public static var `in`: RecordClass { RecordClass(rawValue: 1) }
+    @inlinable public static var chaos: RecordClass { RecordClass(rawValue: 3) }
+    @inlinable public static var hesiod: RecordClass { RecordClass(rawValue: 4) }
+    @inlinable public static var none: RecordClass { RecordClass(rawValue: 254) }
+    @inlinable public static var any: RecordClass { RecordClass(rawValue: 255) }
 
     public var description: String {
         switch self {

@@ -4,50 +4,50 @@ public struct RecordType: RawRepresentable, Hashable, Sendable, CustomStringConv
     public var rawValue: UInt16
     @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
 
-    public static let a = RecordType(rawValue: 1)
-    public static let ns = RecordType(rawValue: 2)
-    public static let md = RecordType(rawValue: 3)
-    public static let mf = RecordType(rawValue: 4)
-    public static let cname = RecordType(rawValue: 5)
-    public static let soa = RecordType(rawValue: 6)
-    public static let mb = RecordType(rawValue: 7)
-    public static let mg = RecordType(rawValue: 8)
-    public static let mr = RecordType(rawValue: 9)
-    public static let null = RecordType(rawValue: 10)
-    public static let wks = RecordType(rawValue: 11)
-    public static let ptr = RecordType(rawValue: 12)
-    public static let hinfo = RecordType(rawValue: 13)
-    public static let minfo = RecordType(rawValue: 14)
-    public static let mx = RecordType(rawValue: 15)
-    public static let txt = RecordType(rawValue: 16)
-    public static let rp = RecordType(rawValue: 17)
-    public static let afsdb = RecordType(rawValue: 18)
-    public static let rt = RecordType(rawValue: 21)
-    public static let aaaa = RecordType(rawValue: 28)
-    public static let srv = RecordType(rawValue: 33)
-    public static let naptr = RecordType(rawValue: 35)
-    public static let dname = RecordType(rawValue: 39)
-    public static let opt = RecordType(rawValue: 41)
-    public static let ds = RecordType(rawValue: 43)
-    public static let sshfp = RecordType(rawValue: 44)
-    public static let rrsig = RecordType(rawValue: 46)
-    public static let nsec = RecordType(rawValue: 47)
-    public static let dnskey = RecordType(rawValue: 48)
-    public static let nsec3 = RecordType(rawValue: 50)
-    public static let nsec3param = RecordType(rawValue: 51)
-    public static let tlsa = RecordType(rawValue: 52)
-    public static let svcb = RecordType(rawValue: 64)
-    public static let https = RecordType(rawValue: 65)
-    public static let spf = RecordType(rawValue: 99)
-    public static let tkey = RecordType(rawValue: 249)
-    public static let tsig = RecordType(rawValue: 250)
-    public static let ixfr = RecordType(rawValue: 251)
-    public static let axfr = RecordType(rawValue: 252)
-    public static let mailb = RecordType(rawValue: 253)
-    public static let maila = RecordType(rawValue: 254)
-    public static let any = RecordType(rawValue: 255)
-    public static let uri = RecordType(rawValue: 256)
-    public static let caa = RecordType(rawValue: 257)
+    @inlinable public static var a: RecordType { RecordType(rawValue: 1) }
+    @inlinable public static var ns: RecordType { RecordType(rawValue: 2) }
+    @inlinable public static var md: RecordType { RecordType(rawValue: 3) }
+    @inlinable public static var mf: RecordType { RecordType(rawValue: 4) }
+    @inlinable public static var cname: RecordType { RecordType(rawValue: 5) }
+    @inlinable public static var soa: RecordType { RecordType(rawValue: 6) }
+    @inlinable public static var mb: RecordType { RecordType(rawValue: 7) }
+    @inlinable public static var mg: RecordType { RecordType(rawValue: 8) }
+    @inlinable public static var mr: RecordType { RecordType(rawValue: 9) }
+    @inlinable public static var null: RecordType { RecordType(rawValue: 10) }
+    @inlinable public static var wks: RecordType { RecordType(rawValue: 11) }
+    @inlinable public static var ptr: RecordType { RecordType(rawValue: 12) }
+    @inlinable public static var hinfo: RecordType { RecordType(rawValue: 13) }
+    @inlinable public static var minfo: RecordType { RecordType(rawValue: 14) }
+    @inlinable public static var mx: RecordType { RecordType(rawValue: 15) }
+    @inlinable public static var txt: RecordType { RecordType(rawValue: 16) }
+    @inlinable public static var rp: RecordType { RecordType(rawValue: 17) }
+    @inlinable public static var afsdb: RecordType { RecordType(rawValue: 18) }
+    @inlinable public static var rt: RecordType { RecordType(rawValue: 21) }
+    @inlinable public static var aaaa: RecordType { RecordType(rawValue: 28) }
+    @inlinable public static var srv: RecordType { RecordType(rawValue: 33) }
+    @inlinable public static var naptr: RecordType { RecordType(rawValue: 35) }
+    @inlinable public static var dname: RecordType { RecordType(rawValue: 39) }
+    @inlinable public static var opt: RecordType { RecordType(rawValue: 41) }
+    @inlinable public static var ds: RecordType { RecordType(rawValue: 43) }
+    @inlinable public static var sshfp: RecordType { RecordType(rawValue: 44) }
+    @inlinable public static var rrsig: RecordType { RecordType(rawValue: 46) }
+    @inlinable public static var nsec: RecordType { RecordType(rawValue: 47) }
+    @inlinable public static var dnskey: RecordType { RecordType(rawValue: 48) }
+    @inlinable public static var nsec3: RecordType { RecordType(rawValue: 50) }
+    @inlinable public static var nsec3param: RecordType { RecordType(rawValue: 51) }
+    @inlinable public static var tlsa: RecordType { RecordType(rawValue: 52) }
+    @inlinable public static var svcb: RecordType { RecordType(rawValue: 64) }
+    @inlinable public static var https: RecordType { RecordType(rawValue: 65) }
+    @inlinable public static var spf: RecordType { RecordType(rawValue: 99) }
+    @inlinable public static var tkey: RecordType { RecordType(rawValue: 249) }
+    @inlinable public static var tsig: RecordType { RecordType(rawValue: 250) }
+    @inlinable public static var ixfr: RecordType { RecordType(rawValue: 251) }
+    @inlinable public static var axfr: RecordType { RecordType(rawValue: 252) }
+    @inlinable public static var mailb: RecordType { RecordType(rawValue: 253) }
+    @inlinable public static var maila: RecordType { RecordType(rawValue: 254) }
+    @inlinable public static var any: RecordType { RecordType(rawValue: 255) }
+    @inlinable public static var uri: RecordType { RecordType(rawValue: 256) }
+    @inlinable public static var caa: RecordType { RecordType(rawValue: 257) }
 
     /// Mnemonics this codec knows by name, for printing and parsing.
     static let mnemonics: [(RecordType, String)] = [

@@ -15,16 +15,21 @@ public struct MessageWriter {
     public let buffer: UnsafeMutableRawBufferPointer
     /// Writes past this offset throw `WriterFull`. At most `buffer.count`.
     public var limit: Int {
-        didSet { limit = min(max(limit, 0), buffer.count) }
+        get { _limit }
+        set { _limit = min(max(newValue, 0), buffer.count) }
     }
+    @usableFromInline var _limit: Int
     /// Octets written so far: the message's length.
-    public private(set) var position: Int
+    @inlinable public var position: Int { _position }
+    /// `position`'s storage: the primitives below are inlined into every caller (a call across
+    /// the module boundary per field was a tenth of a cluster answer's instructions), and
+    /// inlinable code can only touch storage that is at least `@usableFromInline`.
+    @usableFromInline var _position: Int
     @usableFromInline let compression: UnsafeMutableBufferPointer<UInt16>
     @usableFromInline var compressionCount: Int = 0
 
     /// Pointers reach only the first 16 KiB of a message (14-bit offsets).
-    public static let maxPointerTarget = 0x3FFF
-
+    @inlinable public static var maxPointerTarget: Int { 0x3FFF }
     /// - Parameters:
     ///   - buffer: where the message is written, from offset 0.
     ///   - limit: the largest message allowed; defaults to the buffer's size.
@@ -33,87 +38,96 @@ public struct MessageWriter {
     public init(buffer: UnsafeMutableRawBufferPointer, limit: Int? = nil,
                 compression: UnsafeMutableBufferPointer<UInt16>) {
         self.buffer = buffer
-        self.limit = min(limit ?? buffer.count, buffer.count)
-        self.position = 0
+        self._limit = min(max(limit ?? buffer.count, 0), buffer.count)
+        self._position = 0
         self.compression = compression
     }
 
     /// A point to roll back to: the output length and the compression entries at that moment.
     public struct Checkpoint: Sendable {
         public let position: Int
-        let compressionCount: Int
+        @usableFromInline let compressionCount: Int
+
+        @inlinable init(position: Int, compressionCount: Int) {
+            self.position = position
+            self.compressionCount = compressionCount
+        }
     }
 
+    @inlinable
     public func checkpoint() -> Checkpoint {
         Checkpoint(position: position, compressionCount: compressionCount)
     }
 
     /// Forgets everything written after `checkpoint`, compression entries included.
+    @inlinable
     public mutating func rollback(to checkpoint: Checkpoint) {
-        position = checkpoint.position
+        _position = checkpoint.position
         compressionCount = checkpoint.compressionCount
     }
 
     /// Restarts at offset 0 with an empty compression table.
     public mutating func reset() {
-        position = 0
+        _position = 0
         compressionCount = 0
     }
 
+    @inlinable @inline(__always)
     func require(_ n: Int) throws(WriterFull) {
-        guard n <= limit - position else { throw WriterFull() }
+        guard n <= _limit &- _position else { throw WriterFull() }
     }
 
+    @inlinable
     public mutating func writeUInt8(_ value: UInt8) throws(WriterFull) {
         try require(1)
-        buffer[position] = value
-        position += 1
+        buffer.storeBytes(of: value, toByteOffset: _position, as: UInt8.self)
+        _position &+= 1
     }
 
+    @inlinable
     public mutating func writeUInt16(_ value: UInt16) throws(WriterFull) {
         try require(2)
-        buffer[position] = UInt8(truncatingIfNeeded: value >> 8)
-        buffer[position + 1] = UInt8(truncatingIfNeeded: value)
-        position += 2
+        buffer.storeBytes(of: value.bigEndian, toByteOffset: _position, as: UInt16.self)
+        _position &+= 2
     }
 
+    @inlinable
     public mutating func writeUInt32(_ value: UInt32) throws(WriterFull) {
         try require(4)
-        buffer[position] = UInt8(truncatingIfNeeded: value >> 24)
-        buffer[position + 1] = UInt8(truncatingIfNeeded: value >> 16)
-        buffer[position + 2] = UInt8(truncatingIfNeeded: value >> 8)
-        buffer[position + 3] = UInt8(truncatingIfNeeded: value)
-        position += 4
+        buffer.storeBytes(of: value.bigEndian, toByteOffset: _position, as: UInt32.self)
+        _position &+= 4
     }
 
+    @inlinable
     public mutating func writeBytes(_ bytes: UnsafeRawBufferPointer) throws(WriterFull) {
         try require(bytes.count)
         if let base = bytes.baseAddress, let target = buffer.baseAddress {
-            (target + position).copyMemory(from: base, byteCount: bytes.count)
+            (target + _position).copyMemory(from: base, byteCount: bytes.count)
         }
-        position += bytes.count
+        _position &+= bytes.count
     }
 
     public mutating func writeBytes(_ bytes: [UInt8]) throws(WriterFull) {
         try require(bytes.count)
         let target = buffer.baseAddress
-        let at = position
+        let at = _position
         bytes.withUnsafeBytes { raw in
             if let base = raw.baseAddress, let target { (target + at).copyMemory(from: base, byteCount: raw.count) }
         }
-        position += bytes.count
+        _position &+= bytes.count
     }
 
     /// Overwrites two octets already written (a count in the header, an RDLENGTH).
+    @inlinable
     public func setUInt16(_ value: UInt16, at offset: Int) {
-        precondition(offset + 2 <= position, "setUInt16 past the written part")
-        buffer[offset] = UInt8(truncatingIfNeeded: value >> 8)
-        buffer[offset + 1] = UInt8(truncatingIfNeeded: value)
+        precondition(offset >= 0 && offset + 2 <= _position, "setUInt16 past the written part")
+        buffer.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt16.self)
     }
 
     /// Reads two octets already written.
+    @inlinable
     public func getUInt16(at offset: Int) -> UInt16 {
-        UInt16(buffer[offset]) << 8 | UInt16(buffer[offset + 1])
+        UInt16(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
     }
 
     // MARK: Names
@@ -152,6 +166,7 @@ public struct MessageWriter {
     }
 
     /// Writes a pointer to a name already in the message (e.g. `0xC00C` for the question's name).
+    @inlinable
     public mutating func writePointer(to offset: Int) throws(WriterFull) {
         try writeUInt16(0xC000 | UInt16(offset & MessageWriter.maxPointerTarget))
     }
@@ -211,17 +226,20 @@ public struct MessageWriter {
     // MARK: Sections
 
     /// Writes a header. Counts are usually patched later with `setCounts`.
+    @inlinable
     public mutating func writeHeader(_ header: Header) throws(WriterFull) {
         try require(Header.size)
-        try writeUInt16(header.id)
-        try writeUInt16(header.flags)
-        try writeUInt16(header.questionCount)
-        try writeUInt16(header.answerCount)
-        try writeUInt16(header.authorityCount)
-        try writeUInt16(header.additionalCount)
+        buffer.storeBytes(of: header.id.bigEndian, toByteOffset: _position, as: UInt16.self)
+        buffer.storeBytes(of: header.flags.bigEndian, toByteOffset: _position &+ 2, as: UInt16.self)
+        buffer.storeBytes(of: header.questionCount.bigEndian, toByteOffset: _position &+ 4, as: UInt16.self)
+        buffer.storeBytes(of: header.answerCount.bigEndian, toByteOffset: _position &+ 6, as: UInt16.self)
+        buffer.storeBytes(of: header.authorityCount.bigEndian, toByteOffset: _position &+ 8, as: UInt16.self)
+        buffer.storeBytes(of: header.additionalCount.bigEndian, toByteOffset: _position &+ 10, as: UInt16.self)
+        _position &+= Header.size
     }
 
     /// Patches the four section counts of a header written at offset 0.
+    @inlinable
     public func setCounts(question: UInt16, answer: UInt16, authority: UInt16, additional: UInt16) {
         setUInt16(question, at: 4)
         setUInt16(answer, at: 6)

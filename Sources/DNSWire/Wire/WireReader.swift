@@ -13,7 +13,7 @@ public struct WireReader {
 
     @inlinable public var remaining: Int { bytes.count - offset }
 
-    @inlinable func require(_ n: Int) throws(WireError) {
+    @inlinable @inline(__always) func require(_ n: Int) throws(WireError) {
         guard n <= bytes.count - offset else { throw .truncated(offset: offset, needed: n) }
     }
 
@@ -23,10 +23,10 @@ public struct WireReader {
         return bytes[offset]
     }
 
-    @inlinable public mutating func readUInt16() throws(WireError) -> UInt16 {
+    @inlinable @inline(__always) public mutating func readUInt16() throws(WireError) -> UInt16 {
         try require(2)
-        defer { offset += 2 }
-        return UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
+        defer { offset &+= 2 }
+        return UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
     }
 
     @inlinable public mutating func readUInt32() throws(WireError) -> UInt32 {
@@ -42,12 +42,18 @@ public struct WireReader {
         return Array(bytes[offset..<(offset + n)])
     }
 
-    /// Reads the 12-octet header.
+    /// Reads the 12-octet header: one bounds check, then six loads (each field through
+    /// `readUInt16` would check the bounds six more times, and was a call on every query).
+    @inlinable
     public mutating func readHeader() throws(WireError) -> Header {
         try require(Header.size)
-        return Header(id: try readUInt16(), flags: try readUInt16(), questionCount: try readUInt16(),
-                      answerCount: try readUInt16(), authorityCount: try readUInt16(),
-                      additionalCount: try readUInt16())
+        let base = offset
+        @inline(__always) func field(_ k: Int) -> UInt16 {
+            UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: base &+ 2 &* k, as: UInt16.self))
+        }
+        offset = base &+ Header.size
+        return Header(id: field(0), flags: field(1), questionCount: field(2),
+                      answerCount: field(3), authorityCount: field(4), additionalCount: field(5))
     }
 
     /// Reads a possibly compressed name and leaves the cursor after it (after the first pointer,

@@ -304,9 +304,12 @@ public final class QueryEngine {
             let i = 63 - hooks.leadingZeroBitCount
             hooks &= ~(1 << UInt64(i))
             guard i < handlers.count else { continue }
+            // The hook runs as its plugin: `responseHookIsMarked` and `fail` read the position.
+            request.position = i
             var view = ResponseView(buffer: request.output, length: length, limit: request.outputLimit)
             handlers[i].responseWillBeSent(request, response: &view, engine: self)
             length = view.length
+            request.uniformTTL = nil
         }
         // After the hooks, so the cache never stores a cookie made for one client.
         if let cookie = request.cookie, request.route.transport != .internal {

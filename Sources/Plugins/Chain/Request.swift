@@ -74,6 +74,10 @@ public final class Request {
         var failure: RequestFailure?
         /// Plugins (by chain index) that asked to see the response, as bits.
         var hooks: UInt64 = 0
+        /// Of those, the ones that asked with `marked: true` (same bits).
+        var hookMarks: UInt64 = 0
+        /// See `uniformTTL`.
+        var uniformTTL: UInt32?
         weak var parent: Request?
         /// For a subrequest: the chain index of the plugin to tell when done.
         var requester = -1
@@ -205,9 +209,29 @@ public final class Request {
     public var isRefresh: Bool { parent == nil && route.transport == .internal && hooks != 0 && depth > 0 }
 
     /// Asks to see the response in `responseWillBeSent` before it is sent.
-    public func addResponseHook() {
-        hooks |= 1 << UInt64(position)
+    /// - Parameter marked: one bit the plugin's hook reads back with `responseHookIsMarked`:
+    ///   what `serve` already decided about this query (the cache: "nothing can be stored for
+    ///   this name"), so the hook need not decide it again.
+    public func addResponseHook(marked: Bool = false) {
+        let bit: UInt64 = 1 << UInt64(position)
+        progress.hooks |= bit
+        if marked { progress.hookMarks |= bit }
     }
+
+    /// Set by the plugin that answered, with what it knows of its response: every record (OPT
+    /// excluded) carries this TTL, every SOA's MINIMUM equals it, the authority section holds no
+    /// NS record, and the question is the query's, echoed. The cache's hook then knows without
+    /// reading the response that capping the TTLs would change nothing (CoreDNS rewrites every
+    /// TTL to the cached duration, which for such a response within the cache's bounds is this
+    /// TTL again). The engine clears it once any response hook has run, since a hook may change
+    /// the response; so only the first hook can rely on it.
+    public var uniformTTL: UInt32? {
+        get { progress.uniformTTL }
+        set { progress.uniformTTL = newValue }
+    }
+
+    /// In `responseWillBeSent`: whether this plugin's hook was added with `marked: true`.
+    public var responseHookIsMarked: Bool { progress.hookMarks & (1 << UInt64(position)) != 0 }
 
     /// Copies the query into the request's own storage, so it survives the receive buffer.
     func detachPacket() {

@@ -22,8 +22,17 @@ public struct ResponseBuilder {
     public var authoritative = false
     public var recursionAvailable = false
     public var authenticData = false
-    /// The OPT to append, copied from the query's EDNS by `begin`; nil when the query had none.
-    public var edns: EDNS?
+    /// The OPT `finish` appends (this server's UDP size and the query's DO bit), set by `begin`
+    /// when the query had one. Plain values, not an `EDNS` with its options array: the builder
+    /// is made anew for every answer, and an array in it was a retain and a release each time.
+    public private(set) var opt: (payloadSize: UInt16, dnssecOK: Bool)?
+    /// The TTL every record appended so far carries, nil when they differ (or none was
+    /// appended); and whether an NS record went into the authority section. A plugin that knows
+    /// the rest of its answer (an SOA's MINIMUM equal to its TTL) passes these on as the
+    /// request's `uniformTTL`, which lets the cache shape the response without reading it.
+    public private(set) var uniformTTL: UInt32?
+    var ttlsDiffer = false
+    public private(set) var authorityHasNS = false
     var rrsetStart: MessageWriter.Checkpoint
     var rrsetCount: UInt16 = 0
     var optReserve = 0
@@ -59,24 +68,22 @@ public struct ResponseBuilder {
         authoritative = false
         recursionAvailable = false
         authenticData = false
+        uniformTTL = nil
+        ttlsDiffer = false
+        authorityHasNS = false
         if let e = query.edns {
-            var opt = EDNS(udpPayloadSize: payloadSize, dnssecOK: e.dnssecOK)
-            opt.options = []
-            edns = opt
+            opt = (payloadSize, e.dnssecOK)
             optReserve = ResponseBuilder.plainOPTSize
         } else {
-            edns = nil
+            opt = nil
             optReserve = 0
         }
-        var header = Header(id: query.header.id)
-        header.isResponse = true
-        header.opcode = query.header.opcode
-        header.recursionDesired = query.header.recursionDesired
-        header.checkingDisabled = query.header.checkingDisabled
-        header.questionCount = query.hasQuestion ? 1 : 0
         writer.limit -= optReserve
+        // ID, the query's opcode, RD and CD, QR set; one question (or none); the other counts
+        // are patched by `finish`.
+        let flags = Header.qrMask | (query.header.flags & (Header.opcodeMask | Header.rdMask | Header.cdMask))
         do {
-            try writer.writeHeader(header)
+            try writer.writeHeader(Header(id: query.header.id, flags: flags, questionCount: query.hasQuestion ? 1 : 0))
             if query.hasQuestion {
                 let questionBytes = UnsafeRawBufferPointer(rebasing: packet[Header.size..<(Header.size + query.nameLength + 4)])
                 try writer.writeBytes(questionBytes)
@@ -133,6 +140,8 @@ public struct ResponseBuilder {
     /// Appends one record with an owner given as wire bytes or as a pointer to the question.
     public mutating func append(owner: Owner, type: RecordType, ttl: UInt32, rdata: RData, recordClass: RecordClass = .in) {
         guard !isFull else { return }
+        note(ttl: ttl, type: type)
+        if case .soa(let soa) = rdata, soa.minimum != ttl { ttlsDiffer = true; uniformTTL = nil }
         do {
             try writeOwner(owner)
             try writer.writeUInt16(type.rawValue)
@@ -151,6 +160,7 @@ public struct ResponseBuilder {
     public mutating func append(owner: Owner, type: RecordType, ttl: UInt32, recordClass: RecordClass = .in,
                                 rdata body: (inout MessageWriter) throws(WriterFull) -> Void) {
         guard !isFull else { return }
+        note(ttl: ttl, type: type)
         do {
             try writeOwner(owner)
             try writer.writeUInt16(type.rawValue)
@@ -190,12 +200,24 @@ public struct ResponseBuilder {
     /// Appends a whole record from the typed model.
     public mutating func append(_ record: ResourceRecord) {
         guard !isFull else { return }
+        note(ttl: record.ttl, type: record.type)
+        if case .soa(let soa) = record.rdata, soa.minimum != record.ttl { ttlsDiffer = true; uniformTTL = nil }
         do {
             try writer.writeRecord(record)
             rrsetCount += 1
         } catch {
             overflow()
         }
+    }
+
+    /// Keeps `uniformTTL` and `authorityHasNS` for one more record (counted even if it then does
+    /// not fit: the claim only gets weaker).
+    @inline(__always)
+    mutating func note(ttl: UInt32, type: RecordType) {
+        if !ttlsDiffer {
+            if let seen = uniformTTL, seen != ttl { ttlsDiffer = true; uniformTTL = nil } else { uniformTTL = ttl }
+        }
+        if section == .authority, type == .ns { authorityHasNS = true }
     }
 
     /// Where a record's owner name comes from.
@@ -220,13 +242,22 @@ public struct ResponseBuilder {
     public mutating func finish() -> Int {
         writer.limit += optReserve
         var additional = counts.additional
-        if var opt = edns {
-            opt.extendedRCode = rcode.extendedBits
+        if let opt {
+            // The OPT record with no options (RFC 6891 §6.1.2): root owner, TYPE 41, CLASS the
+            // UDP size, TTL the extended RCODE, version 0 and the DO bit, RDLENGTH 0.
+            let flags: UInt16 = opt.dnssecOK ? EDNS.doMask : 0
+            let ttl = UInt32(rcode.extendedBits) << 24 | UInt32(flags)
+            let mark = writer.checkpoint()
             do {
-                try writer.writeOPT(opt)
+                try writer.writeUInt8(0)
+                try writer.writeUInt16(RecordType.opt.rawValue)
+                try writer.writeUInt16(opt.payloadSize)
+                try writer.writeUInt32(ttl)
+                try writer.writeUInt16(0)
                 additional += 1
             } catch {
                 // Only reachable when the limit changed under us; answer without OPT.
+                writer.rollback(to: mark)
             }
         }
         var flags = writer.getUInt16(at: 2)

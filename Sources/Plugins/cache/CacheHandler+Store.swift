@@ -15,7 +15,8 @@ extension CacheHandler {
     /// stored: in CoreDNS that failure never reaches the cache's writer.
     /// - Complexity: O(response length). Allocation-free.
     func observe(_ request: Request, response: inout ResponseView) {
-        if storesNothing(for: request.questionName) {
+        // Marked by `serve` when the name is in a zone both tiers are disabled for.
+        if request.responseHookIsMarked {
             shapeUnstored(request, response: &response)
             return
         }
@@ -61,10 +62,7 @@ extension CacheHandler {
                 counters.bump(.drops)
             }
         }
-        if !request.isRefresh, bytes.count >= Header.size, response.buffer[3] & 0x20 != 0,
-           !request.dnssecOK, request.packet[3] & 0x20 == 0 {
-            response.buffer[3] &= ~0x20
-        }
+        clearADUnlessAsked(request, response: &response)
     }
 
     /// The response hook for a name nothing is stored for (`storesNothing(for:)`): what CoreDNS's
@@ -77,6 +75,10 @@ extension CacheHandler {
     /// the cache on the kubeadm Corefile's cluster.local answers.
     /// - Complexity: O(response length). Allocation-free.
     func shapeUnstored(_ request: Request, response: inout ResponseView) {
+        if let ttl = request.uniformTTL, keepsUniformTTL(ttl, response) {
+            clearADUnlessAsked(request, response: &response)
+            return
+        }
         let bytes = response.bytes
         var wallClock = time_t(0)
         time(&wallClock)
@@ -88,7 +90,35 @@ extension CacheHandler {
            !questionMatches(scanned, bytes, request) {
             counters.bump(.drops)
         }
-        if !request.isRefresh, bytes.count >= Header.size, response.buffer[3] & 0x20 != 0,
+        clearADUnlessAsked(request, response: &response)
+    }
+
+    /// True when the response its plugin vouched for with `Request.uniformTTL` (every record at
+    /// `ttl`, SOA MINIMUMs too, no NS in authority, the question echoed) would come out of
+    /// `shapeUnstored`'s scan unchanged: a query (not an update or notify) answered NOERROR, or
+    /// NXDOMAIN with no answer records, so it is classified NOERROR, NODATA or NXDOMAIN and its
+    /// duration is `ttl` clamped to its tier's bounds; with `ttl` inside both tiers' bounds that
+    /// is `ttl` itself, so every TTL is rewritten to the value it has. The question is the
+    /// query's, so it matches and nothing counts as a drop.
+    /// - Complexity: O(1): reads the header, not the records.
+    func keepsUniformTTL(_ ttl: UInt32, _ response: ResponseView) -> Bool {
+        guard response.length >= Header.size else { return false }
+        let flags = UInt16(response.buffer[2]) << 8 | UInt16(response.buffer[3])
+        let answers = UInt16(response.buffer[6]) << 8 | UInt16(response.buffer[7])
+        guard flags & Header.opcodeMask == 0 else { return false }
+        switch flags & 0x000F {
+        case ResponseCode.noError.rawValue: break
+        case ResponseCode.nameError.rawValue where answers == 0: break
+        default: return false
+        }
+        return config.success.minTTL <= ttl && ttl <= config.success.maxTTL
+            && config.denial.minTTL <= ttl && ttl <= config.denial.maxTTL
+    }
+
+    /// AD is cleared unless the client set DO or AD (CoreDNS's cache does this to every reply).
+    @inline(__always)
+    func clearADUnlessAsked(_ request: Request, response: inout ResponseView) {
+        if !request.isRefresh, response.length >= Header.size, response.buffer[3] & 0x20 != 0,
            !request.dnssecOK, request.packet[3] & 0x20 == 0 {
             response.buffer[3] &= ~0x20
         }

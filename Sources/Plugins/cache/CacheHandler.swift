@@ -156,7 +156,7 @@ final class CacheHandler: PluginHandler {
             // CoreDNS's miss (counted as one), without hashing the name for a lookup that cannot
             // find anything. The hook still shapes the response (TTLs, AD) as for any miss.
             counters.bump(.misses)
-            request.addResponseHook()
+            request.addResponseHook(marked: true)
             return .next
         }
         let key = CacheKey(request)

@@ -47,6 +47,7 @@ final class KubernetesHandler: PluginHandler {
         case .answered:
             request.response.authoritative = true
             request.finishResponse()
+            noteUniformTTL(request, index: index)
             return .answered
         case .nodata:
             writeNegative(request, index: index, zoneOffset: zoneOffset, rcode: .noError)
@@ -75,6 +76,18 @@ final class KubernetesHandler: PluginHandler {
         }
         KubernetesHandler.negative(index, zoneOffset: zoneOffset, rcode: rcode, &request.response)
         request.finishResponse()
+        noteUniformTTL(request, index: index)
+    }
+
+    /// Tells the cache (`Request.uniformTTL`) that every record of the answer just written has
+    /// the configured TTL. The builder saw every record's TTL; what it cannot see is an SOA's
+    /// MINIMUM, which `appendSOA` writes as the configured TTL, with the SOA's own TTL capped at
+    /// 300 s: so when all TTLs equal the configured one, the MINIMUM does too.
+    @inline(__always)
+    func noteUniformTTL(_ request: Request, index: KubernetesIndex) {
+        if let ttl = request.response.uniformTTL, ttl == index.config.ttl, !request.response.authorityHasNS {
+            request.uniformTTL = ttl
+        }
     }
 
     static func negative(_ index: KubernetesIndex, zoneOffset: Int, rcode: ResponseCode, _ response: inout ResponseBuilder) {
