@@ -78,7 +78,10 @@ public final class Request {
         var hookMarks: UInt64 = 0
         /// See `uniformTTL`.
         var uniformTTL: UInt32?
-        weak var parent: Request?
+        /// Not `weak`: requests live in their engine's pool for the engine's whole life (a
+        /// parent is never freed under its child, only reused after it has settled), and a weak
+        /// reference cost a side-table update on every reset of this struct, once per query.
+        unowned(unsafe) var parent: Request?
         /// For a subrequest: the chain index of the plugin to tell when done.
         var requester = -1
         var depth = 0

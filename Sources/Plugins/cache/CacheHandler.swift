@@ -24,6 +24,9 @@ final class CacheHandler: PluginHandler {
     /// in both tiers: its last eight octets, lowercase, so most names outside it are told apart
     /// with one 8-octet compare before the zone test (a cache hit pays for this test).
     let disabledTail: UInt64?
+    /// That one zone's lowercase wire octets, in memory this handler owns: tested in place of
+    /// `disabledSuccess.contains`, which walks an array of arrays (a retain and release each).
+    let disabledZone: UnsafeMutableRawBufferPointer?
     let success: CacheShards
     let denial: CacheShards
     let scanner = ResponseScanner()
@@ -73,8 +76,12 @@ final class CacheHandler: PluginHandler {
             var tail: UInt64 = 0
             withUnsafeMutableBytes(of: &tail) { $0.copyBytes(from: zone[(zone.count - 8)...]) }
             disabledTail = tail
+            let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: zone.count, alignment: 8)
+            bytes.copyBytes(from: zone)
+            disabledZone = bytes
         } else {
             disabledTail = nil
+            disabledZone = nil
         }
         self.success = success
         self.denial = denial
@@ -86,7 +93,10 @@ final class CacheHandler: PluginHandler {
             ? UnsafeMutableRawBufferPointer.allocate(byteCount: 65535, alignment: 8) : nil
     }
 
-    deinit { staleScratch?.deallocate() }
+    deinit {
+        staleScratch?.deallocate()
+        disabledZone?.deallocate()
+    }
 
     static func nanoseconds(_ d: Duration) -> UInt64 {
         let c = d.components
@@ -137,6 +147,7 @@ final class CacheHandler: PluginHandler {
             guard name.count >= 8, withUnsafeBytes(of: &tail, { tailBytes in
                 WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: name[(name.count - 8)...]), tailBytes)
             }) else { return false }
+            if let zone = disabledZone { return ZoneMatch.offset(of: UnsafeRawBufferPointer(zone), in: name) != nil }
             return disabledSuccess.contains(name)
         }
         if disabledAlike { return disabledSuccess.contains(name) }

@@ -93,7 +93,8 @@ import Testing
         try query.withUnsafeBytes { packet in
             let parsed = try QueryParser.parse(packet)
             var builder = ResponseBuilder(buffer: buffer, limit: 1232, compression: compression)
-            #expect(builder.begin(query: parsed, packet: packet, payloadSize: 1232))
+            var begun = builder.begin(query: parsed, packet: packet, payloadSize: 1232)
+            #expect(begun)
             #expect(builder.uniformTTL == nil)
             builder.append(owner: .question, type: .a, ttl: 30, rdata: .a(IPv4Address(10, 0, 0, 1)))
             builder.append(owner: .question, type: .a, ttl: 30, rdata: .a(IPv4Address(10, 0, 0, 2)))
@@ -103,14 +104,16 @@ import Testing
             builder.append(owner: .question, type: .a, ttl: 30, rdata: .a(IPv4Address(10, 0, 0, 4)))
             #expect(builder.uniformTTL == nil, "once two TTLs differed, it stays unknown")
 
-            #expect(builder.begin(query: parsed, packet: packet, payloadSize: 1232))
+            begun = builder.begin(query: parsed, packet: packet, payloadSize: 1232)
+            #expect(begun)
             #expect(builder.uniformTTL == nil && !builder.authorityHasNS, "begin starts afresh")
             builder.startSection(.authority)
             let soa = SOAData(primaryNameServer: try DomainName("ns.example."), responsibleMailbox: try DomainName("h.example."),
                           serial: 1, refresh: 2, retry: 3, expire: 4, minimum: 60)
             builder.append(owner: .question, type: .soa, ttl: 30, rdata: .soa(soa))
             #expect(builder.uniformTTL == nil, "an SOA whose MINIMUM differs from its TTL")
-            #expect(builder.begin(query: parsed, packet: packet, payloadSize: 1232))
+            begun = builder.begin(query: parsed, packet: packet, payloadSize: 1232)
+            #expect(begun)
             builder.startSection(.authority)
             builder.append(owner: .question, type: .ns, ttl: 30, rdata: .ns(try DomainName("ns.example.")))
             #expect(builder.uniformTTL == 30)
