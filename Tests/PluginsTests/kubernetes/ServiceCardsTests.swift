@@ -16,6 +16,38 @@ import Testing
         #expect(index.cards.isLineAligned)
     }
 
+    @Test("a service entry is 16 octets and an endpoint entry 32, in tables that start on a line")
+    func entryLayout() throws {
+        #expect(MemoryLayout<KubernetesIndex.ServiceEntry>.stride == 16)
+        #expect(MemoryLayout<KubernetesIndex.EndpointEntry>.size == 32)
+        #expect(MemoryLayout<KubernetesIndex.EndpointEntry>.stride == 32)
+        let yaml = KubernetesIndexTests.service("h", ip: "None")
+            + KubernetesIndexTests.slice("h-1", service: "h", endpoints: ["{addresses: [10.0.0.1]}"])
+        let index = try KubernetesIndexTests.index(yaml)
+        #expect(index.serviceEntries.isLineAligned && index.endpoints.isLineAligned)
+    }
+
+    @Test("IPv6 cluster IPs and endpoint addresses out of line read back as they were; an IPv4 service has no extra")
+    func outOfLine() throws {
+        let yaml = KubernetesIndexTests.service("v4", ip: "10.96.0.10")
+            + KubernetesIndexTests.service("dual", ip: "10.96.0.11", extra: "  clusterIPs: [10.96.0.11, \"fd00::b\"]")
+            + KubernetesIndexTests.service("h", ip: "None")
+            + KubernetesIndexTests.slice("h-1", service: "h", endpoints: ["{addresses: [10.0.0.1]}"])
+            + KubernetesIndexTests.slice("h-2", service: "h", type: "IPv6", endpoints: ["{addresses: [\"fd00::1\"]}", "{addresses: [\"fd00::2\"]}"])
+        let index = try KubernetesIndexTests.index(yaml)
+        let v4 = try #require(KubernetesIndexTests.lookup(index, service: "v4"))
+        let dual = try #require(KubernetesIndexTests.lookup(index, service: "dual"))
+        let h = try #require(KubernetesIndexTests.lookup(index, service: "h"))
+        #expect(index.cards[v4].extra == -1 && index.clusterIPv6(v4) == nil)
+        #expect(index.clusterIPv4(dual) == IPv4Address(10, 96, 0, 11))
+        #expect(index.clusterIPv6(dual)?.description == "fd00::b")
+        let addresses = index.serviceEntries[Int(h)].endpoints.map { index.address(of: index.endpoints[Int($0)]).description }
+        #expect(addresses == ["10.0.0.1", "fd00::1", "fd00::2"])
+        let endpoints = index.serviceEntries[Int(h)].endpoints.map { index.endpoints[Int($0)] }
+        #expect(endpoints.map(\.isIPv6) == [false, true, true])
+        #expect(!index.sameAddress(endpoints[1], endpoints[2]) && index.sameAddress(endpoints[1], endpoints[1]))
+    }
+
     @Test("keys of 47, 48 and 49 octets and longer: found in any case, not found one octet short or with another namespace",
           arguments: [45, 46, 47, 60, 63])
     func keyLengths(serviceLength: Int) throws {
