@@ -230,7 +230,7 @@ let profiled: [String: @MainActor (Packets, Int) -> Int] = [
     "ptrEndpoint": profile_ptrEndpoint, "nxdomain": profile_nxdomain,
 ]
 
-print("cluster: \(cluster.services) services, \(set.endpointCount) ready endpoints; "
+print("cluster: \(cluster.services) services, \(set.endpointCount) ready endpoints, index \(set.footprint) octets; "
       + "setup \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
 let prepared = kinds.map { (kind: $0, packets: packets($0)) }
 for (kind, p) in prepared { check(kind, p) }

@@ -33,7 +33,7 @@ extension KubernetesAnswer {
                 var cursor = head
                 while cursor >= 0 {
                     let target = index.ptrEntries[Int(cursor)]
-                    let key = UnsafeRawBufferPointer(rebasing: arena[index.keyRange(target.service)])
+                    let key = index.key(target.service, arena: arena)
                     var label = UnsafeRawBufferPointer(start: nil, count: 0)
                     if target.endpoint >= 0 {
                         let endpoint = index.endpoints[Int(target.endpoint)]

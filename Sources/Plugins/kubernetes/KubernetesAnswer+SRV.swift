@@ -261,7 +261,9 @@ struct EndpointWalk {
 /// `<svc>.<ns>.svc` followed by a pointer to the zone as the question spelled it. The first
 /// target writes it in full and every later one points at it.
 struct ServiceNameWriter {
-    /// Where the service's name starts in the question (`[len]svc[len]ns[3]svc<zone>`).
+    /// The service's key in its card, when it fits there (then the arena is not read).
+    let inlineKey: UnsafeRawBufferPointer?
+    /// Where the service's key is in the arena.
     let keyOffset: Int
     let keyLength: Int
     /// The zone's offset in the question.
@@ -271,6 +273,7 @@ struct ServiceNameWriter {
 
     init(_ index: KubernetesIndex, service s: Int32, suffix: Int) {
         let key = index.keyRange(s)
+        inlineKey = index.cards.inlineKey(s)
         keyOffset = key.lowerBound
         keyLength = key.count
         zoneOffset = suffix + keyLength + 4
@@ -284,7 +287,7 @@ struct ServiceNameWriter {
             return
         }
         let start = w.position
-        try w.writeBytes(UnsafeRawBufferPointer(rebasing: arena[keyOffset..<(keyOffset + keyLength)]))
+        try w.writeBytes(inlineKey ?? UnsafeRawBufferPointer(rebasing: arena[keyOffset..<(keyOffset + keyLength)]))
         try w.writeBytes(WireConstants.svcLabel)
         try w.writePointer(to: Header.size + zoneOffset)
         offset = start

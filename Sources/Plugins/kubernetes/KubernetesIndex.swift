@@ -272,6 +272,14 @@ public final class KubernetesIndex: Sendable {
         return Int(card.keyOffset)..<(Int(card.keyOffset) + Int(card.keyLength))
     }
 
+    /// Service `s`'s key `[len]svc[len]ns` (lowercase) to write into a target name: from its
+    /// card when it fits there, the line its lookup has read, so a PTR or SRV target does not
+    /// read the arena for it; else from `arena`, the index's arena bytes.
+    @inline(__always)
+    func key(_ s: Int32, arena: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        cards.inlineKey(s) ?? UnsafeRawBufferPointer(rebasing: arena[keyRange(s)])
+    }
+
     /// An endpoint's address.
     @inline(__always)
     func address(of endpoint: EndpointEntry) -> IPAddress { endpoint.address(endpointIPv6) }

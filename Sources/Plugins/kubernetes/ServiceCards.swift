@@ -94,6 +94,16 @@ final class ServiceCards: @unchecked Sendable {
     @inline(__always)
     subscript(_ s: Int32) -> ServiceCard { base[Int(s)] }
 
+    /// Service `s`'s key when its card holds it (at most `ServiceCard.inlineKey` octets), else
+    /// nil. The bytes stay valid as long as the cards do: they are never moved or changed.
+    @inline(__always)
+    func inlineKey(_ s: Int32) -> UnsafeRawBufferPointer? {
+        let card = base + Int(s)
+        let length = Int(card.pointee.keyLength)
+        guard length <= ServiceCard.inlineKey else { return nil }
+        return UnsafeRawBufferPointer(start: UnsafeRawPointer(card), count: length)
+    }
+
     /// True when service `s`'s key is `key` (any case).
     /// - Complexity: O(key length). Allocation-free.
     @inline(__always)

@@ -81,5 +81,9 @@ import Testing
         #expect(withUnsafeBytes(of: longCard.key) { $0.allSatisfy { $0 == 0 } })
         #expect(shortCard.kind == .clusterIP && shortCard.flags.contains(.clusterIPv4) && !shortCard.flags.contains(.clusterIPv6))
         #expect(longCard.kind == .headless && !longCard.flags.contains(.clusterIPv4))
+        // Target names take the key from the card when it is there, else from the arena: the same octets.
+        #expect(index.cards.inlineKey(s).map { Array($0) } == Array(index.arena[index.keyRange(s)]))
+        #expect(index.cards.inlineKey(l) == nil)
+        #expect(index.arena.withUnsafeBytes { Array(index.key(l, arena: $0)) } == [43] + Array(long.utf8) + [4] + Array("prod".utf8))
     }
 }
