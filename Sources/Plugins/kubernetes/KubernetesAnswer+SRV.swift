@@ -271,6 +271,7 @@ struct ServiceNameWriter {
     /// Where the name was first written in the response; -1 until then.
     private(set) var offset = -1
 
+    @inline(__always)
     init(_ index: KubernetesIndex, service s: Int32, suffix: Int) {
         let key = index.keyRange(s)
         inlineKey = index.cards.inlineKey(s)

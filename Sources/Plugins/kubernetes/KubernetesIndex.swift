@@ -267,10 +267,7 @@ public final class KubernetesIndex: Sendable {
 
     /// Where service `s`'s key `[len]svc[len]ns` is in the arena.
     @inline(__always)
-    func keyRange(_ s: Int32) -> Range<Int> {
-        let card = cards[s]
-        return Int(card.keyOffset)..<(Int(card.keyOffset) + Int(card.keyLength))
-    }
+    func keyRange(_ s: Int32) -> Range<Int> { cards.keyRange(s) }
 
     /// Service `s`'s key `[len]svc[len]ns` (lowercase) to write into a target name: from its
     /// card when it fits there, the line its lookup has read, so a PTR or SRV target does not

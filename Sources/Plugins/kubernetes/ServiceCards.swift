@@ -94,6 +94,14 @@ final class ServiceCards: @unchecked Sendable {
     @inline(__always)
     subscript(_ s: Int32) -> ServiceCard { base[Int(s)] }
 
+    /// Where service `s`'s key is in the arena (read in place: no copy of the card).
+    @inline(__always)
+    func keyRange(_ s: Int32) -> Range<Int> {
+        let card = base + Int(s)
+        let offset = Int(card.pointee.keyOffset)
+        return offset..<(offset + Int(card.pointee.keyLength))
+    }
+
     /// Service `s`'s key when its card holds it (at most `ServiceCard.inlineKey` octets), else
     /// nil. The bytes stay valid as long as the cards do: they are never moved or changed.
     @inline(__always)
