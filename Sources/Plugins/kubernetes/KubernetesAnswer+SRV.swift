@@ -17,7 +17,7 @@ extension KubernetesIndex.PortEntry {
     func matches(_ name: PortFilter, _ proto: PortFilter, in index: KubernetesIndex) -> Bool {
         if !name.isAny {
             guard nameLength > 0, Int(nameLength) == name.bytes.count,
-                  index.withArena(nameOffset, nameLength, { WireName.equalIgnoringCase($0, name.bytes) }) else { return false }
+                  withName(in: index, { WireName.equalIgnoringCase($0, name.bytes) }) else { return false }
         }
         return proto.isAny || self.proto.matches(label: proto.bytes)
     }

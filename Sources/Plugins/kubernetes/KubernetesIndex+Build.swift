@@ -34,7 +34,7 @@ extension KubernetesIndex {
             serviceEntries: LineAlignedTable(builder.serviceEntries), cards: ServiceCards(builder.serviceCards),
             serviceExtras: builder.serviceExtras, endpoints: LineAlignedTable(builder.endpoints),
             endpointIPv6: builder.endpointIPv6, endpointNames: builder.endpointNames,
-            ports: builder.ports, ptr: builder.ptr, ptrEntries: builder.ptrEntries, verifiedPods: builder.verifiedPods,
+            ports: LineAlignedTable(builder.ports), ptr: builder.ptr, ptrEntries: builder.ptrEntries, verifiedPods: builder.verifiedPods,
             clientNamespaces: builder.clientNamespaces, searchPaths: directory.searchPaths, nameServers: nameServers)
     }
 
@@ -351,13 +351,9 @@ extension KubernetesIndex {
         }
 
         mutating func addPort(name: String?, proto: TransportProtocol, port: UInt16, hasNumber: Bool = true) {
-            let offset = UInt32(arena.count)
-            var length: UInt8 = 0
-            if let name, !name.isEmpty, name.utf8.count <= 62 {
-                for b in name.utf8 { arena.append(WireName.lowercase(b)) }
-                length = UInt8(name.utf8.count)
-            }
-            ports.append(PortEntry(nameOffset: offset, nameLength: length, proto: proto, hasNumber: hasNumber, port: port))
+            var lowercase: [UInt8] = []
+            if let name, !name.isEmpty, name.utf8.count <= 62 { lowercase = name.utf8.map(WireName.lowercase) }
+            ports.append(PortEntry(name: lowercase, proto: proto, hasNumber: hasNumber, port: port, arena: &arena))
         }
 
         // MARK: PTR

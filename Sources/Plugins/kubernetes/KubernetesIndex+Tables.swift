@@ -5,10 +5,10 @@
 // two lines. These tables put their first element on a line, so an entry whose stride divides
 // 64 is always read from one line.
 
-/// An immutable array of bitwise-copyable entries whose first element starts a cache line.
+/// An immutable array whose first element starts a cache line.
 ///
 /// Invariant: `count` elements are initialized from `base` and never change after `init`.
-final class LineAlignedTable<Element: BitwiseCopyable>: @unchecked Sendable {
+final class LineAlignedTable<Element: Sendable>: @unchecked Sendable {
     private let base: UnsafeMutablePointer<Element>
     let count: Int
 
@@ -23,7 +23,10 @@ final class LineAlignedTable<Element: BitwiseCopyable>: @unchecked Sendable {
         count = elements.count
     }
 
-    deinit { base.deallocate() }
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
 
     /// True when the first element starts a cache line.
     var isLineAligned: Bool { Int(bitPattern: base) & 63 == 0 }

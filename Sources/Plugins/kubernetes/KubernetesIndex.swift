@@ -89,14 +89,52 @@ public final class KubernetesIndex: Sendable {
         func hasFamily(of type: RecordType) -> Bool { type == (isIPv6 ? .aaaa : .a) }
     }
 
+    /// One port of a service or an EndpointSlice: 16 octets, four to a line in `ports`. A name
+    /// of up to `inlineName` octets (`http`, `grpc`, `dns-tcp`, `metrics`: nearly all) is held
+    /// in the entry, so matching `_<port>` of an SRV question reads no arena line.
     struct PortEntry: Sendable {
-        var nameOffset: UInt32
-        /// 0: unnamed.
-        var nameLength: UInt8
+        /// Names up to this many octets live in the entry.
+        static let inlineName = 11
+
+        var port: UInt16
         var proto: TransportProtocol
         /// False for an EndpointSlice port without a number (no SRV record).
         var hasNumber: Bool
-        var port: UInt16
+        /// 0: unnamed.
+        var nameLength: UInt8
+        /// The name (lowercase) when it is at most `inlineName` octets; else its offset in the
+        /// arena, in the first four octets (native byte order).
+        var name: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+        /// A port named `name` (lowercase, 0...62 octets); a long name is appended to `arena`.
+        init(name: some Collection<UInt8>, proto: TransportProtocol, hasNumber: Bool, port: UInt16, arena: inout [UInt8]) {
+            self.port = port
+            self.proto = proto
+            self.hasNumber = hasNumber
+            nameLength = UInt8(name.count)
+            if name.count <= Self.inlineName {
+                withUnsafeMutableBytes(of: &self.name) { bytes in
+                    for (i, b) in name.enumerated() { bytes[i] = b }
+                }
+            } else {
+                var offset = UInt32(arena.count)
+                arena.append(contentsOf: name)
+                withUnsafeMutableBytes(of: &self.name) { bytes in
+                    withUnsafeBytes(of: &offset) { bytes.copyMemory(from: $0) }
+                }
+            }
+        }
+
+        /// Calls `body` with the port's name (empty when unnamed); valid only inside the call.
+        /// Allocation-free.
+        @inline(__always)
+        func withName<R>(in index: KubernetesIndex, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+            if Int(nameLength) <= Self.inlineName {
+                return withUnsafeBytes(of: name) { body(UnsafeRawBufferPointer(rebasing: $0[0..<Int(nameLength)])) }
+            }
+            let offset = withUnsafeBytes(of: name) { $0.loadUnaligned(as: UInt32.self) }
+            return index.withArena(offset, nameLength, body)
+        }
     }
 
     struct PTREntry: Sendable {
@@ -137,7 +175,7 @@ public final class KubernetesIndex: Sendable {
     let endpointIPv6: [IPv6Address]
     /// (service, endpoint label) → the first endpoint with that label.
     let endpointNames: ProbeTable
-    let ports: [PortEntry]
+    let ports: LineAlignedTable<PortEntry>
     /// Address → the head of its PTR chain in `ptrEntries`.
     let ptr: ProbeTable
     let ptrEntries: [PTREntry]
@@ -166,7 +204,7 @@ public final class KubernetesIndex: Sendable {
         arena.capacity + namespaces.footprint + services.footprint + cards.footprint + endpointNames.footprint + ptr.footprint
             + serviceEntries.footprint + serviceExtras.capacity * MemoryLayout<ServiceExtra>.stride
             + endpoints.footprint + endpointIPv6.capacity * MemoryLayout<IPv6Address>.stride
-            + ports.capacity * MemoryLayout<PortEntry>.stride
+            + ports.footprint
             + ptrEntries.capacity * MemoryLayout<PTREntry>.stride
             + verifiedPods.capacity * (MemoryLayout<PodKey>.stride + 1)
     }
@@ -177,7 +215,7 @@ public final class KubernetesIndex: Sendable {
     init(config: KubernetesConfig, generation: UInt64, serial: UInt32, loaded: Bool, arena: [UInt8],
          namespaces: WireNameTable<Int32>, services: ProbeTable, serviceEntries: LineAlignedTable<ServiceEntry>,
          cards: ServiceCards, serviceExtras: [ServiceExtra], endpoints: LineAlignedTable<EndpointEntry>,
-         endpointIPv6: [IPv6Address], endpointNames: ProbeTable, ports: [PortEntry], ptr: ProbeTable,
+         endpointIPv6: [IPv6Address], endpointNames: ProbeTable, ports: LineAlignedTable<PortEntry>, ptr: ProbeTable,
          ptrEntries: [PTREntry], verifiedPods: Set<PodKey>, clientNamespaces: [IPAddress: Int32],
          searchPaths: [[DomainName]], nameServers: [NameServer]) {
         self.config = config

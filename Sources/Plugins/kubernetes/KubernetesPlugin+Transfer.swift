@@ -41,7 +41,7 @@ extension KubernetesPlugin: ZoneTransferSource {
         func portName(_ index: KubernetesIndex, _ port: KubernetesIndex.PortEntry, under owner: DomainName) -> DomainName? {
             guard port.nameLength > 0 else { return nil }
             let proto = Array(("_" + port.proto.kubernetesName.lowercased()).utf8)
-            let label = [UInt8(ascii: "_")] + arena(index, port.nameOffset, Int(port.nameLength))
+            let label = [UInt8(ascii: "_")] + port.withName(in: index) { Array($0) }
             return try? owner.prepending(proto).prepending(label)
         }
 

@@ -21,10 +21,32 @@ import Testing
         #expect(MemoryLayout<KubernetesIndex.ServiceEntry>.stride == 16)
         #expect(MemoryLayout<KubernetesIndex.EndpointEntry>.size == 32)
         #expect(MemoryLayout<KubernetesIndex.EndpointEntry>.stride == 32)
+        #expect(MemoryLayout<KubernetesIndex.PortEntry>.stride == 16)
         let yaml = KubernetesIndexTests.service("h", ip: "None")
             + KubernetesIndexTests.slice("h-1", service: "h", endpoints: ["{addresses: [10.0.0.1]}"])
         let index = try KubernetesIndexTests.index(yaml)
-        #expect(index.serviceEntries.isLineAligned && index.endpoints.isLineAligned)
+        #expect(index.serviceEntries.isLineAligned && index.endpoints.isLineAligned && index.ports.isLineAligned)
+    }
+
+    @Test("port names of up to 11 octets are held in the entry, longer ones in the arena; both match in any case")
+    func portNames() throws {
+        let short = "abcdefghijk"      // 11 octets: inline
+        let long = "lmnopqrstuvw"      // 12 octets: in the arena
+        let yaml = KubernetesIndexTests.service("web", ip: "10.96.0.10",
+                                                ports: "[{name: \(short), port: 80}, {name: \(long), port: 81}]")
+        let index = try KubernetesIndexTests.index(yaml)
+        let s = try #require(KubernetesIndexTests.lookup(index, service: "web"))
+        let ports = index.serviceEntries[Int(s)].ports.map { index.ports[Int($0)] }
+        #expect(ports.map { $0.withName(in: index) { String(decoding: $0, as: UTF8.self) } } == [short, long])
+        #expect(!index.arena.withUnsafeBytes { $0.firstRange(of: Array(short.utf8)) != nil }, "an inline name is not in the arena")
+        for (port, name) in zip(ports, [short, long]) {
+            for text in [name, name.uppercased()] {
+                let matched = Array(text.utf8).withUnsafeBytes { port.matches(PortFilter($0), .any, in: index) }
+                #expect(matched, "\(text)")
+            }
+            let other = Array((name.dropLast() + "z").utf8).withUnsafeBytes { port.matches(PortFilter($0), .any, in: index) }
+            #expect(!other)
+        }
     }
 
     @Test("IPv6 cluster IPs and endpoint addresses out of line read back as they were; an IPv4 service has no extra")
