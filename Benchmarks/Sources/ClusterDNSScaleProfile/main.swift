@@ -2,7 +2,7 @@
 // the CPU's caches as it is on a real server: each kind cycles over many different names spread
 // over the whole cluster, so consecutive queries touch different table slots and entries.
 //
-//   ClusterDNSScaleProfile [--services N] [--names N] [--passes N] [--kinds a,b,...] [--wait]
+//   ClusterDNSScaleProfile [--services N] [--names N] [--passes N] [--kinds a,b,...] [--wait] [--digest]
 //
 // The cluster is `SyntheticCluster` (69 % ClusterIP, 20 % headless, 10 % dual-stack, 1 %
 // ExternalName) with 3 endpoint addresses per service on average, sharded as the server shards it
@@ -14,7 +14,8 @@
 // up and `passes` passes in its own `@inline(never)` function `profile_<kind>` so that
 // `valgrind --tool=callgrind --cache-sim=yes` attributes instructions and simulated cache misses
 // to it (inclusive costs; `Benchmarks/callgrind-scale.sh`). Natively it prints ns per query, which
-// on a shared machine is only indicative.
+// on a shared machine is only indicative. `--digest` prints, per kind, a hash of every reply's
+// octets instead: two builds that print the same digests gave the same answers to every question.
 import ClusterRegistry
 import ClusterRegistryTestSupport
 import DNSWire
@@ -29,6 +30,8 @@ struct Options {
     /// Wait for a line on standard input once the cluster and packets are ready (so that
     /// `callgrind_control -i on` can switch instrumentation on for the queries only).
     var wait = false
+    /// Print a hash of the replies per kind and stop (to compare the answers of two builds).
+    var digest = false
 
     init(_ arguments: [String]) {
         var i = 1
@@ -41,6 +44,10 @@ struct Options {
             case "--kinds": kinds = value.split(separator: ",").map(String.init)
             case "--wait":
                 wait = true
+                i += 1
+                continue
+            case "--digest":
+                digest = true
                 i += 1
                 continue
             default:
@@ -106,7 +113,11 @@ let route = Route(transport: .udp, peerAddress: .v4(IPv4Address(127, 0, 0, 1)), 
 var shuffler = Shuffler()
 var byShape: [SyntheticCluster.Shape: [Int]] = [:]
 for i in 0..<cluster.services { byShape[SyntheticCluster.shape(of: i), default: []].append(i) }
-for key in Array(byShape.keys) { shuffler.shuffle(&byShape[key]!) }
+// In a fixed order of shapes (a dictionary's key order changes from process to process), so
+// that every run asks the same names and `--digest` can compare two builds.
+for key in [SyntheticCluster.Shape.clusterIP, .headless, .dualStack, .externalName] where byShape[key] != nil {
+    shuffler.shuffle(&byShape[key]!)
+}
 
 @MainActor func serviceName(_ i: Int) -> String {
     let (namespace, name) = cluster.name(ofService: i)
@@ -230,10 +241,32 @@ let profiled: [String: @MainActor (Packets, Int) -> Int] = [
     "ptrEndpoint": profile_ptrEndpoint, "nxdomain": profile_nxdomain,
 ]
 
-print("cluster: \(cluster.services) services, \(set.endpointCount) ready endpoints; "
+print("cluster: \(cluster.services) services, \(set.endpointCount) ready endpoints, index \(set.footprint) octets; "
       + "setup \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
 let prepared = kinds.map { (kind: $0, packets: packets($0)) }
 for (kind, p) in prepared { check(kind, p) }
+if options.digest {
+    for (kind, p) in prepared {
+        // FNV-1a over every reply, in question order.
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        var octets = 0
+        for span in p.spans {
+            let packet = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(p.storage)[span.offset..<(span.offset + span.length)])
+            guard case .reply(let n) = engine.handle(packet: packet, route: route, output: output) else { continue }
+            // The SOA serial (NODATA, NXDOMAIN) is the time the cluster was built: hashed as 0,
+            // found as the serial followed by the refresh interval 7200.
+            let soa = withUnsafeBytes(of: snapshot.serial.bigEndian) { Array($0) } + [0, 0, 0x1C, 0x20]
+            var reply = Array(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(output)[0..<n]))
+            if n >= soa.count, let at = (0...(n - soa.count)).first(where: { Array(reply[$0..<($0 + soa.count)]) == soa }) {
+                reply.replaceSubrange(at..<(at + 4), with: [0, 0, 0, 0])
+            }
+            for b in reply { hash = (hash ^ UInt64(b)) &* 0x100_0000_01B3 }
+            octets += n
+        }
+        print("digest \(kind.name) \(p.spans.count) \(octets) " + String(hash, radix: 16))
+    }
+    exit(0)
+}
 if options.wait {
     print("ready")
     fflush(nil)

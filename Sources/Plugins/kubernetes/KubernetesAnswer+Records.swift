@@ -57,8 +57,7 @@ extension KubernetesAnswer {
                         var key = UnsafeRawBufferPointer(start: nil, count: 0)
                         var label = UnsafeRawBufferPointer(start: nil, count: 0)
                         if server.service >= 0 {
-                            let entry = index.serviceEntries[Int(server.service)]
-                            key = UnsafeRawBufferPointer(rebasing: arena[Int(entry.keyOffset)..<(Int(entry.keyOffset) + Int(entry.keyLength))])
+                            key = UnsafeRawBufferPointer(rebasing: arena[index.keyRange(server.service)])
                         }
                         if server.endpoint >= 0 {
                             let endpoint = index.endpoints[Int(server.endpoint)]
@@ -109,10 +108,11 @@ extension KubernetesAnswer {
     }
 
     /// `<svc>.<ns>.svc.<zone> CNAME <externalName>` for an ExternalName service.
-    static func appendCNAME(_ index: KubernetesIndex, entry: KubernetesIndex.ServiceEntry, _ response: inout ResponseBuilder) {
+    static func appendCNAME(_ index: KubernetesIndex, service s: Int32, _ response: inout ResponseBuilder) {
+        let external = index.externalTarget(s)
         response.beginRRset()
         index.arena.withUnsafeBytes { arena in
-            let target = UnsafeRawBufferPointer(rebasing: arena[Int(entry.externalOffset)..<(Int(entry.externalOffset) + Int(entry.externalLength))])
+            let target = UnsafeRawBufferPointer(rebasing: arena[Int(external.offset)..<(Int(external.offset) + Int(external.length))])
             response.append(owner: .question, type: .cname, ttl: index.config.ttl) { (w) throws(WriterFull) in
                 try w.writeName(wire: target)
             }

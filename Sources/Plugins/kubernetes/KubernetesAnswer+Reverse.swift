@@ -33,8 +33,7 @@ extension KubernetesAnswer {
                 var cursor = head
                 while cursor >= 0 {
                     let target = index.ptrEntries[Int(cursor)]
-                    let service = index.serviceEntries[Int(target.service)]
-                    let key = UnsafeRawBufferPointer(rebasing: arena[Int(service.keyOffset)..<(Int(service.keyOffset) + Int(service.keyLength))])
+                    let key = index.key(target.service, arena: arena)
                     var label = UnsafeRawBufferPointer(start: nil, count: 0)
                     if target.endpoint >= 0 {
                         let endpoint = index.endpoints[Int(target.endpoint)]

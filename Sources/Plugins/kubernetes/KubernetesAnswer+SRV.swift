@@ -17,7 +17,7 @@ extension KubernetesIndex.PortEntry {
     func matches(_ name: PortFilter, _ proto: PortFilter, in index: KubernetesIndex) -> Bool {
         if !name.isAny {
             guard nameLength > 0, Int(nameLength) == name.bytes.count,
-                  index.withArena(nameOffset, nameLength, { WireName.equalIgnoringCase($0, name.bytes) }) else { return false }
+                  withName(in: index, { WireName.equalIgnoringCase($0, name.bytes) }) else { return false }
         }
         return proto.isAny || self.proto.matches(label: proto.bytes)
     }
@@ -71,15 +71,15 @@ extension KubernetesAnswer {
                          port: PortFilter, proto: PortFilter, chain: Int32?) -> Bool {
         let entry = index.serviceEntries[Int(s)]
         let ttl = index.config.ttl
-        if entry.kind == .clusterIP && chain == nil {
-            return writeServiceSRV(index, &response, entry: entry, suffix: suffix, port: port, proto: proto)
+        if index.cards[s].kind == .clusterIP && chain == nil {
+            return writeServiceSRV(index, &response, service: s, entry: entry, suffix: suffix, port: port, proto: proto)
         }
         var walk = EndpointWalk(entry: entry, chain: chain)
         var candidates = 0
         while let e = walk.next(index) { candidates += index.endpoints[Int(e)].candidateCount(port, proto, in: index) }
         let weight = KubernetesAnswer.srvWeight(candidates: candidates)
         var written = 0
-        var serviceName = ServiceNameWriter(entry: entry, suffix: suffix)
+        var serviceName = ServiceNameWriter(index, service: s, suffix: suffix)
         response.beginRRset()
         index.arena.withUnsafeBytes { arena in
             walk = EndpointWalk(entry: entry, chain: chain)
@@ -109,22 +109,25 @@ extension KubernetesAnswer {
                 let endpoint = index.endpoints[Int(e)]
                 guard endpoint.hasNumberedPort(port, proto, in: index) else { continue }
                 if endpoint.sharesName && KubernetesAnswer.earlierEndpoint(in: index, entry, before: e, where: {
-                    $0.address == endpoint.address && index.sameLabel($0, endpoint) && $0.hasNumberedPort(port, proto, in: index)
+                    index.sameAddress($0, endpoint) && index.sameLabel($0, endpoint) && $0.hasNumberedPort(port, proto, in: index)
                 }) { continue }
                 let label = UnsafeRawBufferPointer(rebasing: arena[Int(endpoint.nameOffset)..<(Int(endpoint.nameOffset) + Int(endpoint.nameLength))])
+                let address = index.address(of: endpoint)
                 response.beginRRset()
                 response.append(owner: .labelBeforeOffset(label: label, offset: serviceName.offset),
-                                        type: endpoint.address.recordType, ttl: ttl, rdata: endpoint.address.rdata)
+                                        type: address.recordType, ttl: ttl, rdata: address.rdata)
                 response.endRRset()
             }
         }
         return written > 0
     }
 
-    static func writeServiceSRV(_ index: KubernetesIndex, _ response: inout ResponseBuilder, entry: KubernetesIndex.ServiceEntry,
-                                suffix: Int, port: PortFilter, proto: PortFilter) -> Bool {
+    static func writeServiceSRV(_ index: KubernetesIndex, _ response: inout ResponseBuilder, service s: Int32,
+                                entry: KubernetesIndex.ServiceEntry, suffix: Int, port: PortFilter, proto: PortFilter) -> Bool {
         let ttl = index.config.ttl
-        let addresses = max(1, (entry.clusterIPv4 == nil ? 0 : 1) + (entry.clusterIPv6 == nil ? 0 : 1))
+        let clusterIPv4 = index.clusterIPv4(s)
+        let clusterIPv6 = index.clusterIPv6(s)
+        let addresses = max(1, (clusterIPv4 == nil ? 0 : 1) + (clusterIPv6 == nil ? 0 : 1))
         var matched = 0
         if entry.ports.isEmpty {
             matched = port.isAny && proto.isAny ? 1 : 0    // CoreDNS's sentinel port −1
@@ -133,7 +136,7 @@ extension KubernetesAnswer {
         }
         let weight = KubernetesAnswer.srvWeight(candidates: matched * addresses)
         var written = 0
-        var serviceName = ServiceNameWriter(entry: entry, suffix: suffix)
+        var serviceName = ServiceNameWriter(index, service: s, suffix: suffix)
         response.beginRRset()
         index.arena.withUnsafeBytes { arena in
             for p in entry.ports {
@@ -163,12 +166,12 @@ extension KubernetesAnswer {
         response.endRRset()
         guard written > 0 else { return false }
         response.startSection(.additional)
-        if let v4 = entry.clusterIPv4 {
+        if let v4 = clusterIPv4 {
             response.beginRRset()
             response.append(owner: .offset(serviceName.offset), type: .a, ttl: ttl, rdata: .a(v4))
             response.endRRset()
         }
-        if let v6 = entry.clusterIPv6 {
+        if let v6 = clusterIPv6 {
             response.beginRRset()
             response.append(owner: .offset(serviceName.offset), type: .aaaa, ttl: ttl, rdata: .aaaa(v6))
             response.endRRset()
@@ -258,7 +261,9 @@ struct EndpointWalk {
 /// `<svc>.<ns>.svc` followed by a pointer to the zone as the question spelled it. The first
 /// target writes it in full and every later one points at it.
 struct ServiceNameWriter {
-    /// Where the service's name starts in the question (`[len]svc[len]ns[3]svc<zone>`).
+    /// The service's key in its card, when it fits there (then the arena is not read).
+    let inlineKey: UnsafeRawBufferPointer?
+    /// Where the service's key is in the arena.
     let keyOffset: Int
     let keyLength: Int
     /// The zone's offset in the question.
@@ -266,9 +271,12 @@ struct ServiceNameWriter {
     /// Where the name was first written in the response; -1 until then.
     private(set) var offset = -1
 
-    init(entry: KubernetesIndex.ServiceEntry, suffix: Int) {
-        keyOffset = Int(entry.keyOffset)
-        keyLength = Int(entry.keyLength)
+    @inline(__always)
+    init(_ index: KubernetesIndex, service s: Int32, suffix: Int) {
+        let key = index.keyRange(s)
+        inlineKey = index.cards.inlineKey(s)
+        keyOffset = key.lowerBound
+        keyLength = key.count
         zoneOffset = suffix + keyLength + 4
     }
 
@@ -280,7 +288,7 @@ struct ServiceNameWriter {
             return
         }
         let start = w.position
-        try w.writeBytes(UnsafeRawBufferPointer(rebasing: arena[keyOffset..<(keyOffset + keyLength)]))
+        try w.writeBytes(inlineKey ?? UnsafeRawBufferPointer(rebasing: arena[keyOffset..<(keyOffset + keyLength)]))
         try w.writeBytes(WireConstants.svcLabel)
         try w.writePointer(to: Header.size + zoneOffset)
         offset = start

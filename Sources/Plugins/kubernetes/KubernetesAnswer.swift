@@ -166,7 +166,7 @@ enum KubernetesAnswer {
                 response.endRRset()
                 return .answered
             case .aaaa:
-                guard card.flags.contains(.clusterIPv6), let ip = index.serviceEntries[Int(s)].clusterIPv6 else { return .nodata }
+                guard card.flags.contains(.clusterIPv6), let ip = index.clusterIPv6(s) else { return .nodata }
                 response.beginRRset()
                 response.append(owner: .question, type: .aaaa, ttl: ttl, rdata: .aaaa(ip))
                 response.endRRset()
@@ -177,13 +177,12 @@ enum KubernetesAnswer {
                 return .nodata
             }
         }
-        let entry = index.serviceEntries[Int(s)]
-        switch entry.kind {
+        switch card.kind {
         case .externalName:
             switch type {
             case .a, .aaaa, .txt: return .chase(shard: index, service: s)
             case .cname:
-                appendCNAME(index, entry: entry, &response)
+                appendCNAME(index, service: s, &response)
                 return .answered
             default:
                 return .nodata   // SRV included: CoreDNS leaves ExternalName out of SRV answers.
@@ -192,15 +191,15 @@ enum KubernetesAnswer {
             return .nodata   // answered from the card above
         case .headless:
             // No ready endpoint: the name does not exist (spec §2.4.1).
-            guard entry.readyV4 + entry.readyV6 > 0 else { return .nxdomain }
+            guard card.flags.contains(.readyEndpoints) else { return .nxdomain }
             switch type {
             case .a, .aaaa:
                 response.beginRRset()
                 var wrote = false
-                for e in entry.endpoints {
+                for e in index.serviceEntries[Int(s)].endpoints {
                     let endpoint = index.endpoints[Int(e)]
-                    guard endpoint.firstWithAddress, endpoint.address.recordType == type else { continue }
-                    response.append(owner: .question, type: type, ttl: ttl, rdata: endpoint.address.rdata)
+                    guard endpoint.firstWithAddress, endpoint.hasFamily(of: type) else { continue }
+                    response.append(owner: .question, type: type, ttl: ttl, rdata: index.address(of: endpoint).rdata)
                     wrote = true
                 }
                 response.endRRset()
@@ -217,9 +216,9 @@ enum KubernetesAnswer {
     /// label is `<ep>`: their addresses, or SRV records for their ports.
     static func endpoint(_ q: Asked, _ index: KubernetesIndex, _ response: inout ResponseBuilder, service s: Int32,
                          label: UnsafeRawBufferPointer, suffix: Int) -> Outcome {
-        let entry = index.serviceEntries[Int(s)]
-        guard entry.kind != .externalName else { return .nxdomain }
-        if entry.kind == .clusterIP && index.config.ignoreEmptyService && !entry.hasReadyEndpoints { return .nxdomain }
+        let card = index.cards[s]
+        guard card.kind != .externalName else { return .nxdomain }
+        if card.kind == .clusterIP && index.config.ignoreEmptyService && !card.flags.contains(.readyEndpoints) { return .nxdomain }
         guard let head = index.endpoint(named: label, inService: s) else { return .nxdomain }
         switch q.type {
         case .a, .aaaa:
@@ -228,8 +227,8 @@ enum KubernetesAnswer {
             var cursor = head
             while cursor >= 0 {
                 let endpoint = index.endpoints[Int(cursor)]
-                if endpoint.address.recordType == q.type && !repeatsAddress(index, chainFrom: head, before: cursor) {
-                    response.append(owner: .question, type: q.type, ttl: index.config.ttl, rdata: endpoint.address.rdata)
+                if endpoint.hasFamily(of: q.type) && !repeatsAddress(index, chainFrom: head, before: cursor) {
+                    response.append(owner: .question, type: q.type, ttl: index.config.ttl, rdata: index.address(of: endpoint).rdata)
                     wrote = true
                 }
                 cursor = endpoint.nextSameName
@@ -245,10 +244,10 @@ enum KubernetesAnswer {
 
     /// True when an endpoint of the chain before `position` has the same address.
     static func repeatsAddress(_ index: KubernetesIndex, chainFrom head: Int32, before position: Int32) -> Bool {
-        let address = index.endpoints[Int(position)].address
+        let endpoint = index.endpoints[Int(position)]
         var cursor = head
         while cursor >= 0 && cursor != position {
-            if index.endpoints[Int(cursor)].address == address { return true }
+            if index.sameAddress(index.endpoints[Int(cursor)], endpoint) { return true }
             cursor = index.endpoints[Int(cursor)].nextSameName
         }
         return false
@@ -260,12 +259,13 @@ enum KubernetesAnswer {
     /// (CoreDNS answers addresses for these names too).
     static func port(_ q: Asked, _ index: KubernetesIndex, _ response: inout ResponseBuilder, service s: Int32,
                      port: PortFilter, proto: PortFilter, suffix: Int) -> Outcome {
+        let card = index.cards[s]
         let entry = index.serviceEntries[Int(s)]
-        switch entry.kind {
+        switch card.kind {
         case .externalName:
             return .nxdomain
         case .clusterIP:
-            if index.config.ignoreEmptyService && !entry.hasReadyEndpoints { return .nxdomain }
+            if index.config.ignoreEmptyService && !card.flags.contains(.readyEndpoints) { return .nxdomain }
             guard entry.ports.contains(where: { index.ports[Int($0)].matches(port, proto, in: index) }) else { return .nxdomain }
             switch q.type {
             case .srv:
@@ -285,11 +285,11 @@ enum KubernetesAnswer {
                 var wrote = false
                 for e in entry.endpoints {
                     let endpoint = index.endpoints[Int(e)]
-                    guard endpoint.address.recordType == q.type, endpoint.hasPort(port, proto, in: index) else { continue }
+                    guard endpoint.hasFamily(of: q.type), endpoint.hasPort(port, proto, in: index) else { continue }
                     if !endpoint.firstWithAddress && earlierEndpoint(in: index, entry, before: e, where: {
-                        $0.address == endpoint.address && $0.hasPort(port, proto, in: index)
+                        index.sameAddress($0, endpoint) && $0.hasPort(port, proto, in: index)
                     }) { continue }
-                    response.append(owner: .question, type: q.type, ttl: index.config.ttl, rdata: endpoint.address.rdata)
+                    response.append(owner: .question, type: q.type, ttl: index.config.ttl, rdata: index.address(of: endpoint).rdata)
                     wrote = true
                 }
                 response.endRRset()

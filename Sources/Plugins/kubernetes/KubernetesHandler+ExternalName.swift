@@ -11,8 +11,8 @@ extension KubernetesHandler {
     /// is chasing for (a loop), or when the chase cannot start (chains nest at most
     /// `QueryEngine.maxDepth` deep). Allocates: chasing needs a query of its own.
     func chase(_ request: Request, index: KubernetesIndex, service s: Int32, engine: QueryEngine) -> PluginResult {
-        let entry = index.serviceEntries[Int(s)]
-        let targetWire = Array(index.arena[Int(entry.externalOffset)..<(Int(entry.externalOffset) + Int(entry.externalLength))])
+        let external = index.externalTarget(s)
+        let targetWire = Array(index.arena[Int(external.offset)..<(Int(external.offset) + Int(external.length))])
         // Set before starting: a subrequest answered from memory completes inside the call.
         request.pluginState = .externalName(index, service: s)
         guard !KubernetesHandler.isChasing(targetWire, from: request),
@@ -20,7 +20,7 @@ extension KubernetesHandler {
               engine.startSubrequest(parent: request, name: target, type: request.questionType, entry: .top) else {
             request.pluginState = .none
             request.response.authoritative = true
-            KubernetesAnswer.appendCNAME(index, entry: entry, &request.response)
+            KubernetesAnswer.appendCNAME(index, service: s, &request.response)
             request.finishResponse()
             return .answered
         }
@@ -47,14 +47,13 @@ extension KubernetesHandler {
             return
         }
         parent.pluginState = .none
-        let entry = index.serviceEntries[Int(s)]
         let reply = try? Message(parsing: child.responseBytes)
         guard parent.startResponse() else {
             engine.resume(parent, .answered)
             return
         }
         parent.response.authoritative = true
-        KubernetesAnswer.appendCNAME(index, entry: entry, &parent.response)
+        KubernetesAnswer.appendCNAME(index, service: s, &parent.response)
         if let reply {
             // The target's records, RRset by RRset, after the CNAME.
             var i = 0

@@ -31,8 +31,10 @@ extension KubernetesIndex {
         return KubernetesIndex(
             config: config, generation: snapshot.generation, serial: snapshot.serial, loaded: loaded,
             arena: builder.arena, namespaces: directory.table, services: builder.services,
-            serviceEntries: builder.serviceEntries, cards: builder.cards(), endpoints: builder.endpoints, endpointNames: builder.endpointNames,
-            ports: builder.ports, ptr: builder.ptr, ptrEntries: builder.ptrEntries, verifiedPods: builder.verifiedPods,
+            serviceEntries: LineAlignedTable(builder.serviceEntries), cards: ServiceCards(builder.serviceCards),
+            serviceExtras: builder.serviceExtras, endpoints: LineAlignedTable(builder.endpoints),
+            endpointIPv6: builder.endpointIPv6, endpointNames: builder.endpointNames,
+            ports: LineAlignedTable(builder.ports), ptr: builder.ptr, ptrEntries: builder.ptrEntries, verifiedPods: builder.verifiedPods,
             clientNamespaces: builder.clientNamespaces, searchPaths: directory.searchPaths, nameServers: nameServers)
     }
 
@@ -44,7 +46,10 @@ extension KubernetesIndex {
         var arena: [UInt8] = []
         var services: ProbeTable
         var serviceEntries: [ServiceEntry] = []
+        var serviceCards: [ServiceCard] = []
+        var serviceExtras: [ServiceExtra] = []
         var endpoints: [EndpointEntry] = []
+        var endpointIPv6: [IPv6Address] = []
         var endpointNames: ProbeTable
         var ports: [PortEntry] = []
         var ptr: ProbeTable
@@ -64,7 +69,10 @@ extension KubernetesIndex {
         mutating func trimToSize() {
             Self.trim(&arena)
             Self.trim(&serviceEntries)
+            Self.trim(&serviceCards)
+            Self.trim(&serviceExtras)
             Self.trim(&endpoints)
+            Self.trim(&endpointIPv6)
             Self.trim(&ports)
             Self.trim(&ptrEntries)
         }
@@ -100,6 +108,7 @@ extension KubernetesIndex {
             arena.reserveCapacity(counts.services * 28 + endpointCapacity * 12)
             endpoints.reserveCapacity(endpointCapacity)
             serviceEntries.reserveCapacity(counts.services)
+            serviceCards.reserveCapacity(counts.services)
             endpointNames = ProbeTable(capacity: large)
             var subdomains = Set<String>()
             for pod in snapshot.pods {
@@ -153,14 +162,19 @@ extension KubernetesIndex {
             if !config.noEndpoints && kind != .externalName {
                 addEndpoints(of: id, service: service, number: index, counts: &counts)
             }
-            let readyV4 = counts.v4
-            let readyV6 = counts.v6
-            serviceEntries.append(ServiceEntry(
-                keyOffset: keyOffset, keyLength: keyLength, kind: kind, hasReadyEndpoints: readyV4 + readyV6 > 0,
-                clusterIPv4: kind == .clusterIP ? service.clusterIPs.ipv4 : nil,
-                clusterIPv6: kind == .clusterIP ? service.clusterIPs.ipv6 : nil,
-                endpoints: endpointStart..<Int32(endpoints.count), readyV4: readyV4, readyV6: readyV6,
-                ports: servicePorts, externalOffset: externalOffset, externalLength: externalLength))
+            let clusterIPv4 = kind == .clusterIP ? service.clusterIPs.ipv4 : nil
+            let clusterIPv6 = kind == .clusterIP ? service.clusterIPs.ipv6 : nil
+            var extra: Int32 = -1
+            if clusterIPv6 != nil || externalLength > 0 {
+                extra = Int32(serviceExtras.count)
+                serviceExtras.append(ServiceExtra(clusterIPv6: clusterIPv6, externalOffset: externalOffset, externalLength: externalLength))
+            }
+            serviceEntries.append(ServiceEntry(endpoints: endpointStart..<Int32(endpoints.count), ports: servicePorts))
+            arena.withUnsafeBytes { raw in
+                serviceCards.append(ServiceCard(
+                    keyOffset: keyOffset, keyLength: keyLength, kind: kind, hasReadyEndpoints: counts.v4 + counts.v6 > 0,
+                    clusterIPv4: clusterIPv4, hasClusterIPv6: clusterIPv6 != nil, extra: extra, arena: raw))
+            }
             arena.withUnsafeBytes { raw in
                 services.insert(hash: WireName.hashIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[Int(keyOffset)..<(Int(keyOffset) + Int(keyLength))])),
                                 value: index)
@@ -195,9 +209,19 @@ extension KubernetesIndex {
                         if first {
                             if case .v4 = address { counts.v4 += 1 } else { counts.v6 += 1 }
                         }
+                        let bits: UInt32
+                        switch address {
+                        case .v4(let a):
+                            bits = a.rawValue
+                        case .v6(let a):
+                            bits = UInt32(endpointIPv6.count)
+                            endpointIPv6.append(a)
+                        }
+                        let ports = portRange ?? 0..<0
                         endpoints.append(EndpointEntry(
                             nameOffset: nameOffset, nameLength: nameLength, firstWithAddress: first, sharesName: false,
-                            service: number, nextSameName: -1, address: address, ports: portRange ?? 0..<0))
+                            isIPv6: address.recordType == .aaaa, service: number, nextSameName: -1, address: bits,
+                            portStart: ports.lowerBound, portCount: Int32(ports.count)))
                         linkName(of: Int32(endpoints.count - 1), service: number, serviceStart: start)
                     }
                 }
@@ -208,10 +232,10 @@ extension KubernetesIndex {
         mutating func isFirst(_ address: IPAddress, serviceStart start: Int32) -> Bool {
             let count = endpoints.count - Int(start)
             if count < 32 {
-                for e in Int(start)..<endpoints.count where endpoints[e].address == address { return false }
+                for e in Int(start)..<endpoints.count where endpoints[e].address(endpointIPv6) == address { return false }
                 return true
             }
-            if count == 32 { for e in Int(start)..<endpoints.count { seenAddresses.insert(endpoints[e].address) } }
+            if count == 32 { for e in Int(start)..<endpoints.count { seenAddresses.insert(endpoints[e].address(endpointIPv6)) } }
             return seenAddresses.insert(address).inserted
         }
 
@@ -265,11 +289,14 @@ extension KubernetesIndex {
             return false
         }
 
-        /// The services' cards, from their entries and keys.
-        func cards() -> ServiceCards {
-            arena.withUnsafeBytes { arena in
-                ServiceCards(serviceEntries.map { ServiceCard(entry: $0, arena: arena) })
-            }
+        func clusterIPv4(_ s: Int32) -> IPv4Address? {
+            let card = serviceCards[Int(s)]
+            return card.flags.contains(.clusterIPv4) ? IPv4Address(rawValue: card.clusterIPv4) : nil
+        }
+
+        func clusterIPv6(_ s: Int32) -> IPv6Address? {
+            let extra = serviceCards[Int(s)].extra
+            return extra >= 0 ? serviceExtras[Int(extra)].clusterIPv6 : nil
         }
 
         func labelHash(_ e: Int32, service: Int32) -> UInt64 {
@@ -324,13 +351,9 @@ extension KubernetesIndex {
         }
 
         mutating func addPort(name: String?, proto: TransportProtocol, port: UInt16, hasNumber: Bool = true) {
-            let offset = UInt32(arena.count)
-            var length: UInt8 = 0
-            if let name, !name.isEmpty, name.utf8.count <= 62 {
-                for b in name.utf8 { arena.append(WireName.lowercase(b)) }
-                length = UInt8(name.utf8.count)
-            }
-            ports.append(PortEntry(nameOffset: offset, nameLength: length, proto: proto, hasNumber: hasNumber, port: port))
+            var lowercase: [UInt8] = []
+            if let name, !name.isEmpty, name.utf8.count <= 62 { lowercase = name.utf8.map(WireName.lowercase) }
+            ports.append(PortEntry(name: lowercase, proto: proto, hasNumber: hasNumber, port: port, arena: &arena))
         }
 
         // MARK: PTR
@@ -338,11 +361,10 @@ extension KubernetesIndex {
         func ptrHead(_ address: IPAddress) -> Int32? {
             ptr.find(hash: address.probeHash) { head in
                 let entry = ptrEntries[Int(head)]
-                if entry.endpoint >= 0 { return endpoints[Int(entry.endpoint)].address == address }
-                let service = serviceEntries[Int(entry.service)]
+                if entry.endpoint >= 0 { return endpoints[Int(entry.endpoint)].address(endpointIPv6) == address }
                 switch address {
-                case .v4(let a): return service.clusterIPv4 == a
-                case .v6(let a): return service.clusterIPv6 == a
+                case .v4(let a): return clusterIPv4(entry.service) == a
+                case .v6(let a): return clusterIPv6(entry.service) == a
                 }
             }
         }
@@ -351,8 +373,8 @@ extension KubernetesIndex {
         /// other ready endpoint address names `<endpoint>.<svc>.<ns>.svc.<zone>`, once per
         /// (service, endpoint name), in service order.
         mutating func addPTR() {
-            for (index, entry) in serviceEntries.enumerated() {
-                for address in [entry.clusterIPv4.map(IPAddress.v4), entry.clusterIPv6.map(IPAddress.v6)] {
+            for index in serviceEntries.indices {
+                for address in [clusterIPv4(Int32(index)).map(IPAddress.v4), clusterIPv6(Int32(index)).map(IPAddress.v6)] {
                     guard let address, ptrHead(address) == nil else { continue }
                     ptrEntries.append(PTREntry(service: Int32(index), endpoint: -1, next: -1))
                     ptr.insert(hash: address.probeHash, value: Int32(ptrEntries.count - 1))
@@ -361,10 +383,11 @@ extension KubernetesIndex {
             for (index, entry) in serviceEntries.enumerated() {
                 for e in entry.endpoints {
                     let endpoint = endpoints[Int(e)]
+                    let address = endpoint.address(endpointIPv6)
                     let new = PTREntry(service: Int32(index), endpoint: e, next: -1)
-                    guard var cursor = ptrHead(endpoint.address) else {
+                    guard var cursor = ptrHead(address) else {
                         ptrEntries.append(new)
-                        ptr.insert(hash: endpoint.address.probeHash, value: Int32(ptrEntries.count - 1))
+                        ptr.insert(hash: address.probeHash, value: Int32(ptrEntries.count - 1))
                         continue
                     }
                     if ptrEntries[Int(cursor)].endpoint < 0 { continue }   // a cluster IP wins
@@ -429,14 +452,15 @@ extension KubernetesIndex {
                     let entry = ptrEntries[Int(cursor)]
                     cursor = entry.next
                     guard entry.endpoint >= 0, !result.contains(where: { $0.service == entry.service }) else { continue }
-                    let service = serviceEntries[Int(entry.service)]
-                    switch service.kind {
+                    switch serviceCards[Int(entry.service)].kind {
                     case .clusterIP:
-                        let addresses = [service.clusterIPv4.map(IPAddress.v4), service.clusterIPv6.map(IPAddress.v6)].compactMap { $0 }
+                        let addresses = [clusterIPv4(entry.service).map(IPAddress.v4), clusterIPv6(entry.service).map(IPAddress.v6)]
+                            .compactMap { $0 }
                         result.append(NameServer(service: entry.service, addresses: addresses))
                     case .headless:
-                        for e in service.endpoints where endpoints[Int(e)].firstWithAddress {
-                            result.append(NameServer(service: entry.service, endpoint: e, addresses: [endpoints[Int(e)].address]))
+                        for e in serviceEntries[Int(entry.service)].endpoints where endpoints[Int(e)].firstWithAddress {
+                            result.append(NameServer(service: entry.service, endpoint: e,
+                                                     addresses: [endpoints[Int(e)].address(endpointIPv6)]))
                         }
                     case .externalName:
                         continue

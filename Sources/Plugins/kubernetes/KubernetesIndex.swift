@@ -19,28 +19,41 @@ import DNSWire
 public final class KubernetesIndex: Sendable {
     public enum ServiceKind: UInt8, Sendable { case clusterIP, headless, externalName }
 
-    struct ServiceEntry: Sendable {
-        /// `[len]svc[len]ns` in the arena: the key, and the labels of SRV/PTR targets.
-        var keyOffset: UInt32
-        var keyLength: UInt8
-        var kind: ServiceKind
-        /// At least one ready endpoint address (what `ignore empty_service` asks).
-        var hasReadyEndpoints: Bool
-        var clusterIPv4: IPv4Address?
-        var clusterIPv6: IPv6Address?
+    /// Where a service's ready endpoints and its ports are: 16 octets, four to a cache line in
+    /// `serviceEntries`. Its key, kind, flags and IPv4 cluster IP are in its `ServiceCard`,
+    /// which the lookup has already read; what few services have (an IPv6 cluster IP, an
+    /// ExternalName target) is in `serviceExtras`, found through the card.
+    struct ServiceEntry: Sendable, BitwiseCopyable {
+        var endpointStart: Int32
+        var endpointCount: Int32
+        var portStart: Int32
+        var portCount: Int32
+
         /// Ready endpoints, in slice order, in `endpoints`.
-        var endpoints: Range<Int32>
-        /// Distinct ready addresses per family (the headless A/AAAA answer sizes).
-        var readyV4: Int32
-        var readyV6: Int32
+        var endpoints: Range<Int32> { endpointStart..<(endpointStart + endpointCount) }
         /// The service's ports in `ports`; empty for a service without ports.
-        var ports: Range<Int32>
-        /// ExternalName target as an uncompressed lowercase wire name in the arena.
-        var externalOffset: UInt32
-        var externalLength: UInt8
+        var ports: Range<Int32> { portStart..<(portStart + portCount) }
+
+        init(endpoints: Range<Int32>, ports: Range<Int32>) {
+            endpointStart = endpoints.lowerBound
+            endpointCount = Int32(endpoints.count)
+            portStart = ports.lowerBound
+            portCount = Int32(ports.count)
+        }
     }
 
-    struct EndpointEntry: Sendable {
+    /// What only some services have, out of line: most services have neither.
+    struct ServiceExtra: Sendable {
+        var clusterIPv6: IPv6Address?
+        /// ExternalName target as an uncompressed lowercase wire name in the arena (length 0: none).
+        var externalOffset: UInt32 = 0
+        var externalLength: UInt8 = 0
+    }
+
+    /// One ready endpoint: 32 octets, two to a cache line in `endpoints`. An IPv6 address is
+    /// in `endpointIPv6` (`address` is its position there), so an IPv4 endpoint reads one
+    /// half-line.
+    struct EndpointEntry: Sendable, BitwiseCopyable {
         /// The endpoint's DNS label in the arena (hostname, pod name or dashed IP), no length octet.
         var nameOffset: UInt32
         var nameLength: UInt8
@@ -50,22 +63,78 @@ public final class KubernetesIndex: Sendable {
         /// True when another endpoint of the service has the same label (`dup-name` in CoreDNS's
         /// fixtures): SRV answers then check for duplicate targets.
         var sharesName: Bool
+        /// True when `address` is a position in `endpointIPv6`, false when it is the IPv4 address.
+        var isIPv6: Bool
         var service: Int32
         /// The next endpoint of the same service with the same label, or -1.
         var nextSameName: Int32
-        var address: IPAddress
-        /// The ports of its EndpointSlice / subset, in `ports`; empty for a slice without ports.
-        var ports: Range<Int32>
+        /// The IPv4 address (`IPv4Address.rawValue`), or the IPv6 address's position in `endpointIPv6`.
+        var address: UInt32
+        /// The ports of its EndpointSlice / subset, in `ports` (count 0: a slice without ports).
+        var portStart: Int32
+        var portCount: Int32
+        /// Pads the entry to 32 octets, so that two fill a line and none straddles one.
+        var reserved: UInt32 = 0
+
+        var ports: Range<Int32> { portStart..<(portStart + portCount) }
+
+        /// The endpoint's address; `ipv6` is the index's `endpointIPv6`.
+        @inline(__always)
+        func address(_ ipv6: [IPv6Address]) -> IPAddress {
+            isIPv6 ? .v6(ipv6[Int(address)]) : .v4(IPv4Address(rawValue: address))
+        }
+
+        /// True when the endpoint's address is of the family `type` (A or AAAA) asks for.
+        @inline(__always)
+        func hasFamily(of type: RecordType) -> Bool { type == (isIPv6 ? .aaaa : .a) }
     }
 
+    /// One port of a service or an EndpointSlice: 16 octets, four to a line in `ports`. A name
+    /// of up to `inlineName` octets (`http`, `grpc`, `dns-tcp`, `metrics`: nearly all) is held
+    /// in the entry, so matching `_<port>` of an SRV question reads no arena line.
     struct PortEntry: Sendable {
-        var nameOffset: UInt32
-        /// 0: unnamed.
-        var nameLength: UInt8
+        /// Names up to this many octets live in the entry.
+        static let inlineName = 11
+
+        var port: UInt16
         var proto: TransportProtocol
         /// False for an EndpointSlice port without a number (no SRV record).
         var hasNumber: Bool
-        var port: UInt16
+        /// 0: unnamed.
+        var nameLength: UInt8
+        /// The name (lowercase) when it is at most `inlineName` octets; else its offset in the
+        /// arena, in the first four octets (native byte order).
+        var name: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+        /// A port named `name` (lowercase, 0...62 octets); a long name is appended to `arena`.
+        init(name: some Collection<UInt8>, proto: TransportProtocol, hasNumber: Bool, port: UInt16, arena: inout [UInt8]) {
+            self.port = port
+            self.proto = proto
+            self.hasNumber = hasNumber
+            nameLength = UInt8(name.count)
+            if name.count <= Self.inlineName {
+                withUnsafeMutableBytes(of: &self.name) { bytes in
+                    for (i, b) in name.enumerated() { bytes[i] = b }
+                }
+            } else {
+                var offset = UInt32(arena.count)
+                arena.append(contentsOf: name)
+                withUnsafeMutableBytes(of: &self.name) { bytes in
+                    withUnsafeBytes(of: &offset) { bytes.copyMemory(from: $0) }
+                }
+            }
+        }
+
+        /// Calls `body` with the port's name (empty when unnamed); valid only inside the call.
+        /// Allocation-free.
+        @inline(__always)
+        func withName<R>(in index: KubernetesIndex, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+            if Int(nameLength) <= Self.inlineName {
+                return withUnsafeBytes(of: name) { body(UnsafeRawBufferPointer(rebasing: $0[0..<Int(nameLength)])) }
+            }
+            let offset = withUnsafeBytes(of: name) { $0.loadUnaligned(as: UInt32.self) }
+            return index.withArena(offset, nameLength, body)
+        }
     }
 
     struct PTREntry: Sendable {
@@ -95,14 +164,18 @@ public final class KubernetesIndex: Sendable {
     /// `[len]svc[len]ns` (any case) → its entry in `serviceEntries`; the keys are the entries'
     /// own bytes in the arena, so the table holds no copy of them.
     let services: ProbeTable
-    let serviceEntries: [ServiceEntry]
+    let serviceEntries: LineAlignedTable<ServiceEntry>
     /// The lookup's and the ClusterIP answer's part of each service, one cache line each, in
     /// `serviceEntries` order.
     let cards: ServiceCards
-    let endpoints: [EndpointEntry]
+    /// The rare part of the services whose card has an `extra`.
+    let serviceExtras: [ServiceExtra]
+    let endpoints: LineAlignedTable<EndpointEntry>
+    /// The IPv6 addresses of IPv6 endpoints, where their `address` points.
+    let endpointIPv6: [IPv6Address]
     /// (service, endpoint label) → the first endpoint with that label.
     let endpointNames: ProbeTable
-    let ports: [PortEntry]
+    let ports: LineAlignedTable<PortEntry>
     /// Address → the head of its PTR chain in `ptrEntries`.
     let ptr: ProbeTable
     let ptrEntries: [PTREntry]
@@ -129,9 +202,9 @@ public final class KubernetesIndex: Sendable {
     /// Octets the index holds, for memory accounting.
     public var footprint: Int {
         arena.capacity + namespaces.footprint + services.footprint + cards.footprint + endpointNames.footprint + ptr.footprint
-            + serviceEntries.capacity * MemoryLayout<ServiceEntry>.stride
-            + endpoints.capacity * MemoryLayout<EndpointEntry>.stride
-            + ports.capacity * MemoryLayout<PortEntry>.stride
+            + serviceEntries.footprint + serviceExtras.capacity * MemoryLayout<ServiceExtra>.stride
+            + endpoints.footprint + endpointIPv6.capacity * MemoryLayout<IPv6Address>.stride
+            + ports.footprint
             + ptrEntries.capacity * MemoryLayout<PTREntry>.stride
             + verifiedPods.capacity * (MemoryLayout<PodKey>.stride + 1)
     }
@@ -140,8 +213,9 @@ public final class KubernetesIndex: Sendable {
     public var endpointCount: Int { endpoints.count }
 
     init(config: KubernetesConfig, generation: UInt64, serial: UInt32, loaded: Bool, arena: [UInt8],
-         namespaces: WireNameTable<Int32>, services: ProbeTable, serviceEntries: [ServiceEntry], cards: ServiceCards,
-         endpoints: [EndpointEntry], endpointNames: ProbeTable, ports: [PortEntry], ptr: ProbeTable,
+         namespaces: WireNameTable<Int32>, services: ProbeTable, serviceEntries: LineAlignedTable<ServiceEntry>,
+         cards: ServiceCards, serviceExtras: [ServiceExtra], endpoints: LineAlignedTable<EndpointEntry>,
+         endpointIPv6: [IPv6Address], endpointNames: ProbeTable, ports: LineAlignedTable<PortEntry>, ptr: ProbeTable,
          ptrEntries: [PTREntry], verifiedPods: Set<PodKey>, clientNamespaces: [IPAddress: Int32],
          searchPaths: [[DomainName]], nameServers: [NameServer]) {
         self.config = config
@@ -153,7 +227,9 @@ public final class KubernetesIndex: Sendable {
         self.services = services
         self.serviceEntries = serviceEntries
         self.cards = cards
+        self.serviceExtras = serviceExtras
         self.endpoints = endpoints
+        self.endpointIPv6 = endpointIPv6
         self.endpointNames = endpointNames
         self.ports = ports
         self.ptr = ptr
@@ -176,7 +252,8 @@ public final class KubernetesIndex: Sendable {
                    pods: PodTables?) -> KubernetesIndex {
         KubernetesIndex(
             config: config, generation: generation, serial: serial, loaded: loaded, arena: arena, namespaces: namespaces,
-            services: services, serviceEntries: serviceEntries, cards: cards, endpoints: endpoints, endpointNames: endpointNames,
+            services: services, serviceEntries: serviceEntries, cards: cards, serviceExtras: serviceExtras,
+            endpoints: endpoints, endpointIPv6: endpointIPv6, endpointNames: endpointNames,
             ports: ports, ptr: ptr, ptrEntries: ptrEntries, verifiedPods: pods?.verified ?? verifiedPods,
             clientNamespaces: pods?.clientNamespaces ?? clientNamespaces, searchPaths: pods?.searchPaths ?? searchPaths,
             nameServers: nameServers)
@@ -194,11 +271,59 @@ public final class KubernetesIndex: Sendable {
 
     /// Every address with a PTR record here: the cluster IPs and the ready endpoints.
     func forEachPTRAddress(_ body: (IPAddress) -> Void) {
-        for entry in serviceEntries {
-            if let v4 = entry.clusterIPv4 { body(.v4(v4)) }
-            if let v6 = entry.clusterIPv6 { body(.v6(v6)) }
+        for s in 0..<Int32(serviceEntries.count) {
+            if let v4 = clusterIPv4(s) { body(.v4(v4)) }
+            if let v6 = clusterIPv6(s) { body(.v6(v6)) }
         }
-        for endpoint in endpoints { body(endpoint.address) }
+        for e in endpoints.indices { body(address(of: endpoints[e])) }
+    }
+
+    // MARK: Service and endpoint fields
+
+    /// Service `s`'s IPv4 cluster IP (from its card), or nil.
+    @inline(__always)
+    func clusterIPv4(_ s: Int32) -> IPv4Address? {
+        let card = cards[s]
+        return card.flags.contains(.clusterIPv4) ? IPv4Address(rawValue: card.clusterIPv4) : nil
+    }
+
+    /// Service `s`'s IPv6 cluster IP (out of line), or nil.
+    @inline(__always)
+    func clusterIPv6(_ s: Int32) -> IPv6Address? {
+        let card = cards[s]
+        guard card.flags.contains(.clusterIPv6), card.extra >= 0 else { return nil }
+        return serviceExtras[Int(card.extra)].clusterIPv6
+    }
+
+    /// The ExternalName target of service `s` (wire form in the arena), or an empty range.
+    func externalTarget(_ s: Int32) -> (offset: UInt32, length: UInt8) {
+        let card = cards[s]
+        guard card.extra >= 0 else { return (0, 0) }
+        let extra = serviceExtras[Int(card.extra)]
+        return (extra.externalOffset, extra.externalLength)
+    }
+
+    /// Where service `s`'s key `[len]svc[len]ns` is in the arena.
+    @inline(__always)
+    func keyRange(_ s: Int32) -> Range<Int> { cards.keyRange(s) }
+
+    /// Service `s`'s key `[len]svc[len]ns` (lowercase) to write into a target name: from its
+    /// card when it fits there, the line its lookup has read, so a PTR or SRV target does not
+    /// read the arena for it; else from `arena`, the index's arena bytes.
+    @inline(__always)
+    func key(_ s: Int32, arena: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        cards.inlineKey(s) ?? UnsafeRawBufferPointer(rebasing: arena[keyRange(s)])
+    }
+
+    /// An endpoint's address.
+    @inline(__always)
+    func address(of endpoint: EndpointEntry) -> IPAddress { endpoint.address(endpointIPv6) }
+
+    /// True when two endpoints have the same address (an IPv4 one compared in the entries).
+    @inline(__always)
+    func sameAddress(_ a: EndpointEntry, _ b: EndpointEntry) -> Bool {
+        guard a.isIPv6 == b.isIPv6 else { return false }
+        return a.isIPv6 ? endpointIPv6[Int(a.address)] == endpointIPv6[Int(b.address)] : a.address == b.address
     }
 
     // MARK: Lookups (allocation-free)
@@ -261,13 +386,11 @@ public final class KubernetesIndex: Sendable {
         }
         let hash = Self.endpointHash(service: service, label: label)
         return arena.withUnsafeBytes { arena in
-            endpoints.withUnsafeBufferPointer { endpoints in
-                endpointNames.find(hash: hash) { e in
-                    let entry = endpoints[Int(e)]
-                    guard entry.service == service, Int(entry.nameLength) == label.count else { return false }
-                    let start = Int(entry.nameOffset)
-                    return WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: arena[start..<(start + label.count)]), label)
-                }
+            endpointNames.find(hash: hash) { e in
+                let entry = endpoints[Int(e)]
+                guard entry.service == service, Int(entry.nameLength) == label.count else { return false }
+                let start = Int(entry.nameOffset)
+                return WireName.equalIgnoringCase(UnsafeRawBufferPointer(rebasing: arena[start..<(start + label.count)]), label)
             }
         }
     }
@@ -277,12 +400,12 @@ public final class KubernetesIndex: Sendable {
     func ptrHead(for address: IPAddress) -> Int32? {
         ptr.find(hash: address.probeHash) { head in
             let entry = ptrEntries[Int(head)]
-            if entry.endpoint >= 0 { return endpoints[Int(entry.endpoint)].address == address }
+            if entry.endpoint >= 0 { return self.address(of: endpoints[Int(entry.endpoint)]) == address }
             switch address {
             case .v4(let a):
                 let card = cards[entry.service]
                 return card.flags.contains(.clusterIPv4) && card.clusterIPv4 == a.rawValue
-            case .v6(let a): return serviceEntries[Int(entry.service)].clusterIPv6 == a
+            case .v6(let a): return clusterIPv6(entry.service) == a
             }
         }
     }

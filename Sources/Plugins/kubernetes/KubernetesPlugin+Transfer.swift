@@ -34,13 +34,14 @@ extension KubernetesPlugin: ZoneTransferSource {
         func address(_ owner: DomainName, _ a: IPAddress) -> ResourceRecord {
             ResourceRecord(name: owner, ttl: ttl, rdata: a.rdata)
         }
-        func serviceName(_ index: KubernetesIndex, _ entry: KubernetesIndex.ServiceEntry) -> DomainName? {
-            name(arena(index, entry.keyOffset, Int(entry.keyLength)) + [3] + Array("svc".utf8))
+        func serviceName(_ index: KubernetesIndex, _ s: Int32) -> DomainName? {
+            let key = index.keyRange(s)
+            return name(arena(index, UInt32(key.lowerBound), key.count) + [3] + Array("svc".utf8))
         }
         func portName(_ index: KubernetesIndex, _ port: KubernetesIndex.PortEntry, under owner: DomainName) -> DomainName? {
             guard port.nameLength > 0 else { return nil }
             let proto = Array(("_" + port.proto.kubernetesName.lowercased()).utf8)
-            let label = [UInt8(ascii: "_")] + arena(index, port.nameOffset, Int(port.nameLength))
+            let label = [UInt8(ascii: "_")] + port.withName(in: index) { Array($0) }
             return try? owner.prepending(proto).prepending(label)
         }
 
@@ -51,8 +52,8 @@ extension KubernetesPlugin: ZoneTransferSource {
             if server.service < 0 {
                 host = nsDNS
             } else {
-                let entry = home.serviceEntries[Int(server.service)]
-                var wire = arena(home, entry.keyOffset, Int(entry.keyLength)) + [3] + Array("svc".utf8)
+                let key = home.keyRange(server.service)
+                var wire = arena(home, UInt32(key.lowerBound), key.count) + [3] + Array("svc".utf8)
                 if server.endpoint >= 0 {
                     let e = home.endpoints[Int(server.endpoint)]
                     wire = [e.nameLength] + arena(home, e.nameOffset, Int(e.nameLength)) + wire
@@ -67,16 +68,16 @@ extension KubernetesPlugin: ZoneTransferSource {
         var order: [(DomainName, KubernetesIndex, Int)] = []
         for index in set.shards {
             for i in index.serviceEntries.indices {
-                if let owner = serviceName(index, index.serviceEntries[i]) { order.append((owner, index, i)) }
+                if let owner = serviceName(index, Int32(i)) { order.append((owner, index, i)) }
             }
         }
         order.sort { $0.0.description < $1.0.description }
         for (owner, index, i) in order {
             let entry = index.serviceEntries[i]
-            switch entry.kind {
+            switch index.cards[Int32(i)].kind {
             case .clusterIP:
-                if let v4 = entry.clusterIPv4 { records.append(address(owner, .v4(v4))) }
-                if let v6 = entry.clusterIPv6 { records.append(address(owner, .v6(v6))) }
+                if let v4 = index.clusterIPv4(Int32(i)) { records.append(address(owner, .v4(v4))) }
+                if let v6 = index.clusterIPv6(Int32(i)) { records.append(address(owner, .v6(v6))) }
                 for p in entry.ports {
                     let port = index.ports[Int(p)]
                     guard port.hasNumber else { continue }
@@ -89,9 +90,9 @@ extension KubernetesPlugin: ZoneTransferSource {
                 let weight = KubernetesAnswer.srvWeight(candidates: entry.endpoints.count)
                 for e in entry.endpoints {
                     let endpoint = index.endpoints[Int(e)]
-                    if endpoint.firstWithAddress { records.append(address(owner, endpoint.address)) }
+                    if endpoint.firstWithAddress { records.append(address(owner, index.address(of: endpoint))) }
                     guard let host = try? owner.prepending(arena(index, endpoint.nameOffset, Int(endpoint.nameLength))) else { continue }
-                    records.append(address(host, endpoint.address))
+                    records.append(address(host, index.address(of: endpoint)))
                     for p in endpoint.ports {
                         let port = index.ports[Int(p)]
                         guard port.hasNumber, let named = portName(index, port, under: owner) else { continue }
@@ -99,7 +100,8 @@ extension KubernetesPlugin: ZoneTransferSource {
                     }
                 }
             case .externalName:
-                let target = arena(index, entry.externalOffset, Int(entry.externalLength))
+                let external = index.externalTarget(Int32(i))
+                let target = arena(index, external.offset, Int(external.length))
                 if let external = try? DomainName(wire: target) {
                     records.append(ResourceRecord(name: owner, ttl: ttl, rdata: .cname(external)))
                 }

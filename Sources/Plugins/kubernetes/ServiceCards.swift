@@ -9,7 +9,9 @@ import DNSWire
 // holds the key itself (up to `ServiceCard.inlineKey` octets: nearly every real key), the kind,
 // the flags and the IPv4 cluster IP, aligned to a line: the lookup compares the key in the card
 // and a ClusterIP service's A, AAAA-NODATA and `ignore empty_service` decisions read nothing
-// else. The slot and the card: two lines.
+// else. The slot and the card: two lines. The card is also the only place the key, kind, flags
+// and IPv4 cluster IP are kept: the service's `ServiceEntry` holds only its endpoint and port
+// ranges (16 octets), and the card's `extra` points at what few services have.
 
 /// What a lookup and a ClusterIP address answer read of a service: exactly 64 octets.
 ///
@@ -29,7 +31,9 @@ struct ServiceCard: Sendable {
     var clusterIPv4: UInt32
     /// The key in the arena (always there: SRV and PTR targets are written from it).
     var keyOffset: UInt32
-    var reserved2: UInt32 = 0
+    /// The service's `ServiceExtra` (IPv6 cluster IP, ExternalName target), or -1: most
+    /// services have none, so that data stays out of the lines every question reads.
+    var extra: Int32
 
     struct Flags: OptionSet, Sendable {
         let rawValue: UInt8
@@ -38,19 +42,22 @@ struct ServiceCard: Sendable {
         static let clusterIPv6 = Flags(rawValue: 4)
     }
 
-    init(entry: KubernetesIndex.ServiceEntry, arena: UnsafeRawBufferPointer) {
-        keyLength = entry.keyLength
-        kind = entry.kind
+    /// A card for the key at `keyOffset` in `arena`, copied in when it fits.
+    init(keyOffset: UInt32, keyLength: UInt8, kind: KubernetesIndex.ServiceKind, hasReadyEndpoints: Bool,
+         clusterIPv4: IPv4Address?, hasClusterIPv6: Bool, extra: Int32, arena: UnsafeRawBufferPointer) {
+        self.keyLength = keyLength
+        self.kind = kind
         var flags: Flags = []
-        if entry.hasReadyEndpoints { flags.insert(.readyEndpoints) }
-        if entry.clusterIPv4 != nil { flags.insert(.clusterIPv4) }
-        if entry.clusterIPv6 != nil { flags.insert(.clusterIPv6) }
+        if hasReadyEndpoints { flags.insert(.readyEndpoints) }
+        if clusterIPv4 != nil { flags.insert(.clusterIPv4) }
+        if hasClusterIPv6 { flags.insert(.clusterIPv6) }
         self.flags = flags
-        clusterIPv4 = entry.clusterIPv4?.rawValue ?? 0
-        keyOffset = entry.keyOffset
-        let length = Int(entry.keyLength)
+        self.clusterIPv4 = clusterIPv4?.rawValue ?? 0
+        self.keyOffset = keyOffset
+        self.extra = extra
+        let length = Int(keyLength)
         if length <= Self.inlineKey {
-            let start = Int(entry.keyOffset)
+            let start = Int(keyOffset)
             withUnsafeMutableBytes(of: &key) { key in
                 key.copyMemory(from: UnsafeRawBufferPointer(rebasing: arena[start..<(start + length)]))
             }
@@ -86,6 +93,24 @@ final class ServiceCards: @unchecked Sendable {
 
     @inline(__always)
     subscript(_ s: Int32) -> ServiceCard { base[Int(s)] }
+
+    /// Where service `s`'s key is in the arena (read in place: no copy of the card).
+    @inline(__always)
+    func keyRange(_ s: Int32) -> Range<Int> {
+        let card = base + Int(s)
+        let offset = Int(card.pointee.keyOffset)
+        return offset..<(offset + Int(card.pointee.keyLength))
+    }
+
+    /// Service `s`'s key when its card holds it (at most `ServiceCard.inlineKey` octets), else
+    /// nil. The bytes stay valid as long as the cards do: they are never moved or changed.
+    @inline(__always)
+    func inlineKey(_ s: Int32) -> UnsafeRawBufferPointer? {
+        let card = base + Int(s)
+        let length = Int(card.pointee.keyLength)
+        guard length <= ServiceCard.inlineKey else { return nil }
+        return UnsafeRawBufferPointer(start: UnsafeRawPointer(card), count: length)
+    }
 
     /// True when service `s`'s key is `key` (any case).
     /// - Complexity: O(key length). Allocation-free.
