@@ -1,4 +1,5 @@
 import ClusterRegistry
+import ClusterRegistryTestSupport
 import DNSWire
 import Plugins
 
