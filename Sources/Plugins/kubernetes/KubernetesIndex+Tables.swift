@@ -9,7 +9,8 @@
 ///
 /// Invariant: `count` elements are initialized from `base` and never change after `init`.
 final class LineAlignedTable<Element: Sendable>: @unchecked Sendable {
-    private let base: UnsafeMutablePointer<Element>
+    /// Read in place by the extensions for particular elements (`ServiceCards`).
+    let base: UnsafeMutablePointer<Element>
     let count: Int
 
     init(_ elements: [Element]) {

@@ -65,32 +65,12 @@ struct ServiceCard: Sendable {
     }
 }
 
-/// The cards of one index, in service order, in memory aligned to a cache line (a Swift array's
-/// elements start 32 octets into its allocation, so each card would straddle two lines).
+/// The cards of one index, in service order, each on one cache line (`LineAlignedTable`: a Swift
+/// array's elements start 32 octets into its allocation, so each card would straddle two lines).
 /// Immutable once built.
-final class ServiceCards: @unchecked Sendable {
-    private let base: UnsafeMutablePointer<ServiceCard>
-    let count: Int
+typealias ServiceCards = LineAlignedTable<ServiceCard>
 
-    init(_ cards: [ServiceCard]) {
-        let capacity = max(cards.count, 1)
-        let base = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<ServiceCard>.stride, alignment: 64)
-            .bindMemory(to: ServiceCard.self, capacity: capacity)
-        cards.withUnsafeBufferPointer { cards in
-            if let source = cards.baseAddress { base.initialize(from: source, count: cards.count) }
-        }
-        self.base = base
-        count = cards.count
-    }
-
-    deinit { base.deallocate() }
-
-    /// True when the first card starts a cache line (so every card is one line).
-    var isLineAligned: Bool { Int(bitPattern: base) & 63 == 0 }
-
-    /// Octets the cards hold.
-    var footprint: Int { max(count, 1) * MemoryLayout<ServiceCard>.stride }
-
+extension LineAlignedTable where Element == ServiceCard {
     @inline(__always)
     subscript(_ s: Int32) -> ServiceCard { base[Int(s)] }
 
