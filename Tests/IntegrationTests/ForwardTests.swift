@@ -424,6 +424,90 @@ import Glibc
         #expect(received.allSatisfy { $0.name.hasPrefix("Rand") && $0.name.hasSuffix(".ExAmple.") })
     }
 
+    // MARK: randomize_case (0x20)
+
+    static let randomizeCaseCorefile = ".:{PORT} {\n    forward . ADDRESS {\n        randomize_case\n    }\n}\n"
+
+    @Test("randomize_case: UDP queries go upstream in random letter case and the client gets its own case back; TCP keeps the client's case")
+    func randomizedCase() throws {
+        let upstream = try ScriptedUpstream(marker: Self.markerA)
+        let server = try ServerProcess(corefile: Self.randomizeCaseCorefile.replacingOccurrences(of: "ADDRESS", with: upstream.address))
+        let client = Self.client(server)
+        for i in 0..<16 {
+            let name = "Case\(i).ExAmple."
+            let reply = try client.query(name, .a)
+            #expect(Self.address(of: reply) == Self.markerA)
+            #expect(reply.question?.name.exactlyEquals(try DomainName(name)) == true)
+            // The upstream's owner name points at its question, which the client's name replaced.
+            #expect(reply.answers.first?.name.exactlyEquals(try DomainName(name)) == true)
+        }
+        for _ in 0..<8 { _ = try client.query("same.example.", .a) }
+        let received = upstream.received
+        #expect(received.count == 24)
+        // 11 letters each: a name sent in the client's own case is a 1-in-2048 draw.
+        let clientCase = received.prefix(16).enumerated().filter { $0.element.name == "Case\($0.offset).ExAmple." }
+        #expect(clientCase.count <= 1)
+        #expect(received.prefix(16).enumerated().allSatisfy { $0.element.name.lowercased() == "case\($0.offset).example." })
+        #expect(Set(received.suffix(8).map(\.name)).count >= 5)
+        let tcp = try client.queryTCP("Tcp.ExAmple.", .a)
+        #expect(Self.address(of: tcp) == Self.markerA)
+        #expect(upstream.received.last?.name == "Tcp.ExAmple.")
+        #expect(upstream.received.last?.transport == "tcp")
+    }
+
+    @Test("randomize_case: an answer that differs from the question sent only in letter case is dropped and the real one accepted; without it, that forgery is taken")
+    func wrongCaseIgnored() throws {
+        let upstream = try ScriptedUpstream(marker: Self.markerA, mode: .wrongCaseFirst)
+        let plain = try ServerProcess(corefile: ".:{PORT} {\n    forward . \(upstream.address)\n}\n")
+        #expect(Self.address(of: try Self.client(plain).query("forged.example.", .a)) == IPv4Address(6, 6, 6, 6))
+        let metricsPort = ControlPorts.make(1)[0]
+        let server = try ServerProcess(corefile: """
+            .:{PORT} {
+                forward . \(upstream.address) {
+                    randomize_case
+                }
+                prometheus 127.0.0.1:\(metricsPort)
+            }
+
+            """)
+        for i in 0..<4 {
+            #expect(Self.address(of: try Self.client(server).query("forged\(i).example.", .a)) == Self.markerA)
+        }
+        let (_, metrics) = try runTool("/usr/bin/curl", ["-s", "http://127.0.0.1:\(metricsPort)/metrics"])
+        #expect(metrics.contains("clusterdns_forward_dropped_responses_total{to=\"\(upstream.address)\",reason=\"case\"} 4"))
+    }
+
+    @Test("randomize_case: an upstream that folds case is asked again in the client's case after read_timeout; after three such fallbacks, only in the client's case")
+    func caseFoldingUpstreamFallsBack() throws {
+        let upstream = try ScriptedUpstream(marker: Self.markerA, mode: .foldCase)
+        // One worker: what the handler learns of an upstream is per worker.
+        let server = try ServerProcess(corefile: """
+            .:{PORT} {
+                forward . \(upstream.address) {
+                    randomize_case
+                    read_timeout 300ms
+                }
+            }
+
+            """, workers: 1)
+        let client = Self.client(server)
+        // 26 letters: the random case is all lower (and matches the folded answer) once in 2^26.
+        func name(_ i: Int) -> String { "MiXeDcAsEfAlLbAcK\(i).ExAmPlE.TeSt." }
+        for i in 0..<4 {
+            let reply = try client.query(name(i), .a)
+            #expect(Self.address(of: reply) == Self.markerA)
+            #expect(reply.question?.name.exactlyEquals(try DomainName(name(i))) == true)
+        }
+        for i in 0..<3 {
+            let sent = upstream.received(named: name(i))
+            #expect(sent.count == 2, "query \(i): \(sent.map(\.name))")
+            #expect(sent.first?.name != name(i))
+            #expect(sent.last?.name == name(i))
+        }
+        let fourth = upstream.received(named: name(3))
+        #expect(fourth.map(\.name) == [name(3)])
+    }
+
     // MARK: Rcodes, next, except, max_concurrent
 
     @Test("an upstream's SERVFAIL and REFUSED reach the client; failover SERVFAIL tries the next upstream")

@@ -63,6 +63,9 @@ public enum DroppedResponseReason: Int, CaseIterable, Sendable {
     case malformed
     /// Arrived when no query was outstanding on the socket or connection (after a timeout).
     case late
+    /// The question matches but for letter case, where `randomize_case` sent its own (0x20): a
+    /// forgery that guessed the ID and port, or an upstream that does not keep case.
+    case wrongCase
 
     var label: String {
         switch self {
@@ -70,6 +73,7 @@ public enum DroppedResponseReason: Int, CaseIterable, Sendable {
         case .wrongQuestion: "question"
         case .malformed: "malformed"
         case .late: "late"
+        case .wrongCase: "case"
         }
     }
 }

@@ -32,6 +32,13 @@ final class ExchangeSlot {
     var exchange: UpstreamExchangeID?
     /// A pooled TCP connection the upstream had closed was replaced once for this query already.
     var retriedClosedConnection = false
+    /// The question name as the attempt in flight sent it, in the random letter case
+    /// `randomize_case` gave it; empty when the attempt went in the client's case.
+    var sentName: [UInt8] = []
+    /// The attempt in flight got an answer that matched but for letter case (dropped).
+    var caseMismatch = false
+    /// After such an answer and a timeout, this upstream is asked once more in the client's case.
+    var caseFallback = false
 
     init(index: Int32, upstreamCount: Int) {
         self.index = index
@@ -57,5 +64,8 @@ final class ExchangeSlot {
         tcpForced = false
         exchange = nil
         retriedClosedConnection = false
+        sentName.removeAll(keepingCapacity: true)
+        caseMismatch = false
+        caseFallback = false
     }
 }

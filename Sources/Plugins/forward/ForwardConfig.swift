@@ -32,6 +32,7 @@ public enum UpstreamPolicy: String, Sendable, Equatable {
 ///     failfast_all_unhealthy_upstreams
 ///     max_age DURATION
 ///     max_idle_conns INTEGER
+///     randomize_case
 /// }
 /// ```
 public struct ForwardConfig: Sendable, Equatable {
@@ -70,6 +71,9 @@ public struct ForwardConfig: Sendable, Equatable {
     public var failoverRcodes: [ResponseCode] = []
     /// With every upstream down, answer SERVFAIL at once instead of trying a random one.
     public var failfastAllUnhealthyUpstreams = false
+    /// Queries go upstream over UDP with the question name's letters in random case (0x20), and
+    /// an answer must echo that case exactly (Unbound's `use-caps-for-id`). Not in CoreDNS.
+    public var randomizeCase = false
 
     /// CoreDNS's limit on `TO` addresses.
     public static let maxUpstreams = 15
@@ -212,6 +216,9 @@ public struct ForwardConfig: Sendable, Equatable {
         case "failfast_all_unhealthy_upstreams":
             try property.noArguments()
             failfastAllUnhealthyUpstreams = true
+        case "randomize_case":
+            try property.noArguments()
+            randomizeCase = true
         case "tls", "tls_servername", "doh_method", "source_address", "resolver":
             throw property.error("not supported yet by ClusterDNS")
         default:

@@ -149,7 +149,7 @@ enum ForwardMetricsRenderer {
             }
             for reason in DroppedResponseReason.allCases {
                 report.counter("clusterdns_forward_dropped_responses_total",
-                               help: "Upstream messages ignored while waiting for an answer: wrong ID (spoofed or stale), wrong question, malformed, or late.",
+                               help: "Upstream messages ignored while waiting for an answer: wrong ID (spoofed or stale), wrong question, malformed, late, or wrong letter case (randomize_case).",
                                labels: [("to", to), ("reason", reason.label)],
                                value: Double(workers.reduce(0) { $0 + $1.dropped(upstream: u, reason) }))
             }

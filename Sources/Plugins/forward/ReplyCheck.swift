@@ -14,9 +14,14 @@ enum ReplyCheck {
     }
 
     /// Checks `reply` against the query's ID and question (`name` in wire form, any case; `type`, `class`).
+    ///
+    /// - Parameter exactCase: the name as sent upstream, when `randomize_case` gave it a case of
+    ///   its own: then the reply's name must be these very octets, and one that differs only in
+    ///   case is `.wrongCase`.
     /// - Complexity: O(name length). Allocation-free.
     static func check(_ reply: UnsafeRawBufferPointer, id: UInt16, name: UnsafeRawBufferPointer,
-                      type: RecordType, recordClass: RecordClass) -> Verdict {
+                      type: RecordType, recordClass: RecordClass,
+                      exactCase: UnsafeRawBufferPointer? = nil) -> Verdict {
         guard reply.count >= Header.size else { return .dropped(.malformed) }
         let replyID = UInt16(reply[0]) << 8 | UInt16(reply[1])
         guard replyID == id else { return .dropped(.wrongID) }
@@ -32,6 +37,10 @@ enum ReplyCheck {
         let replyType = UInt16(reply[end]) << 8 | UInt16(reply[end + 1])
         let replyClass = UInt16(reply[end + 2]) << 8 | UInt16(reply[end + 3])
         guard replyType == type.rawValue, replyClass == recordClass.rawValue else { return .dropped(.wrongQuestion) }
+        if let exactCase, exactCase.count == name.count,
+           !exactCase.elementsEqual(UnsafeRawBufferPointer(rebasing: reply[Header.size..<end])) {
+            return .dropped(.wrongCase)
+        }
         return .accepted
     }
 

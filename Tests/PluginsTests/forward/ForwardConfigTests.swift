@@ -21,7 +21,7 @@ struct ForwardConfigTests {
         #expect(config.readTimeout == .seconds(2))
         #expect(config.maxConcurrent == 0)
         #expect(config.effectiveMaxConnectAttempts == 2)
-        #expect(!config.forceTCP && !config.preferUDP && !config.failfastAllUnhealthyUpstreams)
+        #expect(!config.forceTCP && !config.preferUDP && !config.failfastAllUnhealthyUpstreams && !config.randomizeCase)
         #expect(config.nextRcodes.isEmpty && config.failoverRcodes.isEmpty)
     }
 
@@ -77,6 +77,7 @@ struct ForwardConfigTests {
                 next_on_nodata
                 failover REFUSED
                 failfast_all_unhealthy_upstreams
+                randomize_case
             }
             """)
         #expect(config.except == [try DomainName("internal.example.com."), try DomainName("other.test.")])
@@ -96,6 +97,7 @@ struct ForwardConfigTests {
         #expect(config.nextOnNoData)
         #expect(config.failoverRcodes == [.refused])
         #expect(config.failfastAllUnhealthyUpstreams)
+        #expect(config.randomizeCase)
     }
 
     @Test("mistakes are reported with file:line and what was expected", arguments: [
@@ -112,6 +114,7 @@ struct ForwardConfigTests {
         ("forward . 1.2.3.4 {\n    next NOPE\n}", "Corefile:3: plugin/forward: next: 'NOPE' is not a valid rcode"),
         ("forward . 1.2.3.4 {\n    failover NOERROR\n}", "Corefile:3: plugin/forward: failover: NOERROR cannot be used in failover"),
         ("forward . 1.2.3.4 {\n    force_tcp yes\n}", "Corefile:3: plugin/forward: force_tcp: expected no arguments"),
+        ("forward . 1.2.3.4 {\n    randomize_case on\n}", "Corefile:3: plugin/forward: randomize_case: expected no arguments"),
         ("forward . 1.2.3.4 {\n    max_age 5s\n}", "Corefile:2: plugin/forward: max_age (5s) must not be less than expire (10s)"),
         ("forward . 1.2.3.4 {\n    tls cert.pem key.pem\n}", "Corefile:3: plugin/forward: tls: not supported yet by ClusterDNS"),
         ("forward . 1.2.3.4 {\n    read_timeout 0s\n}", "Corefile:3: plugin/forward: read_timeout:"),

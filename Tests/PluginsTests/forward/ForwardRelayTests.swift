@@ -35,11 +35,25 @@ struct ReplyCheckTests {
         return try #require(message.encoded())
     }
 
-    static func check(_ reply: [UInt8], id: UInt16 = 7, name: String = "www.example.", type: RecordType = .a) throws -> ReplyCheck.Verdict {
+    static func check(_ reply: [UInt8], id: UInt16 = 7, name: String = "www.example.", type: RecordType = .a,
+                      sent: String? = nil) throws -> ReplyCheck.Verdict {
         let wire = try DomainName(name).wire
+        let sentWire = try sent.map { try DomainName($0).wire }
         return reply.withUnsafeBytes { r in
-            wire.withUnsafeBytes { n in ReplyCheck.check(r, id: id, name: n, type: type, recordClass: .in) }
+            wire.withUnsafeBytes { n in
+                guard let sentWire else { return ReplyCheck.check(r, id: id, name: n, type: type, recordClass: .in) }
+                return sentWire.withUnsafeBytes { ReplyCheck.check(r, id: id, name: n, type: type, recordClass: .in, exactCase: $0) }
+            }
         }
+    }
+
+    @Test("with a randomized case sent, only that exact case is accepted; another case is .wrongCase, another name still .wrongQuestion")
+    func exactCase() throws {
+        #expect(try Self.check(try Self.reply(id: 7, name: "wWw.ExaMple."), sent: "wWw.ExaMple.") == .accepted)
+        #expect(try Self.check(try Self.reply(id: 7, name: "www.example."), sent: "wWw.ExaMple.") == .dropped(.wrongCase))
+        #expect(try Self.check(try Self.reply(id: 7, name: "WWW.EXAMPLE."), sent: "wWw.ExaMple.") == .dropped(.wrongCase))
+        #expect(try Self.check(try Self.reply(id: 7, name: "wWx.ExaMple."), sent: "wWw.ExaMple.") == .dropped(.wrongQuestion))
+        #expect(try Self.check(try Self.reply(id: 8, name: "wWw.ExaMple."), sent: "wWw.ExaMple.") == .dropped(.wrongID))
     }
 
     @Test("the answer to our question with our ID is accepted, whatever the letter case")

@@ -40,6 +40,11 @@ final class ScriptedUpstream: @unchecked Sendable {
         case closeTCPMidFrame
         /// UDP: the full answer whatever the query's size limit (a misbehaving upstream).
         case oversizeUDP
+        /// UDP: first the right ID and question with every letter's case swapped (marker
+        /// 6.6.6.6: a forger that guessed ID and port but not the 0x20 case), then the real answer.
+        case wrongCaseFirst
+        /// UDP: answers with the question name in lower case (an upstream that does not keep case).
+        case foldCase
     }
 
     struct Received: Sendable {
@@ -235,10 +240,29 @@ final class ScriptedUpstream: @unchecked Sendable {
                 ScriptedUpstream.send(answer(to: message, question: question, overUDP: true), on: udpFD, to: peer)
             case .oversizeUDP:
                 ScriptedUpstream.send(answerMessage(to: message, question: question).encoded() ?? [], on: udpFD, to: peer)
+            case .wrongCaseFirst:
+                var swapped = question
+                swapped.name = ScriptedUpstream.recase(question.name) { $0 ^ 0x20 }
+                ScriptedUpstream.send(answerMessage(to: message, question: swapped, marker: IPv4Address(6, 6, 6, 6)).encoded() ?? [],
+                                      on: udpFD, to: peer)
+                usleep(20_000)
+                ScriptedUpstream.send(answer(to: message, question: question, overUDP: true), on: udpFD, to: peer)
+            case .foldCase:
+                var folded = question
+                folded.name = ScriptedUpstream.recase(question.name) { $0 | 0x20 }
+                ScriptedUpstream.send(answer(to: message, question: folded, overUDP: true), on: udpFD, to: peer)
             case .answer, .rcode, .closeTCPMidFrame:
                 ScriptedUpstream.send(answer(to: message, question: question, overUDP: true), on: udpFD, to: peer)
             }
         }
+    }
+
+    /// `name` with `change` applied to each ASCII letter of its labels.
+    static func recase(_ name: DomainName, _ change: (UInt8) -> UInt8) -> DomainName {
+        let labels = name.labels.map { label in
+            label.map { byte in (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") ? change(byte) : byte }
+        }
+        return (try? DomainName(labels: labels)) ?? name
     }
 
     private static func send(_ bytes: [UInt8], on fd: Int32, to peer: sockaddr_in) {
