@@ -1,4 +1,5 @@
 import DNSWire
+import SystemCalls
 
 // How one forwarded query runs, on the worker thread that received it (no thread per query, no
 // blocking call):
@@ -40,6 +41,15 @@ final class ForwardHandler: PluginHandler, UpstreamExchangeClient {
     /// This worker's share of `max_concurrent` (0: unlimited); see `ForwardPlugin` for why a share.
     let concurrencyLimit: Int
 
+    /// `randomize_case`: where the query is copied to get its random letter case (nil when off).
+    let caseQuery: UnsafeMutableRawBufferPointer?
+    /// Unpredictable bits for that case: an attacker who could guess it gains nothing from it.
+    var caseBits = SecureRandomPool()
+    /// Per upstream, the case fallbacks in a row (capped): at `caseFallbacksBeforePlain` the
+    /// upstream is taken not to keep case, and asked in the client's case from then on.
+    var caseFallbacks: [UInt8]
+    static let caseFallbacksBeforePlain: UInt8 = 3
+
     var slots: [ExchangeSlot] = []
     var freeSlots: [Int32] = []
     /// Queries outstanding upstream now.
@@ -64,6 +74,8 @@ final class ForwardHandler: PluginHandler, UpstreamExchangeClient {
         } else {
             concurrencyLimit = 0
         }
+        caseQuery = config.randomizeCase ? .allocate(byteCount: 65_535, alignment: 8) : nil
+        caseFallbacks = [UInt8](repeating: 0, count: max(upstreamCount, 1))
         slots.reserveCapacity(64)
         freeSlots.reserveCapacity(64)
         let options = UpstreamPoolOptions(upstreams: config.upstreams.map(\.address),
@@ -72,6 +84,8 @@ final class ForwardHandler: PluginHandler, UpstreamExchangeClient {
                                           maxIdleConnections: config.maxIdleConnections)
         exchange = context.services?.makeUpstreamExchange(options, client: self)
     }
+
+    deinit { caseQuery?.deallocate() }
 
     static func nanoseconds(_ duration: Duration) -> UInt64 {
         let (seconds, attoseconds) = duration.components
@@ -170,6 +184,7 @@ final class ForwardHandler: PluginHandler, UpstreamExchangeClient {
     func advance(_ slot: ExchangeSlot) {
         let n = upstreamCount
         slot.tcpForced = false
+        slot.caseFallback = false
         while true {
             let now = monotonicNanoseconds()
             if now >= slot.deadline { break }
@@ -222,11 +237,46 @@ final class ForwardHandler: PluginHandler, UpstreamExchangeClient {
         slot.attemptStarted = now
         metrics.countRequest(upstream: upstream)
         let remaining = slot.deadline > now ? slot.deadline - now : 0
-        guard let sent = exchange.send(request.packet, to: upstream, overTCP: slot.usesTCP,
+        let query = upstreamQuery(slot, request: request, upstream: upstream)
+        guard let sent = exchange.send(query, to: upstream, overTCP: slot.usesTCP,
                                        timeoutNanoseconds: min(readTimeoutNanoseconds, remaining),
                                        context: slot.exchangeContext) else { return false }
         slot.exchange = sent
         return true
+    }
+
+    /// The query as it goes to `upstream`: the client's packet; or, with `randomize_case` over
+    /// UDP, a copy whose question name has each letter's case drawn at random, noted in the slot
+    /// so that the answer must echo it (0x20: a forger must guess one more bit per letter on top
+    /// of the ID and the port). Not over TCP, where a forger cannot inject into the stream
+    /// anyway; not for a case fallback, nor to an upstream that failed it three times in a row.
+    /// Allocation-free once the slot has held a name.
+    func upstreamQuery(_ slot: ExchangeSlot, request: Request, upstream: Int) -> UnsafeRawBufferPointer {
+        slot.sentName.removeAll(keepingCapacity: true)
+        slot.caseMismatch = false
+        let packet = request.packet
+        guard let caseQuery, !slot.usesTCP, !slot.caseFallback,
+              caseFallbacks[upstream] < Self.caseFallbacksBeforePlain, packet.count <= caseQuery.count,
+              let source = packet.baseAddress, let destination = caseQuery.baseAddress else { return packet }
+        destination.copyMemory(from: source, byteCount: packet.count)
+        let nameEnd = Header.size + request.questionName.count
+        var bits: UInt64 = 0
+        var left = 0
+        for i in Header.size..<nameEnd {
+            // Length octets are below 64, so never letters: only the labels' letters change.
+            let lower = caseQuery[i] | 0x20
+            guard lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z") else { continue }
+            if left == 0 {
+                bits = caseBits.next64()
+                left = 64
+            }
+            caseQuery[i] = bits & 1 == 0 ? lower : lower & ~0x20
+            bits >>= 1
+            left -= 1
+        }
+        if slot.sentName.capacity < 255 { slot.sentName.reserveCapacity(255) }
+        slot.sentName.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(caseQuery)[Header.size..<nameEnd]))
+        return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(caseQuery)[0..<packet.count])
     }
 
     /// The slot an outcome's context names, if it still waits on that exchange.
@@ -242,11 +292,19 @@ final class ForwardHandler: PluginHandler, UpstreamExchangeClient {
 
     func exchange(context: UInt64, accepts reply: UnsafeRawBufferPointer, id: UInt16) -> Bool {
         guard let slot = slot(for: context), let request = slot.request else { return false }
-        switch ReplyCheck.check(reply, id: id, name: request.questionName, type: request.questionType,
-                                recordClass: request.questionClass) {
+        let verdict = slot.sentName.isEmpty
+            ? ReplyCheck.check(reply, id: id, name: request.questionName, type: request.questionType,
+                               recordClass: request.questionClass)
+            : slot.sentName.withUnsafeBytes {
+                ReplyCheck.check(reply, id: id, name: request.questionName, type: request.questionType,
+                                 recordClass: request.questionClass, exactCase: $0)
+            }
+        switch verdict {
         case .accepted:
+            if !slot.sentName.isEmpty { caseFallbacks[slot.upstream] = 0 }
             return true
         case .dropped(let reason):
+            if reason == .wrongCase { slot.caseMismatch = true }
             metrics.countDropped(upstream: slot.upstream, reason)
             return false
         }
@@ -266,6 +324,15 @@ final class ForwardHandler: PluginHandler, UpstreamExchangeClient {
         if failure == .pooledConnectionClosed && !slot.retriedClosedConnection {
             slot.retriedClosedConnection = true
             if startAttempt(slot, upstream: slot.upstream, now: monotonicNanoseconds()) { return }
+        }
+        // `randomize_case`: the upstream answered, but only with its case changed. Either it does
+        // not keep case or a forger raced it; one more try in the client's case tells, and is no
+        // failure of the upstream's (Unbound's fallback). Three in a row: it does not keep case.
+        if failure == .timedOut && slot.caseMismatch && !slot.caseFallback {
+            slot.caseFallback = true
+            let upstream = slot.upstream
+            if caseFallbacks[upstream] < Self.caseFallbacksBeforePlain { caseFallbacks[upstream] += 1 }
+            if startAttempt(slot, upstream: upstream, now: monotonicNanoseconds()) { return }
         }
         attemptFailed(slot)
     }
